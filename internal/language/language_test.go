@@ -7,12 +7,12 @@ import (
 
 func TestDetect(t *testing.T) {
 	cases := map[string]string{
-		"The quick brown fox jumps over the lazy dog.":  English,
-		"":                     English,
-		"我們今天來說一個關於時間的故事。這個故事很長。": ChineseTraditional,
-		"我们今天来说一个关于时间的故事。这个故事很长。": ChineseSimplified,
-		"今日はいい天気ですね。":          Japanese,
-		"안녕하세요. 오늘은 날씨가 좋네요.":   Korean,
+		"The quick brown fox jumps over the lazy dog.": English,
+		"": English,
+		"我們今天來說一個關於時間的故事。這個故事很長。":    ChineseTraditional,
+		"我们今天来说一个关于时间的故事。这个故事很长。":    ChineseSimplified,
+		"今日はいい天気ですね。":                Japanese,
+		"안녕하세요. 오늘은 날씨가 좋네요.":        Korean,
 		"YouTube 影片製作：我們用 AI 來生成腳本。": ChineseTraditional,
 	}
 	for in, want := range cases {
