@@ -1,0 +1,310 @@
+// Package progress carries YTMaker's progress messages: JSON on the Redis
+// Pub/Sub channel progress:{project_id}, the seed's contract:
+//
+//	{"project_id":1,"stage":"script_generation","progress":50,
+//	 "message":"Calling Gemini API...","timestamp":"2025-10-19T10:00:15Z"}
+//
+// progress is the percent of the run the caller started (a whole chain or
+// one task). Within a run it never goes down, and it is 100 exactly once,
+// when the run has finished. The latest message of every project is also
+// kept, so a subscriber that joins late first receives the current state.
+package progress
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ytmaker/ytmaker/errcode"
+)
+
+// Stage values.
+const (
+	StageScript    = "script_generation"
+	StageAssets    = "asset_generation"
+	StageRender    = "video_rendering"
+	StageThumbnail = "thumbnail_generation"
+	StageUpload    = "youtube_upload"
+	StageCompleted = "completed"
+	StageError     = "error"
+)
+
+// Message is one progress update.
+type Message struct {
+	ProjectID     int64          `json:"project_id"`
+	Stage         string         `json:"stage"`
+	Progress      int            `json:"progress"`
+	Message       string         `json:"message"`
+	Timestamp     string         `json:"timestamp"`
+	Status        string         `json:"status,omitempty"`
+	StageProgress *int           `json:"stage_progress,omitempty"`
+	ETASeconds    *int           `json:"eta_seconds,omitempty"`
+	Run           int            `json:"run,omitempty"`
+	TaskID        string         `json:"task_id,omitempty"`
+	Error         *errcode.Error `json:"error,omitempty"`
+	Final         bool           `json:"final,omitempty"`
+	Seq           int64          `json:"seq,omitempty"`
+}
+
+// Channel returns the Pub/Sub channel of a project.
+func Channel(projectID int64) string { return "progress:" + strconv.FormatInt(projectID, 10) }
+
+// SnapshotKey is the Redis hash holding a project's latest message.
+func SnapshotKey(projectID int64) string {
+	return "ytmaker:progress:" + strconv.FormatInt(projectID, 10)
+}
+
+// SnapshotTTL is how long the latest message is kept after the last
+// update.
+const SnapshotTTL = 7 * 24 * time.Hour
+
+// publishScript stores the snapshot and publishes, refusing a message that
+// would move a run's progress backwards or follow its final message. The
+// sequence number is added here so subscribers can drop duplicates.
+var publishScript = redis.NewScript(`
+local run = redis.call('HGET', KEYS[1], 'run')
+if run == ARGV[1] then
+  if redis.call('HGET', KEYS[1], 'final') == '1' then return 0 end
+  local cur = tonumber(redis.call('HGET', KEYS[1], 'progress') or '0')
+  if tonumber(ARGV[2]) < cur then return 0 end
+end
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local msg = ARGV[4] .. ',"seq":' .. seq .. '}'
+redis.call('HSET', KEYS[1], 'run', ARGV[1], 'progress', ARGV[2], 'final', ARGV[3], 'msg', msg)
+redis.call('EXPIRE', KEYS[1], ARGV[6])
+redis.call('PUBLISH', ARGV[5], msg)
+return seq
+`)
+
+// Publisher publishes progress messages.
+type Publisher struct {
+	rdb redis.UniversalClient
+	now func() time.Time
+}
+
+// NewPublisher returns a publisher on rdb.
+func NewPublisher(rdb redis.UniversalClient) *Publisher {
+	return &Publisher{rdb: rdb, now: time.Now}
+}
+
+// Publish stores m as the project's latest message and publishes it. It
+// reports false when m was dropped because it would move the run's
+// progress backwards or came after the run's final message. Progress is
+// clamped to 0..100; a non-final message never says 100.
+func (p *Publisher) Publish(ctx context.Context, m Message) (bool, error) {
+	if m.Timestamp == "" {
+		m.Timestamp = p.now().UTC().Format(time.RFC3339)
+	}
+	m.Progress = max(0, min(m.Progress, 100))
+	if !m.Final && m.Progress == 100 {
+		m.Progress = 99
+	}
+	m.Seq = 0
+	b, err := json.Marshal(m)
+	if err != nil {
+		return false, fmt.Errorf("encode progress: %w", err)
+	}
+	body := strings.TrimSuffix(string(b), "}")
+	final := "0"
+	if m.Final {
+		final = "1"
+	}
+	n, err := publishScript.Run(ctx, p.rdb, []string{SnapshotKey(m.ProjectID)},
+		strconv.Itoa(m.Run), m.Progress, final, body, Channel(m.ProjectID), int(SnapshotTTL/time.Second)).Int64()
+	if err != nil {
+		return false, errcode.Wrap(err, errcode.RedisUnavailable, true, "publish progress: "+err.Error())
+	}
+	return n > 0, nil
+}
+
+// Snapshot returns a project's latest message, or nil when there is none.
+func Snapshot(ctx context.Context, rdb redis.UniversalClient, projectID int64) (*Message, error) {
+	s, err := rdb.HGet(ctx, SnapshotKey(projectID), "msg").Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, errcode.Wrap(err, errcode.RedisUnavailable, true, "read progress: "+err.Error())
+	}
+	var m Message
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, fmt.Errorf("decode progress snapshot: %w", err)
+	}
+	return &m, nil
+}
+
+// Throttle sends one project's messages through a Publisher at most once
+// per interval: urgent messages (stage boundaries, errors, the final one)
+// go at once; others are coalesced and the latest is sent when the
+// interval has passed.
+type Throttle struct {
+	pub   *Publisher
+	every time.Duration
+
+	mu      sync.Mutex
+	last    time.Time
+	pending *Message
+	timer   *time.Timer
+	closed  bool
+	onErr   func(error)
+}
+
+// Throttle returns a throttle for one project's messages. onErr (may be
+// nil) sees publish failures of deferred messages.
+func (p *Publisher) Throttle(every time.Duration, onErr func(error)) *Throttle {
+	return &Throttle{pub: p, every: every, onErr: onErr}
+}
+
+// Send publishes m now if urgent or if the interval has passed; otherwise
+// it replaces any pending message and schedules it.
+func (t *Throttle) Send(ctx context.Context, m Message, urgent bool) error {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return nil
+	}
+	now := t.pub.now()
+	if urgent || now.Sub(t.last) >= t.every {
+		t.pending = nil
+		if t.timer != nil {
+			t.timer.Stop()
+			t.timer = nil
+		}
+		t.last = now
+		t.mu.Unlock()
+		_, err := t.pub.Publish(ctx, m)
+		return err
+	}
+	t.pending = &m
+	if t.timer == nil {
+		wait := t.every - now.Sub(t.last)
+		t.timer = time.AfterFunc(wait, t.flushPending)
+	}
+	t.mu.Unlock()
+	return nil
+}
+
+func (t *Throttle) flushPending() {
+	t.mu.Lock()
+	m := t.pending
+	t.pending = nil
+	t.timer = nil
+	if m == nil || t.closed {
+		t.mu.Unlock()
+		return
+	}
+	t.last = t.pub.now()
+	t.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := t.pub.Publish(ctx, *m); err != nil && t.onErr != nil {
+		t.onErr(err)
+	}
+}
+
+// Close drops any pending message; later Sends do nothing.
+func (t *Throttle) Close() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.closed = true
+	t.pending = nil
+	if t.timer != nil {
+		t.timer.Stop()
+		t.timer = nil
+	}
+}
+
+// Subscription delivers a project's messages: first the current snapshot
+// (if any), then every new message, in order, without duplicates.
+type Subscription struct {
+	C      <-chan Message
+	ps     *redis.PubSub
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// Subscribe subscribes to a project's progress. The channel closes when
+// ctx ends or Close is called.
+func Subscribe(ctx context.Context, rdb redis.UniversalClient, projectID int64) (*Subscription, error) {
+	ps := rdb.Subscribe(ctx, Channel(projectID))
+	// Wait until the subscription is live before reading the snapshot, so
+	// no message falls between the two.
+	if _, err := ps.Receive(ctx); err != nil {
+		ps.Close()
+		return nil, errcode.Wrap(err, errcode.RedisUnavailable, true, "subscribe: "+err.Error())
+	}
+	snap, err := Snapshot(ctx, rdb, projectID)
+	if err != nil {
+		ps.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	out := make(chan Message, 64)
+	s := &Subscription{C: out, ps: ps, cancel: cancel, done: make(chan struct{})}
+	live := ps.Channel(redis.WithChannelSize(256))
+	go func() {
+		defer close(s.done)
+		defer close(out)
+		defer ps.Close()
+		// Only the snapshot can repeat a live message (one published
+		// between SUBSCRIBE and the snapshot read); once a newer live
+		// message has passed, nothing is filtered, so a sequence that
+		// restarts after a Redis restart is not mistaken for duplicates.
+		var snapSeq int64
+		if snap != nil {
+			snapSeq = snap.Seq
+		}
+		send := func(m Message) bool {
+			if snapSeq != 0 {
+				if m.Seq != 0 && m.Seq <= snapSeq {
+					return true
+				}
+				snapSeq = 0
+			}
+			select {
+			case out <- m:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		if snap != nil {
+			select {
+			case out <- *snap:
+			case <-ctx.Done():
+				return
+			}
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case raw, ok := <-live:
+				if !ok {
+					return
+				}
+				var m Message
+				if err := json.Unmarshal([]byte(raw.Payload), &m); err != nil {
+					continue
+				}
+				if !send(m) {
+					return
+				}
+			}
+		}
+	}()
+	return s, nil
+}
+
+// Close ends the subscription and waits for its goroutine.
+func (s *Subscription) Close() {
+	s.cancel()
+	<-s.done
+}
