@@ -154,6 +154,7 @@ type Run struct {
 	Stages          []Stage         `json:"stages"`
 	State           RunState        `json:"state"`
 	Current         Stage           `json:"current,omitempty"`
+	Resumes         int             `json:"resumes,omitempty"`
 	PauseRequested  bool            `json:"pause_requested,omitempty"`
 	CancelRequested bool            `json:"cancel_requested,omitempty"`
 	BatchID         int64           `json:"batch_id,omitempty"`

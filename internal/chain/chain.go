@@ -1,0 +1,857 @@
+// Package chain runs YTMaker's durable chains: a run of stages on one
+// project, where each stage passes its result to the next. The project's
+// state file is the system of record; asynq only carries the next task.
+//
+// Every transition happens under the project's lock and is written before
+// any side effect (enqueueing the next stage, finishing a handle,
+// publishing progress). Side effects are idempotent and derived from the
+// written state (settle), so a worker that dies between the two leaves a
+// state from which any worker can finish the job: the stage task is
+// delivered again, sees its stage finished, and only settles.
+package chain
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/jobspec"
+	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/internal/results"
+	"github.com/ytmaker/ytmaker/internal/store"
+	"github.com/ytmaker/ytmaker/progress"
+)
+
+// Redis names shared by every process.
+const (
+	// ActiveSet holds the IDs of projects with an active run.
+	ActiveSet = "ytmaker:active-projects"
+	// CancelChannel carries "projectID:runID" when a running stage must stop.
+	CancelChannel = "ytmaker:cancel"
+)
+
+// LockKey is the Redis key that makes one stage at a time run on a project.
+func LockKey(projectID int64) string { return "ytmaker:lock:project:" + strconv.FormatInt(projectID, 10) }
+
+// Error codes of this package.
+const (
+	CodeNotRunning       = "PROJECT_NOT_RUNNING"
+	CodeAlreadyCompleted = "PROJECT_ALREADY_COMPLETED"
+)
+
+// Config configures an Orchestrator.
+type Config struct {
+	Store     *store.Store
+	Results   *results.Store
+	Redis     redis.UniversalClient
+	Limits    jobspec.TimeLimits
+	ResultTTL time.Duration
+	Logger    *slog.Logger
+}
+
+// Orchestrator starts, advances, pauses, resumes and cancels runs.
+type Orchestrator struct {
+	store     *store.Store
+	results   *results.Store
+	rdb       redis.UniversalClient
+	client    *asynq.Client
+	inspector *asynq.Inspector
+	pub       *progress.Publisher
+	limits    jobspec.TimeLimits
+	retention time.Duration
+	log       *slog.Logger
+	now       func() time.Time
+}
+
+// New returns an orchestrator. It shares cfg.Redis with asynq.
+func New(cfg Config) *Orchestrator {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ttl := cfg.ResultTTL
+	if ttl < results.DefaultTTL {
+		ttl = results.DefaultTTL
+	}
+	return &Orchestrator{
+		store:     cfg.Store,
+		results:   cfg.Results,
+		rdb:       cfg.Redis,
+		client:    asynq.NewClientFromRedisClient(cfg.Redis),
+		inspector: asynq.NewInspectorFromRedisClient(cfg.Redis),
+		pub:       progress.NewPublisher(cfg.Redis),
+		limits:    cfg.Limits,
+		retention: ttl,
+		log:       log,
+		now:       time.Now,
+	}
+}
+
+// Store returns the project store.
+func (o *Orchestrator) Store() *store.Store { return o.store }
+
+// Results returns the task record store.
+func (o *Orchestrator) Results() *results.Store { return o.results }
+
+// Inspector returns the asynq inspector.
+func (o *Orchestrator) Inspector() *asynq.Inspector { return o.inspector }
+
+// Client returns the asynq client.
+func (o *Orchestrator) Client() *asynq.Client { return o.client }
+
+// Publisher returns the progress publisher.
+func (o *Orchestrator) Publisher() *progress.Publisher { return o.pub }
+
+// Limits returns the task time limits.
+func (o *Orchestrator) Limits() jobspec.TimeLimits { return o.limits }
+
+// Close releases the asynq client and inspector (not the shared Redis
+// connection).
+func (o *Orchestrator) Close() error {
+	o.inspector.Close()
+	return o.client.Close()
+}
+
+func busy(run *project.Run) *errcode.Error {
+	return errcode.Newf(errcode.ProjectBusy, false, "project already has run %d (%s)", run.ID, run.State).
+		WithDetail("handle_id", run.HandleID).WithDetail("run", run.ID).WithDetail("state", string(run.State))
+}
+
+// BusyRun returns the active run carried by a PROJECT_BUSY error.
+func BusyRun(err error) (handleID string, ok bool) {
+	e, isCoded := errcode.As(err)
+	if !isCoded || e.Code != errcode.ProjectBusy {
+		return "", false
+	}
+	h, _ := e.Details["handle_id"].(string)
+	return h, h != ""
+}
+
+// StartOptions describe a new run.
+type StartOptions struct {
+	// Kind is "chain" (one handle for the whole run) or "task" (a single
+	// stage, whose task ID is the handle).
+	Kind string
+	// Stages to run, in pipeline order. Empty means "from the first
+	// unfinished stage to the end" (resume).
+	Stages  []project.Stage
+	BatchID int64
+}
+
+// settledStatus is the status a project rests in when nothing runs: the
+// done-status of its last finished stage.
+func settledStatus(st *project.State) project.Status {
+	status := project.Initialized
+	for _, s := range project.Stages {
+		if st.Stages.Get(s).Status.Finished() {
+			status = s.DoneStatus()
+		} else {
+			break
+		}
+	}
+	return status
+}
+
+// Start creates a run on a project and enqueues its first stage. If the
+// project already has an active run it returns a PROJECT_BUSY error whose
+// details carry the active run's handle ID.
+func (o *Orchestrator) Start(ctx context.Context, projectID int64, opts StartOptions) (*project.Run, error) {
+	if opts.Kind == "" {
+		opts.Kind = "chain"
+	}
+	for i, s := range opts.Stages {
+		if !s.Valid() {
+			return nil, errcode.Newf(errcode.InvalidInput, false, "unknown stage %q", s)
+		}
+		if i > 0 && s.Index() <= opts.Stages[i-1].Index() {
+			return nil, errcode.New(errcode.InvalidInput, "stages must be in pipeline order", false)
+		}
+	}
+	if opts.Kind == "task" && len(opts.Stages) != 1 {
+		return nil, errcode.New(errcode.InvalidInput, "a task run has exactly one stage", false)
+	}
+	var run *project.Run
+	st, err := o.store.UpdateState(projectID, func(st *project.State) error {
+		if r := st.ActiveRun(); r != nil {
+			return busy(r)
+		}
+		stages := opts.Stages
+		if len(stages) == 0 {
+			first := st.FirstUnfinished()
+			if first == "" {
+				return errcode.New(CodeAlreadyCompleted, "project is already completed; start a chain with explicit stages to make it again", false)
+			}
+			stages = project.Stages[first.Index():]
+		}
+		now := o.now().UTC()
+		st.RunSeq++
+		run = &project.Run{ID: st.RunSeq, Kind: opts.Kind, Stages: stages, State: project.RunQueued,
+			Current: stages[0], BatchID: opts.BatchID, CreatedAt: now}
+		if opts.Kind == "task" {
+			run.HandleID = jobspec.StageTaskID(projectID, run.ID, stages[0], 0)
+		} else {
+			run.HandleID = jobspec.ChainHandleID(projectID, run.ID)
+		}
+		run.Progress = 0
+		for i, s := range stages {
+			ss := st.Stages.Get(s)
+			if ss.Status.Finished() {
+				// Made again from scratch: forget its sub-step checkpoints.
+				ss.Checkpoints = nil
+			}
+			ss.Run = run.ID
+			ss.Attempts = 0
+			ss.Error = nil
+			ss.StartedAt, ss.FinishedAt = nil, nil
+			ss.TaskID = ""
+			ss.Result = nil
+			if i == 0 {
+				ss.Status = project.StageQueued
+			} else {
+				ss.Status = project.StagePending
+			}
+		}
+		// Later stages outside the run were made from what this run
+		// replaces: they must be made again.
+		for _, s := range project.Stages[stages[0].Index()+1:] {
+			if !run.Contains(s) {
+				ss := st.Stages.Get(s)
+				if ss.Status != project.StagePending {
+					*ss = project.StageState{Status: project.StagePending}
+				}
+			}
+		}
+		st.Run = run
+		st.Error = nil
+		st.Status = settledStatus(st)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	o.rdb.SAdd(ctx, ActiveSet, projectID)
+	if run.Kind == "chain" {
+		if err := o.results.Create(ctx, results.Record{ID: run.HandleID, Type: "chain", Queue: jobspec.QueueVideo,
+			ProjectID: projectID, Run: run.ID, BatchID: run.BatchID}); err != nil {
+			return nil, o.abortStart(ctx, projectID, run, err)
+		}
+	}
+	if err := o.enqueueStage(ctx, projectID, run, run.Current, o.inputFor(st, run.Current)); err != nil {
+		return nil, o.abortStart(ctx, projectID, run, err)
+	}
+	o.publish(ctx, progress.Message{ProjectID: projectID, Run: run.ID, Stage: run.Current.ProgressName(),
+		Progress: 0, Message: "Queued", Status: string(st.Status), TaskID: run.HandleID}, true)
+	return run, nil
+}
+
+// abortStart marks a run that could not be enqueued as failed, so the
+// project is not left "queued" with nothing in the queue.
+func (o *Orchestrator) abortStart(ctx context.Context, projectID int64, run *project.Run, cause error) error {
+	ce := errcode.Classify(cause).Clone()
+	o.store.UpdateState(projectID, func(st *project.State) error {
+		if st.Run == nil || st.Run.ID != run.ID {
+			return nil
+		}
+		now := o.now().UTC()
+		st.Run.State = project.RunFailed
+		st.Run.Error = ce
+		st.Run.FinishedAt = &now
+		st.Stages.Get(run.Current).Status = project.StagePending
+		st.Status = settledStatus(st)
+		return nil
+	})
+	o.rdb.SRem(ctx, ActiveSet, projectID)
+	return fmt.Errorf("enqueue %s for project %d: %w", run.Current, projectID, ce)
+}
+
+// inputFor returns the result of the stage before s (what s consumes).
+func (o *Orchestrator) inputFor(st *project.State, s project.Stage) json.RawMessage {
+	i := s.Index()
+	if i <= 0 {
+		return nil
+	}
+	return st.Stages.Get(project.Stages[i-1]).Result
+}
+
+func (o *Orchestrator) stageTaskOptions(id, task string) []asynq.Option {
+	return []asynq.Option{
+		asynq.TaskID(id),
+		asynq.Queue(jobspec.QueueFor(task)),
+		asynq.MaxRetry(jobspec.MaxRetries),
+		asynq.Timeout(o.limits.For(task) + jobspec.TimeoutGrace),
+		asynq.Retention(o.retention),
+	}
+}
+
+// enqueueStage enqueues stage s of run. Enqueueing the same stage of the
+// same run twice is a no-op (deterministic task IDs).
+func (o *Orchestrator) enqueueStage(ctx context.Context, projectID int64, run *project.Run, s project.Stage, input json.RawMessage) error {
+	id := jobspec.StageTaskID(projectID, run.ID, s, run.Resumes)
+	if err := o.results.Create(ctx, results.Record{ID: id, Type: s.TaskName(), Queue: jobspec.QueueVideo,
+		ProjectID: projectID, Run: run.ID, BatchID: run.BatchID}); err != nil {
+		return err
+	}
+	payload, _ := json.Marshal(jobspec.StagePayload{ProjectID: projectID, Run: run.ID, Input: input})
+	_, err := o.client.EnqueueContext(ctx, asynq.NewTask(s.TaskName(), payload), o.stageTaskOptions(id, s.TaskName())...)
+	if errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
+		return nil
+	}
+	if err != nil {
+		return errcode.Wrap(err, errcode.RedisUnavailable, true, "enqueue: "+err.Error())
+	}
+	return nil
+}
+
+// publish sends a progress message; failures are logged, not returned:
+// progress must never fail a stage.
+func (o *Orchestrator) publish(ctx context.Context, m progress.Message, _ bool) {
+	if _, err := o.pub.Publish(ctx, m); err != nil {
+		o.log.Warn("publish progress", "project", m.ProjectID, "err", err)
+	}
+}
+
+// RunProgress converts a stage's own progress (0-100) into the run's
+// progress: each stage of the run owns a share proportional to its weight.
+func RunProgress(run *project.Run, s project.Stage, stagePct float64) int {
+	total, base := 0, 0
+	for _, v := range run.Stages {
+		total += v.Weight()
+	}
+	for _, v := range run.Stages {
+		if v == s {
+			break
+		}
+		base += v.Weight()
+	}
+	if total == 0 {
+		return 0
+	}
+	stagePct = max(0, min(stagePct, 100))
+	p := (float64(base) + float64(s.Weight())*stagePct/100) * 100 / float64(total)
+	return int(p)
+}
+
+// Action tells a stage handler what to do with a delivered task.
+type Action int
+
+// Actions.
+const (
+	ActRun       Action = iota // run the stage
+	ActSkip                    // stale or superseded task: do nothing
+	ActSettled                 // already done; side effects were re-applied
+	ActPaused                  // the run paused before this stage started
+	ActCancelled               // the run was cancelled before this stage started
+)
+
+// Begin is the outcome of BeginStage.
+type Begin struct {
+	Action Action
+	State  *project.State
+	Run    *project.Run
+	Reason string
+}
+
+// BeginStage decides what a delivered stage task must do and, when it
+// must run, marks the stage running (attempt = retry+1).
+func (o *Orchestrator) BeginStage(ctx context.Context, p jobspec.StagePayload, s project.Stage, taskID string, retry int) (*Begin, error) {
+	b := &Begin{}
+	st, err := o.store.UpdateState(p.ProjectID, func(st *project.State) error {
+		run := st.Run
+		ss := st.Stages.Get(s)
+		switch {
+		case run == nil || run.ID != p.Run:
+			b.Action, b.Reason = ActSkip, "task belongs to an earlier run"
+		case ss.Run == run.ID && ss.Status.Finished():
+			b.Action, b.Reason = ActSettled, "stage already finished"
+		case !run.State.Active():
+			b.Action, b.Reason = ActSkip, "run is "+string(run.State)
+		case run.State == project.RunPaused:
+			b.Action, b.Reason = ActSkip, "run is paused"
+		case run.Current != s:
+			b.Action, b.Reason = ActSkip, "run is at stage "+string(run.Current)
+		case run.CancelRequested:
+			o.cancelRun(st)
+			b.Action = ActCancelled
+		case run.PauseRequested:
+			o.pauseRun(st)
+			b.Action = ActPaused
+		default:
+			now := o.now().UTC()
+			if run.StartedAt == nil {
+				run.StartedAt = &now
+			}
+			run.State = project.RunRunning
+			ss.Status = project.StageRunning
+			ss.Attempts = retry + 1
+			ss.TaskID = taskID
+			ss.Run = run.ID
+			ss.StartedAt = &now
+			ss.FinishedAt = nil
+			st.Status = s.RunningStatus()
+			st.Error = nil
+			b.Action = ActRun
+			return nil
+		}
+		if b.Action == ActSkip || b.Action == ActSettled {
+			return errNoWrite
+		}
+		return nil
+	})
+	if errors.Is(err, errNoWrite) {
+		st, err = o.store.State(p.ProjectID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	b.State, b.Run = st, st.Run
+	switch b.Action {
+	case ActSettled, ActPaused, ActCancelled:
+		o.settle(ctx, st)
+	case ActRun:
+		o.results.SetState(ctx, taskID, results.Running, retry)
+		if b.Run.Kind == "chain" {
+			o.results.SetState(ctx, b.Run.HandleID, results.Running, 0)
+		}
+	}
+	return b, nil
+}
+
+// errNoWrite aborts an UpdateState without writing.
+var errNoWrite = errors.New("no change")
+
+func (o *Orchestrator) pauseRun(st *project.State) {
+	st.Run.State = project.RunPaused
+	st.Run.PauseRequested = false
+	st.Stages.Get(st.Run.Current).Status = project.StageQueued
+	st.Status = project.Paused
+}
+
+func (o *Orchestrator) cancelRun(st *project.State) {
+	now := o.now().UTC()
+	run := st.Run
+	run.State = project.RunCancelled
+	run.FinishedAt = &now
+	run.Error = errcode.New(errcode.Cancelled, "cancelled by the user", false)
+	for _, s := range run.Stages {
+		ss := st.Stages.Get(s)
+		switch ss.Status {
+		case project.StageQueued, project.StageRunning, project.StageRetrying:
+			ss.Status = project.StageCancelled
+			ss.FinishedAt = &now
+		}
+	}
+	st.Status = project.Cancelled
+	st.Error = run.Error
+}
+
+// CompleteStage records a stage's result and moves the run on: to the next
+// stage, to paused (if asked), or to its end.
+func (o *Orchestrator) CompleteStage(ctx context.Context, projectID int64, runID int, s project.Stage, result json.RawMessage, skipped bool) (*project.State, error) {
+	st, err := o.store.UpdateState(projectID, func(st *project.State) error {
+		run := st.Run
+		if run == nil || run.ID != runID {
+			return errcode.New(errcode.Conflict, "the run changed while the stage ran", false)
+		}
+		now := o.now().UTC()
+		ss := st.Stages.Get(s)
+		ss.Status = project.StageCompleted
+		if skipped {
+			ss.Status = project.StageSkipped
+		}
+		ss.Result = result
+		ss.FinishedAt = &now
+		ss.Error = nil
+		st.Status = s.DoneStatus()
+		run.Progress = max(run.Progress, RunProgress(run, s, 100))
+		next := run.Next(s)
+		switch {
+		case run.CancelRequested:
+			o.cancelRun(st)
+		case next == "":
+			run.State = project.RunSucceeded
+			run.FinishedAt = &now
+			run.Result = result
+			run.Progress = 100
+		case run.PauseRequested:
+			run.Current = next
+			o.pauseRun(st)
+		default:
+			run.Current = next
+			st.Stages.Get(next).Status = project.StageQueued
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	o.settle(ctx, st)
+	return st, nil
+}
+
+// FailStage records a failed attempt. When final, the stage and the run
+// fail; otherwise the stage waits for its retry.
+func (o *Orchestrator) FailStage(ctx context.Context, projectID int64, runID int, s project.Stage, ce *errcode.Error, final bool, retryIn time.Duration) (*project.State, error) {
+	st, err := o.store.UpdateState(projectID, func(st *project.State) error {
+		run := st.Run
+		if run == nil || run.ID != runID {
+			return errcode.New(errcode.Conflict, "the run changed while the stage ran", false)
+		}
+		ss := st.Stages.Get(s)
+		ss.Error = ce
+		if !final {
+			ss.Status = project.StageRetrying
+			return nil
+		}
+		now := o.now().UTC()
+		ss.Status = project.StageFailed
+		ss.FinishedAt = &now
+		run.State = project.RunFailed
+		run.Error = ce
+		run.FinishedAt = &now
+		st.Status = project.Failed
+		st.Error = ce
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if final {
+		o.settle(ctx, st)
+	} else {
+		msg := fmt.Sprintf("Attempt %d failed (%s); retrying in %s", ce.Attempt, ce.Code, retryIn.Round(time.Second))
+		o.publish(ctx, progress.Message{ProjectID: projectID, Run: runID, Stage: s.ProgressName(),
+			Progress: st.Run.Progress, Message: msg, Status: string(st.Status), Error: ce,
+			TaskID: st.Stages.Get(s).TaskID}, true)
+		o.results.SetState(ctx, st.Stages.Get(s).TaskID, results.Retrying, ce.Attempt)
+	}
+	return st, nil
+}
+
+// InterruptStage records that a running stage was stopped by a shutdown
+// or a lost lease: its task is back in the queue and will run again.
+func (o *Orchestrator) InterruptStage(ctx context.Context, projectID int64, runID int, s project.Stage) {
+	st, err := o.store.UpdateState(projectID, func(st *project.State) error {
+		if st.Run == nil || st.Run.ID != runID || st.Stages.Get(s).Status != project.StageRunning {
+			return errNoWrite
+		}
+		st.Stages.Get(s).Status = project.StageQueued
+		return nil
+	})
+	if err != nil {
+		return
+	}
+	o.publish(ctx, progress.Message{ProjectID: projectID, Run: runID, Stage: s.ProgressName(),
+		Progress: st.Run.Progress, Message: "Interrupted; the stage will run again", Status: string(st.Status)}, true)
+}
+
+// CancelStage finishes a run whose running stage stopped because the user
+// cancelled it.
+func (o *Orchestrator) CancelStage(ctx context.Context, projectID int64, runID int) (*project.State, error) {
+	st, err := o.store.UpdateState(projectID, func(st *project.State) error {
+		if st.Run == nil || st.Run.ID != runID || !st.Run.State.Active() {
+			return errNoWrite
+		}
+		o.cancelRun(st)
+		return nil
+	})
+	if errors.Is(err, errNoWrite) {
+		st, err = o.store.State(projectID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	o.settle(ctx, st)
+	return st, nil
+}
+
+// settle applies the side effects that follow from the written state. It
+// is idempotent: enqueueing uses deterministic task IDs, finishing a
+// record twice writes the same values, and the progress publisher drops a
+// second final message of a run.
+func (o *Orchestrator) settle(ctx context.Context, st *project.State) {
+	run := st.Run
+	if run == nil {
+		return
+	}
+	pid := st.ProjectID
+	final := func(state string, e *errcode.Error, msg progress.Message) {
+		o.results.Finish(ctx, run.HandleID, state, run.Result, e)
+		o.publish(ctx, msg, true)
+		o.rdb.SRem(ctx, ActiveSet, pid)
+		if run.BatchID != 0 {
+			if err := o.TickBatchLater(ctx, run.BatchID); err != nil {
+				o.log.Warn("schedule batch tick", "batch", run.BatchID, "err", err)
+			}
+		}
+	}
+	switch run.State {
+	case project.RunSucceeded:
+		final(results.Succeeded, nil, progress.Message{ProjectID: pid, Run: run.ID, Stage: progress.StageCompleted,
+			Progress: 100, Final: true, Message: "Completed", Status: string(st.Status), TaskID: run.HandleID})
+	case project.RunFailed:
+		final(results.Failed, run.Error, progress.Message{ProjectID: pid, Run: run.ID, Stage: progress.StageError,
+			Progress: run.Progress, Final: true, Message: errMessage(run.Error), Status: string(st.Status),
+			Error: run.Error, TaskID: run.HandleID})
+	case project.RunCancelled:
+		final(results.Cancelled, run.Error, progress.Message{ProjectID: pid, Run: run.ID, Stage: progress.StageError,
+			Progress: run.Progress, Final: true, Message: "Cancelled", Status: string(st.Status),
+			Error: run.Error, TaskID: run.HandleID})
+		// Remove the current stage's task if it still waits in the queue.
+		id := jobspec.StageTaskID(pid, run.ID, run.Current, run.Resumes)
+		if err := o.inspector.DeleteTask(jobspec.QueueVideo, id); err == nil {
+			o.results.Finish(ctx, id, results.Cancelled, nil, run.Error)
+		}
+	case project.RunPaused:
+		if run.Kind == "chain" {
+			o.results.SetState(ctx, run.HandleID, results.Paused, 0)
+		}
+		o.publish(ctx, progress.Message{ProjectID: pid, Run: run.ID, Stage: run.Current.ProgressName(),
+			Progress: run.Progress, Message: "Paused", Status: string(st.Status), TaskID: run.HandleID}, true)
+	case project.RunQueued, project.RunRunning:
+		if st.Stages.Get(run.Current).Status == project.StageQueued {
+			if err := o.enqueueStage(ctx, pid, run, run.Current, o.inputFor(st, run.Current)); err != nil {
+				o.log.Warn("enqueue next stage", "project", pid, "stage", run.Current, "err", err)
+				return
+			}
+			if run.State == project.RunRunning {
+				o.publish(ctx, progress.Message{ProjectID: pid, Run: run.ID, Stage: run.Current.ProgressName(),
+					Progress: run.Progress, Message: "Queued", Status: string(st.Status), TaskID: run.HandleID}, true)
+			}
+		}
+	}
+}
+
+func errMessage(e *errcode.Error) string {
+	if e == nil {
+		return "Failed"
+	}
+	return e.Error()
+}
+
+// Pause asks the project's run to stop after its current stage. A run
+// whose next stage has not started yet pauses at once.
+func (o *Orchestrator) Pause(ctx context.Context, projectID int64) (*project.State, error) {
+	st, err := o.store.UpdateState(projectID, func(st *project.State) error {
+		run := st.ActiveRun()
+		if run == nil {
+			return errcode.New(CodeNotRunning, "project has no active run to pause", false)
+		}
+		if run.State == project.RunPaused {
+			return errNoWrite
+		}
+		run.PauseRequested = true
+		return nil
+	})
+	if errors.Is(err, errNoWrite) {
+		return o.store.State(projectID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	run := st.Run
+	if st.Stages.Get(run.Current).Status != project.StageQueued {
+		return st, nil
+	}
+	// The current stage waits in the queue: take it out and pause now.
+	id := jobspec.StageTaskID(projectID, run.ID, run.Current, run.Resumes)
+	if err := o.inspector.DeleteTask(jobspec.QueueVideo, id); err != nil {
+		return st, nil // already picked up (or being): the handler pauses it
+	}
+	o.results.Finish(ctx, id, results.Cancelled, nil, errcode.New("PAUSED", "removed from the queue by a pause", false))
+	st, err = o.store.UpdateState(projectID, func(st *project.State) error {
+		if st.Run == nil || st.Run.ID != run.ID || !st.Run.State.Active() || st.Run.State == project.RunPaused {
+			return errNoWrite
+		}
+		o.pauseRun(st)
+		return nil
+	})
+	if errors.Is(err, errNoWrite) {
+		return o.store.State(projectID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	o.settle(ctx, st)
+	return st, nil
+}
+
+// Resume continues a paused run from its current stage. A project whose
+// last run failed or was cancelled (or was interrupted) gets a new chain
+// run from its first unfinished stage; finished work is reused.
+func (o *Orchestrator) Resume(ctx context.Context, projectID int64) (*project.Run, error) {
+	var resumed bool
+	st, err := o.store.UpdateState(projectID, func(st *project.State) error {
+		run := st.Run
+		if run == nil || run.State != project.RunPaused {
+			return errNoWrite
+		}
+		run.State = project.RunQueued
+		run.Resumes++
+		run.PauseRequested = false
+		st.Stages.Get(run.Current).Status = project.StageQueued
+		st.Status = settledStatus(st)
+		resumed = true
+		return nil
+	})
+	if errors.Is(err, errNoWrite) {
+		return o.Start(ctx, projectID, StartOptions{Kind: "chain"})
+	}
+	if err != nil {
+		return nil, err
+	}
+	if resumed {
+		if st.Run.Kind == "chain" {
+			o.results.SetState(ctx, st.Run.HandleID, results.Pending, 0)
+		}
+		o.publish(ctx, progress.Message{ProjectID: projectID, Run: st.Run.ID, Stage: st.Run.Current.ProgressName(),
+			Progress: st.Run.Progress, Message: "Resumed", Status: string(st.Status), TaskID: st.Run.HandleID}, true)
+		o.settle(ctx, st)
+	}
+	return st.Run, nil
+}
+
+// Cancel stops the project's run. A running stage is told to stop (its
+// child processes are killed) and is never retried.
+func (o *Orchestrator) Cancel(ctx context.Context, projectID int64) (*project.State, error) {
+	var signal bool
+	st, err := o.store.UpdateState(projectID, func(st *project.State) error {
+		run := st.ActiveRun()
+		if run == nil {
+			return errcode.New(CodeNotRunning, "project has no active run to cancel", false)
+		}
+		run.CancelRequested = true
+		held, err := o.rdb.Exists(ctx, LockKey(projectID)).Result()
+		if run.State == project.RunRunning && err == nil && held == 1 {
+			signal = true // a worker runs the stage: it finishes the cancel
+			return nil
+		}
+		o.cancelRun(st)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if signal {
+		o.rdb.Publish(ctx, CancelChannel, fmt.Sprintf("%d:%d", projectID, st.Run.ID))
+		return st, nil
+	}
+	o.settle(ctx, st)
+	return st, nil
+}
+
+// Reconcile repairs a project after a crash or a Redis data loss: a run
+// whose current task is gone from the queue is enqueued again, a finished
+// stage whose successor was never enqueued is moved on, and a task that
+// asynq archived without the handler recording it fails the run.
+func (o *Orchestrator) Reconcile(ctx context.Context, projectID int64) error {
+	st, err := o.store.State(projectID)
+	if err != nil {
+		if store.IsNotFound(err) {
+			o.rdb.SRem(ctx, ActiveSet, projectID)
+			return nil
+		}
+		return err
+	}
+	run := st.ActiveRun()
+	if run == nil {
+		o.rdb.SRem(ctx, ActiveSet, projectID)
+		if st.Run != nil {
+			o.settle(ctx, st) // make sure the handle is finished
+		}
+		return nil
+	}
+	o.rdb.SAdd(ctx, ActiveSet, projectID)
+	if run.State == project.RunPaused {
+		return nil
+	}
+	id := jobspec.StageTaskID(projectID, run.ID, run.Current, run.Resumes)
+	info, err := o.inspector.GetTaskInfo(jobspec.QueueVideo, id)
+	switch {
+	case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):
+		ss := st.Stages.Get(run.Current)
+		if ss.Status.Finished() {
+			o.settle(ctx, st)
+			return nil
+		}
+		o.log.Info("re-enqueueing interrupted project", "project", projectID, "run", run.ID, "stage", run.Current)
+		st, err = o.store.UpdateState(projectID, func(st *project.State) error {
+			if st.Run == nil || st.Run.ID != run.ID || !st.Run.State.Active() {
+				return errNoWrite
+			}
+			st.Stages.Get(st.Run.Current).Status = project.StageQueued
+			return nil
+		})
+		if err != nil {
+			if errors.Is(err, errNoWrite) {
+				return nil
+			}
+			return err
+		}
+		o.settle(ctx, st)
+		return nil
+	case err != nil:
+		return err
+	}
+	switch info.State {
+	case asynq.TaskStateCompleted:
+		o.settle(ctx, st)
+	case asynq.TaskStateArchived:
+		if st.Stages.Get(run.Current).Status.Finished() {
+			o.settle(ctx, st)
+			return nil
+		}
+		msg := "the worker running this stage was lost"
+		if info.LastErr != "" {
+			msg += ": " + info.LastErr
+		}
+		ce := errcode.New(errcode.WorkerLost, msg, true).WithStage(string(run.Current))
+		_, err := o.FailStage(ctx, projectID, run.ID, run.Current, ce, true, 0)
+		return err
+	}
+	return nil
+}
+
+// ReconcileAll reconciles every project with an active run. full also
+// scans every project folder (at start-up), not only the active set.
+func (o *Orchestrator) ReconcileAll(ctx context.Context, full bool) error {
+	var ids []int64
+	if full {
+		all, err := o.store.ProjectIDs()
+		if err != nil {
+			return err
+		}
+		for _, id := range all {
+			if st, err := o.store.State(id); err == nil && st.ActiveRun() != nil {
+				ids = append(ids, id)
+			}
+		}
+	} else {
+		members, err := o.rdb.SMembers(ctx, ActiveSet).Result()
+		if err != nil {
+			return err
+		}
+		for _, m := range members {
+			if id, err := strconv.ParseInt(m, 10, 64); err == nil {
+				ids = append(ids, id)
+			}
+		}
+	}
+	var firstErr error
+	for _, id := range ids {
+		if err := o.Reconcile(ctx, id); err != nil {
+			o.log.Warn("reconcile project", "project", id, "err", err)
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	return firstErr
+}

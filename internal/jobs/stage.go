@@ -1,0 +1,298 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/chain"
+	"github.com/ytmaker/ytmaker/internal/jobspec"
+	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/internal/results"
+	"github.com/ytmaker/ytmaker/progress"
+	"github.com/ytmaker/ytmaker/tasks"
+)
+
+// progressEvery bounds progress messages to a few per second per project.
+const progressEvery = 250 * time.Millisecond
+
+// handleStage runs one of the five video tasks.
+func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
+	stage, _ := project.StageForTask(t.Type())
+	var p jobspec.StagePayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.ProjectID <= 0 {
+		return fmt.Errorf("%w: bad payload for %s: %s", asynq.SkipRetry, t.Type(), t.Payload())
+	}
+	taskID, _ := asynq.GetTaskID(ctx)
+	retry, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	log := w.log.With("task", taskID, "project", p.ProjectID, "stage", stage, "attempt", retry+1)
+
+	// One stage at a time per project, across all workers. Register for
+	// cancellation before looking at the state, so a cancel published
+	// while this worker holds the lock always reaches it.
+	sctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	lock, ok, err := acquireLock(ctx, w.rdb, chain.LockKey(p.ProjectID), taskID+"@"+w.instance, func() { cancel(errLockLost) })
+	if err != nil {
+		return errcode.Wrap(err, errcode.RedisUnavailable, true, "lock project: "+err.Error())
+	}
+	if !ok {
+		log.Debug("project busy; retrying shortly")
+		return errBusy
+	}
+	defer lock.release()
+	w.cancels.add(p.ProjectID, cancel)
+	defer w.cancels.remove(p.ProjectID)
+
+	begin, err := w.orch.BeginStage(ctx, p, stage, taskID, retry)
+	if err != nil {
+		if errcode.Code(err) == errcode.NotFound {
+			w.orch.Results().Finish(ctx, taskID, results.Failed, nil, errcode.Classify(err))
+			return fmt.Errorf("%w: %w", asynq.SkipRetry, err)
+		}
+		return err
+	}
+	switch begin.Action {
+	case chain.ActSkip:
+		log.Info("skipping stage task", "reason", begin.Reason)
+		return nil
+	case chain.ActSettled:
+		log.Info("stage already finished; moved the run on")
+		return nil
+	case chain.ActPaused:
+		log.Info("run paused before the stage started")
+		w.orch.Results().Finish(ctx, taskID, results.Cancelled, nil, errcode.New("PAUSED", "the run was paused before this stage started", false))
+		return nil
+	case chain.ActCancelled:
+		log.Info("run cancelled before the stage started")
+		w.orch.Results().Finish(ctx, taskID, results.Cancelled, nil, errcode.New(errcode.Cancelled, "cancelled by the user", false))
+		return fmt.Errorf("%w: cancelled", asynq.RevokeTask)
+	}
+
+	impl := w.cfg.Stages[stage]
+	job := &stageJob{w: w, p: p, stage: stage, run: begin.Run, attempt: retry + 1, taskID: taskID, log: log,
+		floor: begin.Run.Progress}
+	job.throttle = w.orch.Publisher().Throttle(progressEvery, func(err error) { log.Debug("progress", "err", err) })
+	defer job.throttle.Close()
+	job.send(0, "Starting", nil, true)
+
+	limit := w.orch.Limits().For(t.Type())
+	tctx, tcancel := context.WithTimeoutCause(sctx, limit, errTimeLimit)
+	defer tcancel()
+	start := time.Now()
+	var value any
+	if impl == nil {
+		err = errcode.Newf(errcode.Internal, false, "no implementation registered for stage %s", stage)
+	} else {
+		value, err = runSafely(tctx, impl, job)
+	}
+	if h := w.cfg.Hooks.StageDone; h != nil {
+		h(string(stage), time.Since(start), err)
+	}
+	cause := context.Cause(tctx)
+
+	// The user cancelled: finish the run as cancelled, never retry.
+	if errors.Is(cause, errCancelled) {
+		log.Info("stage cancelled")
+		w.orch.CancelStage(context.WithoutCancel(ctx), p.ProjectID, p.Run)
+		w.orch.Results().Finish(context.WithoutCancel(ctx), taskID, results.Cancelled, nil, errcode.New(errcode.Cancelled, "cancelled by the user", false))
+		return fmt.Errorf("%w: cancelled by the user", asynq.RevokeTask)
+	}
+	if err == nil {
+		raw, merr := json.Marshal(value)
+		if merr != nil {
+			err = errcode.Wrap(merr, errcode.Internal, false, "stage result is not JSON: "+merr.Error())
+		} else {
+			skipped := false
+			if s, ok := value.(tasks.Skipper); ok {
+				skipped = s.StageSkipped()
+			}
+			bg := context.WithoutCancel(ctx)
+			if _, cerr := w.orch.CompleteStage(bg, p.ProjectID, p.Run, stage, raw, skipped); cerr != nil {
+				return cerr
+			}
+			if rw := t.ResultWriter(); rw != nil {
+				rw.Write(raw)
+			}
+			w.orch.Results().Finish(bg, taskID, results.Succeeded, raw, nil)
+			log.Info("stage finished", "duration", time.Since(start).Round(time.Millisecond), "skipped", skipped)
+			return nil
+		}
+	}
+
+	// Shutdown or a lost lease: asynq puts the task back; record that.
+	if ctx.Err() != nil && !errors.Is(cause, errTimeLimit) || errors.Is(cause, errLockLost) {
+		log.Warn("stage interrupted", "err", err)
+		w.orch.InterruptStage(context.WithoutCancel(ctx), p.ProjectID, p.Run, stage)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return errcode.Wrap(err, errcode.Internal, true, "project lock lost")
+	}
+
+	var ce *errcode.Error
+	if errors.Is(cause, errTimeLimit) {
+		ce = errcode.Newf(errcode.TimeLimitExceeded, true, "%s ran longer than its limit of %s", stage, limit)
+	} else {
+		ce = errcode.Classify(err).Clone()
+	}
+	ce.Stage = string(stage)
+	ce.Attempt = retry + 1
+	ce.MaxRetries = maxRetry
+	final := !ce.Retryable || retry >= maxRetry
+	retryIn := jobspec.RetryDelay(retry, ce)
+	bg := context.WithoutCancel(ctx)
+	if _, ferr := w.orch.FailStage(bg, p.ProjectID, p.Run, stage, ce, final, retryIn); ferr != nil {
+		log.Warn("record stage failure", "err", ferr)
+	}
+	if final {
+		log.Error("stage failed", "code", ce.Code, "err", ce.Message)
+		w.orch.Results().Finish(bg, taskID, results.Failed, nil, ce)
+		return fmt.Errorf("%w: %w", asynq.SkipRetry, ce)
+	}
+	log.Warn("stage attempt failed; will retry", "code", ce.Code, "err", ce.Message, "retry_in", retryIn)
+	return ce
+}
+
+// runSafely runs a stage, turning a panic into an error.
+func runSafely(ctx context.Context, s tasks.Stage, job tasks.Job) (v any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errcode.Newf(errcode.Internal, false, "stage panicked: %v", r)
+		}
+	}()
+	return s.Run(ctx, job)
+}
+
+// stageJob implements tasks.Job for one stage attempt.
+type stageJob struct {
+	w        *Worker
+	p        jobspec.StagePayload
+	stage    project.Stage
+	run      *project.Run
+	attempt  int
+	taskID   string
+	log      *slog.Logger
+	throttle *progress.Throttle
+
+	mu    sync.Mutex
+	floor int
+}
+
+func (j *stageJob) ProjectID() int64                 { return j.p.ProjectID }
+func (j *stageJob) Dir() string                      { return j.w.orch.Store().ProjectDir(j.p.ProjectID) }
+func (j *stageJob) Input() json.RawMessage           { return j.p.Input }
+func (j *stageJob) Attempt() int                     { return j.attempt }
+func (j *stageJob) Logger() *slog.Logger             { return j.log }
+func (j *stageJob) Progress(pct float64, msg string) { j.send(pct, msg, nil, false) }
+
+func (j *stageJob) ProgressETA(pct float64, eta time.Duration, msg string) {
+	j.send(pct, msg, &eta, false)
+}
+
+func (j *stageJob) send(pct float64, msg string, eta *time.Duration, urgent bool) {
+	j.mu.Lock()
+	overall := max(j.floor, chain.RunProgress(j.run, j.stage, pct))
+	if overall >= 100 {
+		overall = 99 // 100 is said once, when the run ends
+	}
+	j.floor = overall
+	j.mu.Unlock()
+	sp := int(max(0, min(pct, 100)))
+	m := progress.Message{ProjectID: j.p.ProjectID, Run: j.run.ID, Stage: j.stage.ProgressName(), Progress: overall,
+		Message: msg, Status: string(j.stage.RunningStatus()), StageProgress: &sp, TaskID: j.taskID}
+	if eta != nil {
+		s := int(eta.Round(time.Second) / time.Second)
+		m.ETASeconds = &s
+	}
+	j.throttle.Send(context.Background(), m, urgent)
+}
+
+func (j *stageJob) Checkpoint(key string, v any) (bool, error) {
+	st, err := j.w.orch.Store().State(j.p.ProjectID)
+	if err != nil {
+		return false, err
+	}
+	raw, ok := st.Stages.Get(j.stage).Checkpoints[key]
+	if !ok {
+		return false, nil
+	}
+	return true, json.Unmarshal(raw, v)
+}
+
+func (j *stageJob) SaveCheckpoint(key string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", key, err)
+	}
+	_, err = j.w.orch.Store().UpdateState(j.p.ProjectID, func(st *project.State) error {
+		ss := st.Stages.Get(j.stage)
+		if ss.Checkpoints == nil {
+			ss.Checkpoints = map[string]json.RawMessage{}
+		}
+		ss.Checkpoints[key] = raw
+		return nil
+	})
+	return err
+}
+
+// handleBatch runs one tick of batch_processing_task.
+func (w *Worker) handleBatch(ctx context.Context, t *asynq.Task) error {
+	var p jobspec.BatchPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.BatchID <= 0 {
+		return fmt.Errorf("%w: bad payload for %s", asynq.SkipRetry, t.Type())
+	}
+	if p.Run == 0 {
+		// Enqueued by hand: start (or join) a run.
+		run, err := w.orch.StartBatch(ctx, p.BatchID)
+		if err != nil {
+			return w.finishSimple(ctx, t, nil, err)
+		}
+		p.Run = run.ID
+	}
+	done, err := w.orch.Tick(ctx, p.BatchID, p.Run)
+	if err != nil {
+		if errcode.Code(err) == errcode.NotFound {
+			return fmt.Errorf("%w: %w", asynq.SkipRetry, err)
+		}
+		return err
+	}
+	w.log.Debug("batch tick", "batch", p.BatchID, "run", p.Run, "done", done)
+	return nil
+}
+
+// handleSyncQuotas runs the hourly quota sync.
+func (w *Worker) handleSyncQuotas(ctx context.Context, t *asynq.Task) error {
+	var v any = map[string]any{"synced": false, "reason": "no quota sync configured"}
+	var err error
+	if w.cfg.SyncQuotas != nil {
+		v, err = w.cfg.SyncQuotas(ctx)
+	}
+	var raw []byte
+	if err == nil {
+		raw, err = json.Marshal(v)
+	}
+	return w.finishSimple(ctx, t, raw, err)
+}
+
+// handleDebug is the seed's debug_task: it logs the request.
+func (w *Worker) handleDebug(ctx context.Context, t *asynq.Task) error {
+	id, _ := asynq.GetTaskID(ctx)
+	q, _ := asynq.GetQueueName(ctx)
+	retry, _ := asynq.GetRetryCount(ctx)
+	w.log.Info(fmt.Sprintf("Request: id=%s queue=%s task=%s retries=%d payload=%s", id, q, t.Type(), retry, t.Payload()))
+	var payload any = string(t.Payload())
+	if json.Valid(t.Payload()) {
+		payload = json.RawMessage(t.Payload())
+	}
+	raw, _ := json.Marshal(map[string]any{"id": id, "queue": q, "task": t.Type(), "payload": payload, "worker": w.instance})
+	return w.finishSimple(ctx, t, raw, nil)
+}

@@ -1,0 +1,305 @@
+// Package jobs runs YTMaker's tasks: the asynq worker with its handlers,
+// the hourly scheduler ("beat"), and the repairs asynq does not do by
+// itself — fast requeueing of tasks whose worker died, re-enqueueing of
+// interrupted projects, cancellation that is never retried.
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/chain"
+	"github.com/ytmaker/ytmaker/internal/jobspec"
+	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/internal/results"
+	"github.com/ytmaker/ytmaker/tasks"
+)
+
+// Tuning of the asynq server. asynq polls queues instead of blocking; a
+// short check interval gives an idle system ~25 ms pickup latency at
+// about 60 Redis commands per second, and a short delayed-task interval
+// lets retries start within a second of their schedule.
+const (
+	taskCheckInterval    = 50 * time.Millisecond
+	delayedCheckInterval = 400 * time.Millisecond
+	orphanScanInterval   = 5 * time.Second
+	reconcileInterval    = 30 * time.Second
+	busyRetryDelay       = time.Second
+)
+
+// Hooks let the caller observe task outcomes (metrics).
+type Hooks struct {
+	// TaskDone is called after every handler run.
+	TaskDone func(task, queue string, d time.Duration, err error, retried bool)
+	// StageDone is called after every stage attempt.
+	StageDone func(stage string, d time.Duration, err error)
+}
+
+// Config configures a Worker.
+type Config struct {
+	Redis           redis.UniversalClient
+	Client          *tasks.Client // shares the store, records and orchestrator
+	Concurrency     int
+	ShutdownTimeout time.Duration
+	// Stages maps each stage to its implementation. A missing stage fails
+	// its task with INTERNAL_ERROR.
+	Stages map[project.Stage]tasks.Stage
+	// SyncQuotas is the body of sync_quotas (nil: a no-op that reports so).
+	SyncQuotas func(ctx context.Context) (any, error)
+	Hooks      Hooks
+	Logger     *slog.Logger
+}
+
+// Worker is the in-process asynq server with YTMaker's handlers.
+type Worker struct {
+	cfg      Config
+	rdb      redis.UniversalClient
+	client   *tasks.Client
+	orch     *chain.Orchestrator
+	srv      *asynq.Server
+	log      *slog.Logger
+	instance string
+
+	cancels  cancels
+	inflight sync.WaitGroup
+
+	stopLoops context.CancelFunc
+	loops     sync.WaitGroup
+	mu        sync.Mutex
+	running   bool
+}
+
+// New returns a worker; Start runs it.
+func New(cfg Config) (*Worker, error) {
+	if cfg.Redis == nil || cfg.Client == nil {
+		return nil, errors.New("jobs: Redis and Client are required")
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = runtime.NumCPU()
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 30 * time.Second
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	host, _ := os.Hostname()
+	w := &Worker{
+		cfg:      cfg,
+		rdb:      cfg.Redis,
+		client:   cfg.Client,
+		orch:     cfg.Client.Orchestrator(),
+		log:      log.With("component", "worker"),
+		instance: fmt.Sprintf("%s:%d:%s", host, os.Getpid(), uuid.NewString()[:8]),
+	}
+	return w, nil
+}
+
+// Instance identifies this worker process.
+func (w *Worker) Instance() string { return w.instance }
+
+func (w *Worker) newServer() *asynq.Server {
+	return asynq.NewServerFromRedisClient(w.rdb, asynq.Config{
+		Concurrency:              w.cfg.Concurrency,
+		Queues:                   jobspec.QueueWeights,
+		TaskCheckInterval:        taskCheckInterval,
+		DelayedTaskCheckInterval: delayedCheckInterval,
+		ShutdownTimeout:          w.cfg.ShutdownTimeout,
+		RetryDelayFunc:           retryDelay,
+		IsFailure:                func(err error) bool { return !errors.Is(err, errBusy) },
+		Logger:                   asynqLogger{w.log},
+		LogLevel:                 asynq.WarnLevel,
+		HealthCheckFunc: func(err error) {
+			if err != nil {
+				w.log.Debug("redis health check failed", "err", err)
+			}
+		},
+	})
+}
+
+// errBusy means another worker runs a stage of the same project: retry
+// soon without counting an attempt.
+var errBusy = errors.New("project busy: another stage of this project is running")
+
+func retryDelay(n int, err error, t *asynq.Task) time.Duration {
+	if errors.Is(err, errBusy) {
+		return busyRetryDelay
+	}
+	// Aim a little early: the forwarder and the poller add up to ~0.45 s.
+	return jobspec.AlignDelay(time.Now(), jobspec.RetryDelay(n, err)-200*time.Millisecond)
+}
+
+// Start runs the worker: it re-enqueues interrupted projects, then starts
+// consuming the three queues.
+func (w *Worker) Start(ctx context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.running {
+		return errors.New("jobs: worker already running")
+	}
+	mux := asynq.NewServeMux()
+	mux.Use(w.observe)
+	for _, s := range project.Stages {
+		mux.HandleFunc(s.TaskName(), w.handleStage)
+	}
+	mux.HandleFunc(jobspec.BatchProcessing, w.handleBatch)
+	mux.HandleFunc(jobspec.SyncQuotas, w.handleSyncQuotas)
+	mux.HandleFunc(jobspec.DebugTask, w.handleDebug)
+	w.srv = w.newServer()
+	if err := w.srv.Start(mux); err != nil {
+		return errcode.Wrap(err, errcode.RedisUnavailable, true, "start worker: "+err.Error())
+	}
+	lctx, cancel := context.WithCancel(context.Background())
+	w.stopLoops = cancel
+	w.loop(func() { w.listenCancels(lctx) })
+	w.loop(func() { w.recoverLoop(lctx) })
+	w.running = true
+	w.log.Info("worker started", "instance", w.instance, "concurrency", w.cfg.Concurrency, "queues", jobspec.QueueWeights)
+	return nil
+}
+
+func (w *Worker) loop(f func()) {
+	w.loops.Add(1)
+	go func() { defer w.loops.Done(); f() }()
+}
+
+// Stop stops fetching tasks and waits up to ShutdownTimeout for running
+// ones; unfinished tasks go back to their queue (none is lost).
+func (w *Worker) Stop() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.running {
+		return
+	}
+	w.srv.Shutdown()
+	// Let interrupted handlers record the interruption and release locks.
+	done := make(chan struct{})
+	go func() { w.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+	}
+	w.stopLoops()
+	w.loops.Wait()
+	w.running = false
+	w.log.Info("worker stopped", "instance", w.instance)
+}
+
+// recoverLoop repairs what crashes leave behind: at start-up every
+// interrupted project is re-enqueued; then, every few seconds, tasks whose
+// worker died are put back in their queue, and every half minute active
+// projects are reconciled.
+func (w *Worker) recoverLoop(ctx context.Context) {
+	if err := w.orch.ReconcileAll(ctx, true); err != nil {
+		w.log.Warn("start-up reconcile", "err", err)
+	}
+	orphans := time.NewTicker(orphanScanInterval)
+	defer orphans.Stop()
+	reconcile := time.NewTicker(reconcileInterval)
+	defer reconcile.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-orphans.C:
+			w.requeueOrphans(ctx)
+		case <-reconcile.C:
+			if err := w.orch.ReconcileAll(ctx, false); err != nil {
+				w.log.Debug("reconcile", "err", err)
+			}
+		}
+	}
+}
+
+// requeueOrphanScript moves tasks whose lease expired (their worker died:
+// a live worker extends its leases every 5 s) from active back to the head
+// of pending, as asynq does for tasks interrupted by a shutdown. asynq's
+// own recoverer would wait for 30 s more plus up to a minute, and count a
+// failed attempt. Key names follow asynq v0.26's schema.
+var requeueOrphanScript = redis.NewScript(`
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 100)
+local out = {}
+for _, id in ipairs(ids) do
+  if redis.call('LREM', KEYS[2], 0, id) > 0 then
+    redis.call('ZREM', KEYS[1], id)
+    redis.call('RPUSH', KEYS[3], id)
+    redis.call('HSET', ARGV[2] .. id, 'state', 'pending')
+    table.insert(out, id)
+  end
+end
+return out`)
+
+func (w *Worker) requeueOrphans(ctx context.Context) {
+	cutoff := time.Now().Add(-2 * time.Second).Unix()
+	for q := range jobspec.QueueWeights {
+		keys := []string{"asynq:{" + q + "}:lease", "asynq:{" + q + "}:active", "asynq:{" + q + "}:pending"}
+		ids, err := requeueOrphanScript.Run(ctx, w.rdb, keys, cutoff, "asynq:{"+q+"}:t:").StringSlice()
+		if err != nil {
+			continue
+		}
+		for _, id := range ids {
+			w.log.Warn("requeued a task whose worker died", "task", id, "queue", q)
+		}
+	}
+}
+
+// observe is the middleware every task goes through: timing, hooks and
+// the final record of tasks that are not project stages.
+func (w *Worker) observe(next asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		w.inflight.Add(1)
+		defer w.inflight.Done()
+		start := time.Now()
+		err := next.ProcessTask(ctx, t)
+		if h := w.cfg.Hooks.TaskDone; h != nil {
+			q, _ := asynq.GetQueueName(ctx)
+			retried := err != nil && !errors.Is(err, asynq.SkipRetry) && !errors.Is(err, asynq.RevokeTask) && !errors.Is(err, errBusy)
+			h(t.Type(), q, time.Since(start), err, retried)
+		}
+		return err
+	})
+}
+
+// finishSimple records the outcome of a non-stage task and converts the
+// error for asynq.
+func (w *Worker) finishSimple(ctx context.Context, t *asynq.Task, result []byte, err error) error {
+	id, _ := asynq.GetTaskID(ctx)
+	if err == nil {
+		if t.ResultWriter() != nil {
+			t.ResultWriter().Write(result)
+		}
+		w.client.Orchestrator().Results().Finish(ctx, id, results.Succeeded, result, nil)
+		return nil
+	}
+	retry, _ := asynq.GetRetryCount(ctx)
+	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	ce := errcode.Classify(err).Clone()
+	ce.Attempt, ce.MaxRetries = retry+1, maxRetry
+	if !ce.Retryable || retry >= maxRetry {
+		w.client.Orchestrator().Results().Finish(ctx, id, results.Failed, nil, ce)
+		return fmt.Errorf("%w: %w", asynq.SkipRetry, ce)
+	}
+	w.client.Orchestrator().Results().SetState(ctx, id, results.Retrying, retry+1)
+	return ce
+}
+
+// asynqLogger sends asynq's logs to slog.
+type asynqLogger struct{ l *slog.Logger }
+
+func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...), "source", "asynq") }
+func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...), "source", "asynq") }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...), "source", "asynq") }
+func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...), "source", "asynq") }
+func (a asynqLogger) Fatal(args ...any) { a.l.Error(fmt.Sprint(args...), "source", "asynq") }
