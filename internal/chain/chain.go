@@ -39,7 +39,9 @@ const (
 )
 
 // LockKey is the Redis key that makes one stage at a time run on a project.
-func LockKey(projectID int64) string { return "ytmaker:lock:project:" + strconv.FormatInt(projectID, 10) }
+func LockKey(projectID int64) string {
+	return "ytmaker:lock:project:" + strconv.FormatInt(projectID, 10)
+}
 
 // Error codes of this package.
 const (

@@ -34,6 +34,7 @@ const (
 	taskCheckInterval    = 50 * time.Millisecond
 	delayedCheckInterval = 400 * time.Millisecond
 	orphanScanInterval   = 5 * time.Second
+	orphanAfter          = 18 * time.Second // lease score below now+18 s: not extended for 12 s
 	reconcileInterval    = 30 * time.Second
 	busyRetryDelay       = time.Second
 )
@@ -73,6 +74,8 @@ type Worker struct {
 
 	cancels  cancels
 	inflight sync.WaitGroup
+
+	lastRedisErr time.Time // touched only by the recover loop
 
 	stopLoops context.CancelFunc
 	loops     sync.WaitGroup
@@ -223,11 +226,14 @@ func (w *Worker) recoverLoop(ctx context.Context) {
 	}
 }
 
-// requeueOrphanScript moves tasks whose lease expired (their worker died:
-// a live worker extends its leases every 5 s) from active back to the head
-// of pending, as asynq does for tasks interrupted by a shutdown. asynq's
-// own recoverer would wait for 30 s more plus up to a minute, and count a
-// failed attempt. Key names follow asynq v0.26's schema.
+// requeueOrphanScript moves tasks whose worker died from active back to
+// the head of pending, as asynq does for tasks interrupted by a shutdown.
+// A live worker extends the leases of its tasks to now+30 s every 5 s, so
+// a lease not extended for 12 s (score < now+18 s) belongs to a dead
+// worker. asynq's own recoverer would wait until the lease is 30 s past
+// expiry, run only once a minute, and count a failed attempt. Two workers
+// never run a stage of one project at once even if this misjudges: the
+// project lock guards every stage. Key names follow asynq v0.26's schema.
 var requeueOrphanScript = redis.NewScript(`
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 100)
 local out = {}
@@ -242,11 +248,18 @@ end
 return out`)
 
 func (w *Worker) requeueOrphans(ctx context.Context) {
-	cutoff := time.Now().Add(-2 * time.Second).Unix()
+	now := time.Now()
+	if now.Sub(w.lastRedisErr) < 20*time.Second {
+		// Leases were not extended while Redis was unreachable; give the
+		// live workers time to extend them again before judging.
+		return
+	}
+	cutoff := now.Add(orphanAfter).Unix()
 	for q := range jobspec.QueueWeights {
 		keys := []string{"asynq:{" + q + "}:lease", "asynq:{" + q + "}:active", "asynq:{" + q + "}:pending"}
 		ids, err := requeueOrphanScript.Run(ctx, w.rdb, keys, cutoff, "asynq:{"+q+"}:t:").StringSlice()
 		if err != nil {
+			w.lastRedisErr = now
 			continue
 		}
 		for _, id := range ids {

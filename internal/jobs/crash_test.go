@@ -1,0 +1,83 @@
+package jobs_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ytmaker/ytmaker/internal/project"
+)
+
+// startChildWorker runs a worker in a separate process whose stage block
+// hangs until the process is killed.
+func (e *env) startChildWorker(block project.Stage) *exec.Cmd {
+	e.t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "YTMAKER_TEST_WORKER="+e.redis.URL(0)+"|"+e.dir+"|"+string(block))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, _ := bufio.NewReader(out).ReadString('\n')
+	if !strings.Contains(line, "worker ready") {
+		e.t.Fatalf("child worker did not start: %q", line)
+	}
+	return cmd
+}
+
+func TestKilledWorkerMidStageProjectStillFinishes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the dead worker's lease to expire (~30 s)")
+	}
+	e := newEnv(t)
+	ctx := context.Background()
+	pid := e.newProject("crash")
+	child := e.startChildWorker(project.StageAssets)
+	h, err := e.client.Chain(ctx, pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 15*time.Second, "assets to start in the child worker", func() bool {
+		return len(e.stages.starts(t, pid, project.StageAssets)) == 1
+	})
+	if err := child.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	child.Wait()
+	killedAt := time.Now()
+	// The test's own stages are counted by the recorder the child shared:
+	// its "running" counter is stuck at 1 for the killed stage. Reset it.
+	e.rdb.Set(ctx, fmt.Sprintf("test:%d:running", pid), 0, 0)
+
+	e.startWorker(2)
+	if _, err := h.Get(ctx, 90*time.Second); err != nil {
+		t.Fatalf("chain after the crash: %v", err)
+	}
+	t.Logf("recovered and finished %s after kill -9", time.Since(killedAt).Round(time.Second))
+	if n := len(e.stages.starts(t, pid, project.StageAssets)); n != 2 {
+		t.Fatalf("assets ran %d times, want 2 (killed + recovered)", n)
+	}
+	for _, s := range []project.Stage{project.StageScript, project.StageRender, project.StageThumbnail, project.StageUpload} {
+		if n := len(e.stages.starts(t, pid, s)); n != 1 {
+			t.Errorf("stage %s ran %d times, want 1", s, n)
+		}
+	}
+	if n := e.stages.overlaps(t, pid); n != 0 {
+		t.Fatalf("%d overlapping stage runs on one project", n)
+	}
+	if st := e.state(pid); st.Status != project.Completed {
+		t.Fatalf("status %s", st.Status)
+	}
+}

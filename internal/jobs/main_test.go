@@ -1,0 +1,63 @@
+package jobs_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ytmaker/ytmaker/internal/jobs"
+	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/tasks"
+)
+
+// TestMain lets the test binary run as a separate worker process (so a
+// test can kill -9 it): YTMAKER_TEST_WORKER=redisURL|dataDir|blockStage.
+func TestMain(m *testing.M) {
+	if spec := os.Getenv("YTMAKER_TEST_WORKER"); spec != "" {
+		os.Exit(runChildWorker(spec))
+	}
+	os.Exit(m.Run())
+}
+
+func runChildWorker(spec string) int {
+	parts := strings.SplitN(spec+"||", "|", 3)
+	url, dir, block := parts[0], parts[1], strings.TrimRight(parts[2], "|")
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	rdb := redis.NewClient(opt)
+	c, err := tasks.New(tasks.Config{Redis: rdb, DataDir: dir})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	rec := newRecorder(rdb)
+	rec.on(project.Stage(block), func(ctx context.Context, job tasks.Job) (any, error) {
+		<-ctx.Done() // hold the stage until killed
+		return nil, ctx.Err()
+	})
+	w, err := jobs.New(jobs.Config{Redis: rdb, Client: c, Concurrency: 2, Stages: rec.stages(), ShutdownTimeout: time.Second})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	if err := w.Start(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	fmt.Println("worker ready")
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	<-sig
+	w.Stop()
+	return 0
+}
