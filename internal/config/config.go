@@ -1,0 +1,430 @@
+// Package config reads YTMaker's settings. Each value comes from, in
+// order: a command-line flag, the environment, a .env file in the working
+// directory, the default. A bad value stops the program with one line
+// naming the key and the value (exit code 2) before anything starts.
+package config
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ytmaker/ytmaker/internal/jobspec"
+)
+
+// Config is every setting of a YTMaker process.
+type Config struct {
+	RedisURL          string
+	HTTPAddr          string
+	DataDir           string
+	WorkerConcurrency int
+	ShutdownTimeout   time.Duration
+	LogFormat         string // text | json
+	LogLevel          slog.Level
+	APIToken          string
+	ResultTTL         time.Duration
+	TimeLimits        jobspec.TimeLimits
+	BatchConcurrency  int
+	AssetConcurrency  int
+	RedisServer       string // path or name of redis-server
+	FFmpeg            string
+	FFprobe           string
+
+	GeminiAPIKey  string
+	GeminiModel   string
+	GeminiBaseURL string
+
+	StabilityAPIKey  string
+	StabilityBaseURL string
+
+	DIDAPIKey  string
+	DIDBaseURL string
+
+	GoogleTTSAPIKey  string
+	GoogleTTSBaseURL string
+
+	YouTubeClientID      string
+	YouTubeClientSecret  string
+	YouTubeRefreshToken  string
+	YouTubeBaseURL       string
+	GoogleOAuthTokenURL  string
+	YouTubeDailyQuota    int
+	YouTubeUploadCost    int
+	YouTubeThumbnailCost int
+}
+
+// Error is a bad configuration value.
+type Error struct {
+	Key, Value, Reason string
+}
+
+func (e *Error) Error() string {
+	if e.Value == "" {
+		return fmt.Sprintf("config: %s: %s", e.Key, e.Reason)
+	}
+	return fmt.Sprintf("config: %s=%q: %s", e.Key, e.Value, e.Reason)
+}
+
+// Secret keys are never printed.
+var secretKeys = map[string]bool{
+	"API_TOKEN": true, "GEMINI_API_KEY": true, "STABILITY_API_KEY": true, "DID_API_KEY": true,
+	"GOOGLE_TTS_API_KEY": true, "YOUTUBE_CLIENT_SECRET": true, "YOUTUBE_REFRESH_TOKEN": true,
+}
+
+// IsSecret reports whether a key holds a secret.
+func IsSecret(key string) bool { return secretKeys[key] }
+
+// Sources are where values come from, highest priority first.
+type Sources struct {
+	Flags  map[string]string        // key → value of flags given on the command line
+	Env    func(string) (string, bool) // usually os.LookupEnv
+	DotEnv map[string]string        // parsed .env (may be nil)
+}
+
+// lookup returns the value of key from the first source that has it.
+func (s Sources) lookup(key string) (string, string, bool) {
+	if v, ok := s.Flags[key]; ok {
+		return v, "flag", true
+	}
+	if s.Env != nil {
+		if v, ok := s.Env(key); ok {
+			return v, "environment", true
+		}
+	}
+	if v, ok := s.DotEnv[key]; ok {
+		return v, ".env", true
+	}
+	return "", "", false
+}
+
+// Load reads every setting from src.
+func Load(src Sources) (*Config, error) {
+	c := &Config{}
+	get := func(key, def string) string {
+		if v, _, ok := src.lookup(key); ok {
+			return strings.TrimSpace(v)
+		}
+		return def
+	}
+	var err error
+	if c.RedisURL, err = redisURL(src); err != nil {
+		return nil, err
+	}
+	c.HTTPAddr = get("HTTP_ADDR", "127.0.0.1:8000")
+	if err := checkAddr("HTTP_ADDR", c.HTTPAddr); err != nil {
+		return nil, err
+	}
+	c.DataDir = get("DATA_DIR", "./data")
+	if c.DataDir == "" {
+		return nil, &Error{Key: "DATA_DIR", Reason: "must not be empty"}
+	}
+	if c.WorkerConcurrency, err = intValue("WORKER_CONCURRENCY", get("WORKER_CONCURRENCY", ""), runtime.NumCPU(), 1, 1024); err != nil {
+		return nil, err
+	}
+	if c.ShutdownTimeout, err = duration("SHUTDOWN_TIMEOUT", get("SHUTDOWN_TIMEOUT", ""), 30*time.Second); err != nil {
+		return nil, err
+	}
+	c.LogFormat = strings.ToLower(get("LOG_FORMAT", "text"))
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return nil, &Error{Key: "LOG_FORMAT", Value: c.LogFormat, Reason: "must be text or json"}
+	}
+	lvl := get("LOG_LEVEL", "info")
+	if err := c.LogLevel.UnmarshalText([]byte(lvl)); err != nil {
+		return nil, &Error{Key: "LOG_LEVEL", Value: lvl, Reason: "must be debug, info, warn or error"}
+	}
+	c.APIToken = get("API_TOKEN", "")
+	if c.ResultTTL, err = duration("RESULT_TTL", get("RESULT_TTL", ""), 24*time.Hour); err != nil {
+		return nil, err
+	}
+	if c.ResultTTL < 24*time.Hour {
+		return nil, &Error{Key: "RESULT_TTL", Value: get("RESULT_TTL", ""), Reason: "results are kept at least 24h"}
+	}
+	limits := []struct {
+		key string
+		dst *time.Duration
+		def time.Duration
+	}{
+		{"SCRIPT_TIME_LIMIT", &c.TimeLimits.Script, jobspec.DefaultTimeLimits.Script},
+		{"ASSETS_TIME_LIMIT", &c.TimeLimits.Assets, jobspec.DefaultTimeLimits.Assets},
+		{"RENDER_TIME_LIMIT", &c.TimeLimits.Render, jobspec.DefaultTimeLimits.Render},
+		{"THUMBNAIL_TIME_LIMIT", &c.TimeLimits.Thumbnail, jobspec.DefaultTimeLimits.Thumbnail},
+		{"UPLOAD_TIME_LIMIT", &c.TimeLimits.Upload, jobspec.DefaultTimeLimits.Upload},
+		{"BATCH_TIME_LIMIT", &c.TimeLimits.Batch, jobspec.DefaultTimeLimits.Batch},
+	}
+	for _, l := range limits {
+		if *l.dst, err = duration(l.key, get(l.key, ""), l.def); err != nil {
+			return nil, err
+		}
+	}
+	if c.BatchConcurrency, err = intValue("BATCH_CONCURRENCY", get("BATCH_CONCURRENCY", ""), 2, 1, 32); err != nil {
+		return nil, err
+	}
+	if c.AssetConcurrency, err = intValue("ASSET_CONCURRENCY", get("ASSET_CONCURRENCY", ""), 4, 1, 64); err != nil {
+		return nil, err
+	}
+	c.RedisServer = get("REDIS_SERVER", "redis-server")
+	c.FFmpeg = get("FFMPEG", "ffmpeg")
+	c.FFprobe = get("FFPROBE", "ffprobe")
+
+	c.GeminiAPIKey = get("GEMINI_API_KEY", "")
+	c.GeminiModel = get("GEMINI_MODEL", "gemini-3.5-flash")
+	c.StabilityAPIKey = get("STABILITY_API_KEY", "")
+	c.DIDAPIKey = get("DID_API_KEY", "")
+	c.GoogleTTSAPIKey = get("GOOGLE_TTS_API_KEY", "")
+	c.YouTubeClientID = get("YOUTUBE_CLIENT_ID", "")
+	c.YouTubeClientSecret = get("YOUTUBE_CLIENT_SECRET", "")
+	c.YouTubeRefreshToken = get("YOUTUBE_REFRESH_TOKEN", "")
+	urls := []struct {
+		key string
+		dst *string
+		def string
+	}{
+		{"GEMINI_BASE_URL", &c.GeminiBaseURL, ""},
+		{"STABILITY_BASE_URL", &c.StabilityBaseURL, "https://api.stability.ai"},
+		{"DID_BASE_URL", &c.DIDBaseURL, "https://api.d-id.com"},
+		{"GOOGLE_TTS_BASE_URL", &c.GoogleTTSBaseURL, "https://texttospeech.googleapis.com"},
+		{"YOUTUBE_BASE_URL", &c.YouTubeBaseURL, "https://www.googleapis.com"},
+		{"GOOGLE_OAUTH_TOKEN_URL", &c.GoogleOAuthTokenURL, "https://oauth2.googleapis.com/token"},
+	}
+	for _, u := range urls {
+		*u.dst = strings.TrimRight(get(u.key, u.def), "/")
+		if *u.dst == "" {
+			continue
+		}
+		p, err := url.Parse(*u.dst)
+		if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return nil, &Error{Key: u.key, Value: *u.dst, Reason: "must be an http(s) URL"}
+		}
+	}
+	if c.YouTubeDailyQuota, err = intValue("YOUTUBE_DAILY_QUOTA", get("YOUTUBE_DAILY_QUOTA", ""), 10000, 1, 1<<30); err != nil {
+		return nil, err
+	}
+	if c.YouTubeUploadCost, err = intValue("YOUTUBE_UPLOAD_COST", get("YOUTUBE_UPLOAD_COST", ""), 1600, 0, 1<<30); err != nil {
+		return nil, err
+	}
+	if c.YouTubeThumbnailCost, err = intValue("YOUTUBE_THUMBNAIL_COST", get("YOUTUBE_THUMBNAIL_COST", ""), 50, 0, 1<<30); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// redisURL resolves the Redis address. Within the highest-priority source
+// that mentions Redis at all: REDIS_URL, else CELERY_BROKER_URL (the
+// seed's .env), else REDIS_HOST/REDIS_PORT/REDIS_DB.
+func redisURL(src Sources) (string, error) {
+	layers := []map[string]string{src.Flags, envLayer(src.Env), src.DotEnv}
+	for _, l := range layers {
+		if l == nil {
+			continue
+		}
+		for _, key := range []string{"REDIS_URL", "CELERY_BROKER_URL"} {
+			if v, ok := l[key]; ok {
+				return checkRedisURL(key, strings.TrimSpace(v))
+			}
+		}
+		host, hok := l["REDIS_HOST"]
+		port, pok := l["REDIS_PORT"]
+		db, dok := l["REDIS_DB"]
+		if !hok && !pok && !dok {
+			continue
+		}
+		if !hok {
+			host = "127.0.0.1"
+		}
+		if !pok {
+			port = "6379"
+		}
+		if !dok {
+			db = "0"
+		}
+		p, err := strconv.Atoi(strings.TrimSpace(port))
+		if err != nil || p < 1 || p > 65535 {
+			return "", &Error{Key: "REDIS_PORT", Value: port, Reason: "must be a port number between 1 and 65535"}
+		}
+		d, err := strconv.Atoi(strings.TrimSpace(db))
+		if err != nil || d < 0 || d > 15 {
+			return "", &Error{Key: "REDIS_DB", Value: db, Reason: "must be a database number between 0 and 15"}
+		}
+		host = strings.TrimSpace(host)
+		if host == "" {
+			return "", &Error{Key: "REDIS_HOST", Value: host, Reason: "must not be empty"}
+		}
+		return checkRedisURL("REDIS_HOST", fmt.Sprintf("redis://%s/%d", net.JoinHostPort(host, strconv.Itoa(p)), d))
+	}
+	return "redis://127.0.0.1:6379/0", nil
+}
+
+func envLayer(env func(string) (string, bool)) map[string]string {
+	if env == nil {
+		return nil
+	}
+	m := map[string]string{}
+	for _, k := range []string{"REDIS_URL", "CELERY_BROKER_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_DB"} {
+		if v, ok := env(k); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+func checkRedisURL(key, v string) (string, error) {
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+		return "", &Error{Key: key, Value: v, Reason: "must be a URL like redis://127.0.0.1:6379/0"}
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return "", &Error{Key: key, Value: v, Reason: "port must be between 1 and 65535"}
+		}
+	}
+	if db := strings.Trim(u.Path, "/"); db != "" {
+		n, err := strconv.Atoi(db)
+		if err != nil || n < 0 {
+			return "", &Error{Key: key, Value: v, Reason: "database must be a number, as in redis://host:6379/0"}
+		}
+	}
+	return v, nil
+}
+
+func checkAddr(key, v string) error {
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return &Error{Key: key, Value: v, Reason: "must be host:port, e.g. 127.0.0.1:8000"}
+	}
+	_ = host
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 0 || n > 65535 {
+		return &Error{Key: key, Value: v, Reason: "port must be between 0 and 65535"}
+	}
+	return nil
+}
+
+func intValue(key, v string, def, lo, hi int) (int, error) {
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, &Error{Key: key, Value: v, Reason: "must be a whole number"}
+	}
+	if n == 0 && lo > 0 && key == "WORKER_CONCURRENCY" {
+		return def, nil // 0 means "one per CPU"
+	}
+	if n < lo || n > hi {
+		return 0, &Error{Key: key, Value: v, Reason: fmt.Sprintf("must be between %d and %d", lo, hi)}
+	}
+	return n, nil
+}
+
+// duration accepts Go durations ("30s", "5m") or plain seconds ("30").
+func duration(key, v string, def time.Duration) (time.Duration, error) {
+	if v == "" {
+		return def, nil
+	}
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if secs <= 0 {
+			return 0, &Error{Key: key, Value: v, Reason: "must be positive"}
+		}
+		return time.Duration(secs * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, &Error{Key: key, Value: v, Reason: "must be a duration such as 30s or 5m"}
+	}
+	if d <= 0 {
+		return 0, &Error{Key: key, Value: v, Reason: "must be positive"}
+	}
+	return d, nil
+}
+
+// ReadDotEnv parses a .env file: KEY=VALUE lines, optional "export ",
+// single or double quotes, # comments. A missing file is not an error.
+func ReadDotEnv(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	defer f.Close()
+	out := map[string]string{}
+	sc := bufio.NewScanner(f)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		line = strings.TrimPrefix(line, "export ")
+		k, v, ok := strings.Cut(line, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+			return nil, fmt.Errorf("%s:%d: expected KEY=VALUE", path, n)
+		}
+		v = strings.TrimSpace(v)
+		switch {
+		case len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"':
+			if u, err := strconv.Unquote(v); err == nil {
+				v = u
+			} else {
+				v = v[1 : len(v)-1]
+			}
+		case len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'':
+			v = v[1 : len(v)-1]
+		default:
+			if i := strings.Index(v, " #"); i >= 0 {
+				v = strings.TrimSpace(v[:i])
+			}
+		}
+		out[k] = v
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return out, nil
+}
+
+// Keys lists every key Load reads, for documentation and `ytmaker config`.
+var Keys = []string{"REDIS_URL", "CELERY_BROKER_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_DB", "HTTP_ADDR", "DATA_DIR",
+	"WORKER_CONCURRENCY", "SHUTDOWN_TIMEOUT", "LOG_FORMAT", "LOG_LEVEL", "API_TOKEN", "RESULT_TTL",
+	"SCRIPT_TIME_LIMIT", "ASSETS_TIME_LIMIT", "RENDER_TIME_LIMIT", "THUMBNAIL_TIME_LIMIT", "UPLOAD_TIME_LIMIT",
+	"BATCH_TIME_LIMIT", "BATCH_CONCURRENCY", "ASSET_CONCURRENCY", "REDIS_SERVER", "FFMPEG", "FFPROBE",
+	"GEMINI_API_KEY", "GEMINI_MODEL", "GEMINI_BASE_URL", "STABILITY_API_KEY", "STABILITY_BASE_URL",
+	"DID_API_KEY", "DID_BASE_URL", "GOOGLE_TTS_API_KEY", "GOOGLE_TTS_BASE_URL", "YOUTUBE_CLIENT_ID",
+	"YOUTUBE_CLIENT_SECRET", "YOUTUBE_REFRESH_TOKEN", "YOUTUBE_BASE_URL", "GOOGLE_OAUTH_TOKEN_URL",
+	"YOUTUBE_DAILY_QUOTA", "YOUTUBE_UPLOAD_COST", "YOUTUBE_THUMBNAIL_COST"}
+
+// Logger builds the process logger from the settings.
+func (c *Config) Logger(w *os.File) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// IsLoopback reports whether HTTPAddr binds only to the loopback
+// interface.
+func (c *Config) IsLoopback() bool {
+	host, _, err := net.SplitHostPort(c.HTTPAddr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,114 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(Sources{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RedisURL != "redis://127.0.0.1:6379/0" || c.HTTPAddr != "127.0.0.1:8000" || c.DataDir != "./data" ||
+		c.WorkerConcurrency != runtime.NumCPU() || c.ShutdownTimeout != 30*time.Second || c.LogFormat != "text" {
+		t.Fatalf("defaults = %+v", c)
+	}
+	if c.TimeLimits.Render != 30*time.Minute || c.TimeLimits.Thumbnail != 2*time.Minute || c.TimeLimits.Batch != 90*time.Minute {
+		t.Fatalf("time limits = %+v", c.TimeLimits)
+	}
+	if !c.IsLoopback() {
+		t.Fatal("default address should be loopback")
+	}
+}
+
+func TestPrecedenceFlagsEnvDotEnv(t *testing.T) {
+	src := Sources{
+		Flags:  map[string]string{"HTTP_ADDR": "127.0.0.1:9000"},
+		Env:    env(map[string]string{"HTTP_ADDR": "127.0.0.1:9100", "DATA_DIR": "/env/data"}),
+		DotEnv: map[string]string{"HTTP_ADDR": "127.0.0.1:9200", "DATA_DIR": "/dotenv/data", "LOG_FORMAT": "json"},
+	}
+	c, err := Load(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTPAddr != "127.0.0.1:9000" || c.DataDir != "/env/data" || c.LogFormat != "json" {
+		t.Fatalf("got addr=%s dir=%s format=%s", c.HTTPAddr, c.DataDir, c.LogFormat)
+	}
+}
+
+func TestSeedRedisKeys(t *testing.T) {
+	c, err := Load(Sources{DotEnv: map[string]string{"REDIS_HOST": "localhost", "REDIS_PORT": "6390", "REDIS_DB": "2"}})
+	if err != nil || c.RedisURL != "redis://localhost:6390/2" {
+		t.Fatalf("REDIS_HOST/PORT/DB → %q, %v", c.RedisURL, err)
+	}
+	c, _ = Load(Sources{DotEnv: map[string]string{"CELERY_BROKER_URL": "redis://localhost:6391/0"}})
+	if c.RedisURL != "redis://localhost:6391/0" {
+		t.Fatalf("CELERY_BROKER_URL → %q", c.RedisURL)
+	}
+	// The environment's REDIS_PORT beats the .env's REDIS_URL (higher layer).
+	c, _ = Load(Sources{Env: env(map[string]string{"REDIS_PORT": "7000"}), DotEnv: map[string]string{"REDIS_URL": "redis://x:1/0"}})
+	if c.RedisURL != "redis://127.0.0.1:7000/0" {
+		t.Fatalf("env REDIS_PORT over .env REDIS_URL → %q", c.RedisURL)
+	}
+	// A flag beats everything.
+	c, _ = Load(Sources{Flags: map[string]string{"REDIS_URL": "redis://127.0.0.1:16390/0"}, Env: env(map[string]string{"REDIS_URL": "redis://a:1/0"})})
+	if c.RedisURL != "redis://127.0.0.1:16390/0" {
+		t.Fatalf("flag → %q", c.RedisURL)
+	}
+}
+
+func TestBadValuesNameKeyAndValue(t *testing.T) {
+	cases := map[string]map[string]string{
+		"REDIS_URL":          {"REDIS_URL": "not a url"},
+		"REDIS_PORT":         {"REDIS_PORT": "70000"},
+		"WORKER_CONCURRENCY": {"WORKER_CONCURRENCY": "-3"},
+		"SHUTDOWN_TIMEOUT":   {"SHUTDOWN_TIMEOUT": "soon"},
+		"HTTP_ADDR":          {"HTTP_ADDR": "8000"},
+		"LOG_FORMAT":         {"LOG_FORMAT": "xml"},
+		"LOG_LEVEL":          {"LOG_LEVEL": "loud"},
+		"GEMINI_BASE_URL":    {"GEMINI_BASE_URL": "ftp://x"},
+	}
+	for key, vals := range cases {
+		_, err := Load(Sources{Env: env(vals)})
+		var ce *Error
+		if !errors.As(err, &ce) || ce.Key != key || ce.Value != vals[key] {
+			t.Errorf("%s: err = %v", key, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), vals[key]) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: message %q should be one line naming key and value", key, err)
+		}
+	}
+	if _, err := Load(Sources{Env: env(map[string]string{"REDIS_URL": "redis://127.0.0.1:99999/0"})}); err == nil {
+		t.Error("port out of range accepted")
+	}
+}
+
+func TestReadDotEnv(t *testing.T) {
+	p := filepath.Join(t.TempDir(), ".env")
+	os.WriteFile(p, []byte("# comment\nexport A=1\nB=\"two words\"\nC='x # y'\nD=plain # trailing\n\n"), 0o600)
+	m, err := ReadDotEnv(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m["A"] != "1" || m["B"] != "two words" || m["C"] != "x # y" || m["D"] != "plain" {
+		t.Fatalf("parsed %v", m)
+	}
+	if m, err := ReadDotEnv(filepath.Join(t.TempDir(), "missing")); err != nil || m != nil {
+		t.Fatal("missing .env should be fine")
+	}
+	os.WriteFile(p, []byte("garbage line\n"), 0o600)
+	if _, err := ReadDotEnv(p); err == nil || !strings.Contains(err.Error(), ":1:") {
+		t.Fatalf("bad line error = %v", err)
+	}
+}
