@@ -1,0 +1,441 @@
+// Package procman brings YTMaker's background services up and down — the
+// seed's process_manager with start_all, get_status and stop_all:
+//
+//	m, _ := procman.New(procman.Config{RedisURL: "redis://127.0.0.1:6379/0", DataDir: "./data",
+//		Worker: &procman.WorkerConfig{Stages: pipeline.Stages(...)}, Beat: true})
+//	if err := m.StartAll(ctx); err != nil { ... }
+//	st := m.Status(ctx)   // the /status document
+//	m.StopAll(ctx)
+//
+// Redis: if the configured Redis answers, procman attaches to it and never
+// stops it. If nothing answers on a loopback address it starts
+// redis-server (append-only file, noeviction, files under DATA_DIR/redis),
+// supervises it — restarting it with backoff if it dies — and stops it
+// last, after its append-only file is flushed. A remote Redis that does
+// not answer is retried with backoff while Status reports it.
+package procman
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ytmaker/ytmaker/internal/jobs"
+	"github.com/ytmaker/ytmaker/internal/jobspec"
+	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/procman/redisproc"
+	"github.com/ytmaker/ytmaker/tasks"
+)
+
+// WorkerConfig configures the in-process worker.
+type WorkerConfig struct {
+	Concurrency int
+	// Stages maps stage names (script, assets, render, thumbnail, upload)
+	// to their implementations.
+	Stages     map[string]tasks.Stage
+	SyncQuotas func(ctx context.Context) (any, error)
+	// TaskDone and StageDone observe outcomes (metrics). Optional.
+	TaskDone  func(task, queue string, d time.Duration, err error, retried bool)
+	StageDone func(stage string, d time.Duration, err error)
+}
+
+// Config configures a Manager.
+type Config struct {
+	RedisURL        string
+	DataDir         string
+	RedisServer     string // redis-server binary; default "redis-server"
+	Worker          *WorkerConfig
+	Beat            bool
+	ShutdownTimeout time.Duration
+	ResultTTL       time.Duration
+	Limits          jobspec.TimeLimits
+	Logger          *slog.Logger
+	// Out receives the human step lines ("✓ Worker stopped"); default stdout.
+	Out io.Writer
+}
+
+// Manager owns Redis (when it started it), the worker and the beat.
+type Manager struct {
+	cfg    Config
+	log    *slog.Logger
+	out    io.Writer
+	opt    *redis.Options
+	rdb    *redis.Client
+	client *tasks.Client
+
+	mu        sync.Mutex
+	child     *redisproc.Server
+	worker    *jobs.Worker
+	beat      *jobs.Beat
+	inspector *asynq.Inspector
+	started   bool
+	pending   context.CancelFunc // background start waiting for a remote Redis
+	pendingWG sync.WaitGroup
+	startErr  error
+	startedAt time.Time
+}
+
+// New validates cfg and returns a Manager. Nothing starts until StartAll.
+func New(cfg Config) (*Manager, error) {
+	opt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("procman: redis url %q: %w", cfg.RedisURL, err)
+	}
+	if cfg.DataDir == "" {
+		cfg.DataDir = "data"
+	}
+	if cfg.RedisServer == "" {
+		cfg.RedisServer = "redis-server"
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 30 * time.Second
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	out := cfg.Out
+	if out == nil {
+		out = os.Stdout
+	}
+	opt.DialTimeout = time.Second
+	opt.ReadTimeout = 3 * time.Second
+	opt.WriteTimeout = 3 * time.Second
+	opt.PoolSize = max(opt.PoolSize, 20)
+	return &Manager{cfg: cfg, log: log, out: out, opt: opt}, nil
+}
+
+// Redis returns the shared Redis client (valid after StartAll).
+func (m *Manager) Redis() redis.UniversalClient { return m.rdb }
+
+// Client returns the task client (valid after StartAll).
+func (m *Manager) Client() *tasks.Client { return m.client }
+
+// OwnsRedis reports whether this process started Redis.
+func (m *Manager) OwnsRedis() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.child != nil
+}
+
+func (m *Manager) step(format string, args ...any) { fmt.Fprintf(m.out, format+"\n", args...) }
+
+// StartAll starts (or attaches to) Redis, then the worker and the beat.
+// If anything fails, whatever was started is stopped again — no Redis we
+// started survives a failed start-up.
+func (m *Manager) StartAll(ctx context.Context) (err error) {
+	m.mu.Lock()
+	if m.started {
+		m.mu.Unlock()
+		return errors.New("procman: already started")
+	}
+	m.started = true
+	m.startedAt = time.Now()
+	m.mu.Unlock()
+	defer func() {
+		if err != nil {
+			m.StopAll(context.Background())
+			m.mu.Lock()
+			m.started = false
+			m.mu.Unlock()
+		}
+	}()
+
+	host, portStr, _ := net.SplitHostPort(m.opt.Addr)
+	port, _ := strconv.Atoi(portStr)
+	perr := redisproc.Probe(ctx, m.opt)
+	switch {
+	case perr == nil:
+		m.log.Info("attached to running Redis", "addr", m.opt.Addr)
+		m.step("✓ Redis already running at %s (attached; it will be left running)", m.opt.Addr)
+	case errors.Is(perr, redisproc.ErrNothing) && redisproc.IsLoopback(host):
+		child, err := redisproc.Start(ctx, redisproc.Config{Bin: m.cfg.RedisServer, Dir: filepath.Join(m.cfg.DataDir, "redis"),
+			Port: port, Password: m.opt.Password, Supervise: true, Logger: m.log.With("component", "redis")})
+		if err != nil {
+			return err
+		}
+		m.mu.Lock()
+		m.child = child
+		m.mu.Unlock()
+		m.step("✓ Redis started on %s (data in %s)", child.Addr(), child.Dir())
+	case errors.Is(perr, redisproc.ErrNothing):
+		// A remote Redis that is down: keep retrying in the background.
+		m.rdb = redis.NewClient(m.opt)
+		m.step("… Redis at %s does not answer; retrying in the background (see /status)", m.opt.Addr)
+		m.log.Warn("remote Redis unreachable; retrying with backoff", "addr", m.opt.Addr)
+		bctx, cancel := context.WithCancel(context.Background())
+		m.mu.Lock()
+		m.pending = cancel
+		m.mu.Unlock()
+		m.pendingWG.Add(1)
+		go func() {
+			defer m.pendingWG.Done()
+			backoff := 500 * time.Millisecond
+			for bctx.Err() == nil {
+				if redisproc.Probe(bctx, m.opt) == nil {
+					if err := m.startComponents(bctx); err != nil {
+						m.log.Error("start services", "err", err)
+						m.mu.Lock()
+						m.startErr = err
+						m.mu.Unlock()
+					}
+					return
+				}
+				select {
+				case <-bctx.Done():
+					return
+				case <-time.After(backoff):
+				}
+				backoff = min(backoff*2, 30*time.Second)
+			}
+		}()
+		return m.newClient()
+	default:
+		return perr
+	}
+	m.rdb = redis.NewClient(m.opt)
+	if err := m.newClient(); err != nil {
+		return err
+	}
+	return m.startComponents(ctx)
+}
+
+func (m *Manager) newClient() error {
+	c, err := tasks.New(tasks.Config{Redis: m.rdb, DataDir: m.cfg.DataDir, ResultTTL: m.cfg.ResultTTL,
+		Limits: m.cfg.Limits, Logger: m.log})
+	if err != nil {
+		return err
+	}
+	m.client = c
+	m.inspector = asynq.NewInspectorFromRedisClient(m.rdb)
+	return nil
+}
+
+func (m *Manager) startComponents(ctx context.Context) error {
+	if wc := m.cfg.Worker; wc != nil {
+		stages := map[project.Stage]tasks.Stage{}
+		for name, s := range wc.Stages {
+			st := project.Stage(name)
+			if !st.Valid() {
+				return fmt.Errorf("procman: unknown stage %q", name)
+			}
+			stages[st] = s
+		}
+		w, err := jobs.New(jobs.Config{Redis: m.rdb, Client: m.client, Concurrency: wc.Concurrency,
+			ShutdownTimeout: m.cfg.ShutdownTimeout, Stages: stages, SyncQuotas: wc.SyncQuotas,
+			Hooks: jobs.Hooks{TaskDone: wc.TaskDone, StageDone: wc.StageDone}, Logger: m.log})
+		if err != nil {
+			return err
+		}
+		if err := w.Start(ctx); err != nil {
+			return err
+		}
+		m.mu.Lock()
+		m.worker = w
+		m.mu.Unlock()
+		m.step("✓ Worker started (concurrency %d; queues video_generation, batch_processing, maintenance)", wc.Concurrency)
+	}
+	if m.cfg.Beat {
+		b := jobs.NewBeat(m.rdb, m.client.Orchestrator().Results(), m.log)
+		if err := b.Start(ctx); err != nil {
+			return err
+		}
+		m.mu.Lock()
+		m.beat = b
+		m.mu.Unlock()
+		m.step("✓ Beat started (sync_quotas every hour)")
+	}
+	return nil
+}
+
+// StopAll stops the beat, then the worker (running tasks get the shutdown
+// timeout to finish; unfinished ones go back to their queue), then Redis
+// if this process started it.
+func (m *Manager) StopAll(ctx context.Context) error {
+	m.mu.Lock()
+	pending := m.pending
+	m.pending = nil
+	m.mu.Unlock()
+	if pending != nil {
+		pending()
+		m.pendingWG.Wait()
+	}
+	m.mu.Lock()
+	beat, worker, child := m.beat, m.worker, m.child
+	m.beat, m.worker, m.child = nil, nil, nil
+	m.mu.Unlock()
+	if beat != nil {
+		beat.Stop()
+		m.step("✓ Beat stopped")
+	}
+	if worker != nil {
+		worker.Stop()
+		m.step("✓ Worker stopped")
+	}
+	if m.client != nil {
+		m.client.Close()
+	}
+	if m.inspector != nil {
+		m.inspector.Close()
+	}
+	if m.rdb != nil {
+		m.rdb.Close()
+	}
+	if child != nil {
+		if err := child.Stop(10 * time.Second); err != nil {
+			m.step("✗ Redis: %v", err)
+			return err
+		}
+		m.step("✓ Redis stopped")
+	}
+	return nil
+}
+
+// Status is the /status document's data.
+type Status struct {
+	Status   string   `json:"status"` // healthy | degraded
+	Services Services `json:"services"`
+	Message  string   `json:"message"`
+
+	Redis    RedisInfo         `json:"redis"`
+	Workers  []jobs.WorkerInfo `json:"workers"`
+	Beats    int64             `json:"beats"`
+	Queues   []QueueInfo       `json:"queues,omitempty"`
+	Uptime   string            `json:"uptime"`
+	Problems []string          `json:"problems,omitempty"`
+}
+
+// Services is the seed's services object.
+type Services struct {
+	Redis  RedisService `json:"redis"`
+	Worker Component    `json:"worker"`
+	Beat   Component    `json:"beat"`
+}
+
+// RedisService says whether Redis answers and whether we run it.
+type RedisService struct {
+	Running bool `json:"running"`
+	Process bool `json:"process"`
+}
+
+// Component says whether this process runs it and whether one is alive
+// anywhere (judged from heartbeats in Redis).
+type Component struct {
+	Process bool `json:"process"`
+	Alive   bool `json:"alive"`
+}
+
+// RedisInfo adds detail about Redis.
+type RedisInfo struct {
+	Addr      string `json:"addr"`
+	Owned     bool   `json:"owned"`
+	PID       int    `json:"pid,omitempty"`
+	Restarts  int    `json:"restarts"`
+	LastExit  string `json:"last_exit,omitempty"`
+	LastError string `json:"last_error,omitempty"`
+}
+
+// QueueInfo is one queue's size.
+type QueueInfo struct {
+	Name      string `json:"name"`
+	Pending   int    `json:"pending"`
+	Active    int    `json:"active"`
+	Scheduled int    `json:"scheduled"`
+	Retry     int    `json:"retry"`
+	Archived  int    `json:"archived"`
+	Completed int    `json:"completed"`
+	Paused    bool   `json:"paused"`
+}
+
+// Status reports the health of Redis, the workers and the beats. It
+// answers within about two seconds even when Redis is down.
+func (m *Manager) Status(ctx context.Context) Status {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	m.mu.Lock()
+	child, worker, beat, inspector, startErr := m.child, m.worker, m.beat, m.inspector, m.startErr
+	m.mu.Unlock()
+	s := Status{Uptime: time.Since(m.startedAt).Round(time.Second).String()}
+	s.Redis.Addr = m.opt.Addr
+	s.Services.Redis.Process = child != nil
+	s.Redis.Owned = child != nil
+	if child != nil {
+		s.Redis.PID, s.Redis.Restarts, s.Redis.LastExit = child.PID(), child.Restarts(), child.LastExit()
+	}
+	s.Services.Worker.Process = worker != nil
+	s.Services.Beat.Process = beat != nil
+	if startErr != nil {
+		s.Problems = append(s.Problems, "start-up: "+startErr.Error())
+	}
+	if m.rdb != nil {
+		if err := m.rdb.Ping(ctx).Err(); err != nil {
+			s.Redis.LastError = err.Error()
+		} else {
+			s.Services.Redis.Running = true
+		}
+	}
+	if s.Services.Redis.Running && inspector != nil {
+		if ws, err := jobs.WorkersAlive(inspector); err == nil {
+			s.Workers = ws
+			s.Services.Worker.Alive = len(ws) > 0
+		}
+		if n, err := jobs.BeatsAlive(ctx, m.rdb); err == nil {
+			s.Beats = n
+			s.Services.Beat.Alive = n > 0
+		}
+		for _, q := range []string{jobspec.QueueVideo, jobspec.QueueBatch, jobspec.QueueMaintenance} {
+			qi, err := inspector.GetQueueInfo(q)
+			if err != nil {
+				s.Queues = append(s.Queues, QueueInfo{Name: q})
+				continue
+			}
+			s.Queues = append(s.Queues, QueueInfo{Name: q, Pending: qi.Pending, Active: qi.Active, Scheduled: qi.Scheduled,
+				Retry: qi.Retry, Archived: qi.Archived, Completed: qi.Completed, Paused: qi.Paused})
+		}
+	}
+	if !s.Services.Redis.Running {
+		s.Problems = append(s.Problems, "Redis at "+m.opt.Addr+" does not answer")
+	}
+	if s.Services.Redis.Running && !s.Services.Worker.Alive {
+		s.Problems = append(s.Problems, "no live worker")
+	}
+	if s.Services.Redis.Running && !s.Services.Beat.Alive {
+		s.Problems = append(s.Problems, "no live beat (scheduler)")
+	}
+	if s.Services.Redis.Running && s.Services.Worker.Alive && s.Services.Beat.Alive {
+		s.Status = "healthy"
+		s.Message = "All services are running normally"
+	} else {
+		s.Status = "degraded"
+		s.Message = "Some services are not running"
+		if len(s.Problems) > 0 {
+			s.Message += ": " + joinProblems(s.Problems)
+		}
+	}
+	if s.Workers == nil {
+		s.Workers = []jobs.WorkerInfo{}
+	}
+	return s
+}
+
+func joinProblems(p []string) string {
+	out := ""
+	for i, v := range p {
+		if i > 0 {
+			out += "; "
+		}
+		out += v
+	}
+	return out
+}
