@@ -52,11 +52,17 @@ type WorkerConfig struct {
 
 // Config configures a Manager.
 type Config struct {
-	RedisURL        string
-	DataDir         string
-	RedisServer     string // redis-server binary; default "redis-server"
-	Worker          *WorkerConfig
-	Beat            bool
+	RedisURL    string
+	DataDir     string
+	RedisServer string // redis-server binary; default "redis-server"
+	// RedisRestartBackoff is the first wait before restarting a Redis we
+	// started that died (default 200ms).
+	RedisRestartBackoff time.Duration
+	Worker              *WorkerConfig
+	Beat                bool
+	// NoSpawn never starts redis-server: an unreachable Redis is waited
+	// for (with backoff) instead. `ytmaker worker` and `scheduler` use it.
+	NoSpawn         bool
 	ShutdownTimeout time.Duration
 	ResultTTL       time.Duration
 	Limits          jobspec.TimeLimits
@@ -159,9 +165,10 @@ func (m *Manager) StartAll(ctx context.Context) (err error) {
 	case perr == nil:
 		m.log.Info("attached to running Redis", "addr", m.opt.Addr)
 		m.step("✓ Redis already running at %s (attached; it will be left running)", m.opt.Addr)
-	case errors.Is(perr, redisproc.ErrNothing) && redisproc.IsLoopback(host):
+	case errors.Is(perr, redisproc.ErrNothing) && redisproc.IsLoopback(host) && !m.cfg.NoSpawn:
 		child, err := redisproc.Start(ctx, redisproc.Config{Bin: m.cfg.RedisServer, Dir: filepath.Join(m.cfg.DataDir, "redis"),
-			Port: port, Password: m.opt.Password, Supervise: true, Logger: m.log.With("component", "redis")})
+			Port: port, Password: m.opt.Password, Supervise: true, RestartBackoff: m.cfg.RedisRestartBackoff,
+			Logger: m.log.With("component", "redis")})
 		if err != nil {
 			return err
 		}

@@ -40,6 +40,7 @@ type redisChild struct {
 	host     string
 	port     int
 	password string
+	backoff  time.Duration
 	log      *slog.Logger
 
 	mu       sync.Mutex
@@ -128,7 +129,7 @@ func (r *redisChild) supervise() {
 	r.done = make(chan struct{})
 	go func() {
 		defer close(r.done)
-		backoff := 200 * time.Millisecond
+		backoff := r.backoff
 		for {
 			r.mu.Lock()
 			exited := r.exited
@@ -143,7 +144,7 @@ func (r *redisChild) supervise() {
 			ran := time.Since(r.started)
 			r.mu.Unlock()
 			if ran > 30*time.Second {
-				backoff = 200 * time.Millisecond
+				backoff = r.backoff
 			}
 			r.log.Warn("redis-server exited unexpectedly; restarting", "reason", reason, "after", ran.Round(time.Second), "backoff", backoff)
 			for {
@@ -330,7 +331,10 @@ type Config struct {
 	Password string
 	// Supervise restarts the server with backoff when it dies.
 	Supervise bool
-	Logger    *slog.Logger
+	// RestartBackoff is the first wait before a restart (default 200ms),
+	// doubling up to 5 s while restarts keep failing.
+	RestartBackoff time.Duration
+	Logger         *slog.Logger
 }
 
 // Server is a redis-server child process bound to 127.0.0.1, with
@@ -351,7 +355,11 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &redisChild{bin: cfg.Bin, dir: dir, host: "127.0.0.1", port: cfg.Port, password: cfg.Password, log: log}
+	c := &redisChild{bin: cfg.Bin, dir: dir, host: "127.0.0.1", port: cfg.Port, password: cfg.Password, log: log,
+		backoff: cfg.RestartBackoff}
+	if c.backoff <= 0 {
+		c.backoff = 200 * time.Millisecond
+	}
 	if err := c.start(ctx); err != nil {
 		return nil, err
 	}

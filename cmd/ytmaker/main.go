@@ -1,0 +1,188 @@
+// Command ytmaker turns text into finished YouTube videos through durable
+// background jobs. `ytmaker serve` brings everything up with one command.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/ytmaker/ytmaker/internal/config"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string) int
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run everything: Redis (attached or started), worker, scheduler and HTTP API (default)", runServe},
+		{"worker", "run a worker only (scale out on more machines sharing one Redis)", runWorker},
+		{"scheduler", "run the periodic scheduler (beat) only", runScheduler},
+		{"status", "print the health of a running server; exit 0 when healthy", runStatus},
+		{"debug-task", "enqueue debug_task; the worker logs \"Request: ...\"", runDebugTask},
+		{"version", "print the version", runVersion},
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	ctx := context.Background()
+	if len(args) > 0 {
+		switch args[0] {
+		case "help", "-h", "-help", "--help":
+			usage(os.Stdout)
+			return 0
+		}
+	}
+	name := "serve" // the default, also when only flags are given
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			return c.run(ctx, args)
+		}
+	}
+	fmt.Fprintf(os.Stderr, "ytmaker: unknown command %q\n\n", name)
+	usage(os.Stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "YTMaker %s: text in, finished YouTube videos out.\n\nUsage: ytmaker <command> [flags]\n\nCommands:\n", versionString())
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nRun 'ytmaker <command> --help' for a command's flags.\nSettings come from flags, then the environment, then ./.env, then defaults.\n")
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		rev, dirty := "", false
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if rev != "" {
+			if len(rev) > 12 {
+				rev = rev[:12]
+			}
+			if dirty {
+				rev += "-dirty"
+			}
+			return "dev-" + rev
+		}
+	}
+	return "dev"
+}
+
+func runVersion(ctx context.Context, args []string) int {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	fmt.Println("ytmaker", versionString())
+	return 0
+}
+
+// configFlags are the settings every command accepts as flags.
+type configFlags struct {
+	fs      *flag.FlagSet
+	envFile *string
+	keys    map[string]string // flag name → config key
+}
+
+func newFlagSet(name, summary string) *configFlags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	cf := &configFlags{fs: fs, keys: map[string]string{}}
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: ytmaker %s [flags]\n\n%s\n\nFlags:\n", name, summary)
+		fs.PrintDefaults()
+	}
+	cf.envFile = fs.String("env-file", ".env", "read settings from this .env file (missing is fine)")
+	return cf
+}
+
+// setting declares a flag that overrides config key.
+func (cf *configFlags) setting(flagName, key, usage string) {
+	cf.fs.String(flagName, "", usage+" ("+key+")")
+	cf.keys[flagName] = key
+}
+
+func (cf *configFlags) common() {
+	cf.setting("redis-url", "REDIS_URL", "Redis URL, default redis://127.0.0.1:6379/0")
+	cf.setting("data-dir", "DATA_DIR", "where projects live, default ./data")
+	cf.setting("log-level", "LOG_LEVEL", "debug, info, warn or error")
+	cf.setting("log-format", "LOG_FORMAT", "text or json")
+}
+
+// load parses args and reads the configuration. On a bad value it prints
+// one line and returns exit code 2.
+func (cf *configFlags) load(args []string) (*config.Config, int) {
+	if err := cf.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, 0
+		}
+		return nil, 2
+	}
+	if cf.fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "ytmaker %s: unexpected argument %q\n", cf.fs.Name(), cf.fs.Arg(0))
+		return nil, 2
+	}
+	flags := map[string]string{}
+	cf.fs.Visit(func(f *flag.Flag) {
+		if key, ok := cf.keys[f.Name]; ok {
+			flags[key] = f.Value.String()
+		}
+	})
+	dot, err := config.ReadDotEnv(*cf.envFile)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
+		return nil, 2
+	}
+	c, err := config.Load(config.Sources{Flags: flags, Env: os.LookupEnv, DotEnv: dot})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
+		return nil, 2
+	}
+	return c, -1
+}
+
+// signalContext is cancelled on the first SIGINT/SIGTERM; a second one
+// exits at once.
+func signalContext() (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		<-ch
+		cancel()
+		<-ch
+		fmt.Fprintln(os.Stderr, "ytmaker: second signal; exiting now")
+		os.Exit(1)
+	}()
+	return ctx, func() { signal.Stop(ch); cancel() }
+}

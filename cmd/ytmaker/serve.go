@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/ytmaker/ytmaker/internal/api"
+	"github.com/ytmaker/ytmaker/internal/config"
+	"github.com/ytmaker/ytmaker/procman"
+)
+
+func runServe(ctx context.Context, args []string) int {
+	cf := newFlagSet("serve", "Run everything in one process: Redis (attach to a running one, or start and supervise\nredis-server), the worker, the periodic scheduler and the HTTP API. Ctrl+C stops it all safely.")
+	cf.common()
+	cf.setting("addr", "HTTP_ADDR", "HTTP listen address, default 127.0.0.1:8000")
+	cf.setting("concurrency", "WORKER_CONCURRENCY", "tasks run at once by the worker, default one per CPU")
+	cf.setting("shutdown-timeout", "SHUTDOWN_TIMEOUT", "time running tasks get to finish on shutdown, default 30s")
+	c, code := cf.load(args)
+	if c == nil {
+		return code
+	}
+	log := c.Logger(os.Stderr)
+	if !c.IsLoopback() && c.APIToken == "" {
+		fmt.Fprintf(os.Stderr, "ytmaker: refusing to listen on %s without API_TOKEN: anyone on the network could drive YTMaker. Set API_TOKEN (clients then send \"Authorization: Bearer <token>\"), or bind to 127.0.0.1.\n", c.HTTPAddr)
+		return 2
+	}
+	// Claim the HTTP port first: failing here leaves nothing to clean up.
+	ln, err := net.Listen("tcp", c.HTTPAddr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ytmaker: cannot listen on %s: %v\n", c.HTTPAddr, err)
+		return 1
+	}
+	sigCtx, stopSignals := signalContext()
+	defer stopSignals()
+
+	stages, syncQuotas, closeStages, err := pipelineStages(c, log)
+	if err != nil {
+		ln.Close()
+		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
+		return 1
+	}
+	defer closeStages()
+	m, err := procman.New(procman.Config{RedisURL: c.RedisURL, DataDir: c.DataDir, RedisServer: c.RedisServer,
+		Worker: &procman.WorkerConfig{Concurrency: c.WorkerConcurrency, Stages: stages, SyncQuotas: syncQuotas},
+		Beat:   true, ShutdownTimeout: c.ShutdownTimeout, ResultTTL: c.ResultTTL, Limits: c.TimeLimits, Logger: log})
+	if err != nil {
+		ln.Close()
+		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
+		return 2
+	}
+	fmt.Printf("🚀 YTMaker %s starting (data in %s)\n", versionString(), c.DataDir)
+	if err := m.StartAll(sigCtx); err != nil {
+		ln.Close()
+		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
+		return 1
+	}
+	handler := api.New(api.Config{Status: m.Status, Logger: log})
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- srv.Serve(ln) }()
+	fmt.Printf("✓ HTTP API on http://%s (status: http://%s/status)\n", c.HTTPAddr, c.HTTPAddr)
+	fmt.Println("✅ YTMaker is running. Press Ctrl+C to stop.")
+
+	exit := 0
+	select {
+	case <-sigCtx.Done():
+	case err := <-httpErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintf(os.Stderr, "ytmaker: HTTP server: %v\n", err)
+			exit = 1
+		}
+	}
+	fmt.Println("🛑 YTMaker shutting down...")
+	shutdownHTTP(srv)
+	fmt.Println("✓ HTTP API stopped")
+	if err := m.StopAll(context.Background()); err != nil {
+		exit = 1
+	}
+	if exit == 0 {
+		fmt.Println("✅ YTMaker shut down cleanly")
+	}
+	return exit
+}
+
+func shutdownHTTP(srv *http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		srv.Close()
+	}
+}
+
+// runComponents runs a worker and/or a beat without HTTP, until a signal.
+func runComponents(name string, c *config.Config, worker, beat bool) int {
+	log := c.Logger(os.Stderr)
+	sigCtx, stopSignals := signalContext()
+	defer stopSignals()
+	var wc *procman.WorkerConfig
+	if worker {
+		stages, syncQuotas, closeStages, err := pipelineStages(c, log)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
+			return 1
+		}
+		defer closeStages()
+		wc = &procman.WorkerConfig{Concurrency: c.WorkerConcurrency, Stages: stages, SyncQuotas: syncQuotas}
+	}
+	m, err := procman.New(procman.Config{RedisURL: c.RedisURL, DataDir: c.DataDir, Worker: wc, Beat: beat, NoSpawn: true,
+		ShutdownTimeout: c.ShutdownTimeout, ResultTTL: c.ResultTTL, Limits: c.TimeLimits, Logger: log})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
+		return 2
+	}
+	fmt.Printf("🚀 YTMaker %s %s starting (Redis %s)\n", name, versionString(), c.RedisURL)
+	if err := m.StartAll(sigCtx); err != nil {
+		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
+		return 1
+	}
+	<-sigCtx.Done()
+	fmt.Printf("🛑 YTMaker %s shutting down...\n", name)
+	if err := m.StopAll(context.Background()); err != nil {
+		return 1
+	}
+	fmt.Println("✅ YTMaker shut down cleanly")
+	return 0
+}
+
+func runWorker(ctx context.Context, args []string) int {
+	cf := newFlagSet("worker", "Run a worker only. Start it on more machines, pointed at the same Redis (REDIS_URL)\nand the same shared DATA_DIR, to process more videos at once.")
+	cf.common()
+	cf.setting("concurrency", "WORKER_CONCURRENCY", "tasks run at once, default one per CPU")
+	cf.setting("shutdown-timeout", "SHUTDOWN_TIMEOUT", "time running tasks get to finish on shutdown, default 30s")
+	c, code := cf.load(args)
+	if c == nil {
+		return code
+	}
+	return runComponents("worker", c, true, false)
+}
+
+func runScheduler(ctx context.Context, args []string) int {
+	cf := newFlagSet("scheduler", "Run the periodic scheduler (beat) only: it enqueues sync_quotas every hour.\nSeveral may run; only one enqueues per hour.")
+	cf.common()
+	c, code := cf.load(args)
+	if c == nil {
+		return code
+	}
+	return runComponents("scheduler", c, false, true)
+}
