@@ -1,0 +1,738 @@
+// Package fakegemini is an in-process fake of the Gemini API's
+// generateContent endpoint, for tests that use the real
+// google.golang.org/genai client.
+//
+// It checks the API key (x-goog-api-key header or ?key=), validates the
+// request like the service does (400 INVALID_ARGUMENT in the google.rpc
+// error shape), and by default answers with a valid script JSON in the
+// real response envelope, usageMetadata included. The script is built from
+// the prompt with the offline writer of internal/script, so it is in the
+// prompt's language; the fake understands the prompt layout of
+// internal/providers/gemini ("Project name:", "Language:", "Maximum
+// segments:" lines and a <source> block) and otherwise uses the whole
+// prompt as the source text.
+//
+// Failures are scripted per call with Fail:
+//
+//	srv := fakegemini.New(fakegemini.Options{APIKey: "test-key"})
+//	defer srv.Close()
+//	srv.Fail(fakegemini.Status(429).RetryAfter(7*time.Second), fakegemini.Status(503))
+//
+// makes the next two generateContent calls fail, and later calls succeed.
+package fakegemini
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ytmaker/ytmaker/internal/language"
+	"github.com/ytmaker/ytmaker/internal/script"
+)
+
+// Options configures a Server.
+type Options struct {
+	// APIKey is the key callers must send. "" accepts any non-empty key.
+	APIKey string
+	// RejectModels are model names answered with 404 NOT_FOUND, as for a
+	// retired model.
+	RejectModels []string
+	// ThoughtsTokens is reported as thoughtsTokenCount on every answer and
+	// counts against the request's maxOutputTokens, like a thinking model.
+	ThoughtsTokens int
+}
+
+// Request is one call the fake received, secrets removed.
+type Request struct {
+	Method string
+	Path   string
+	Model  string      // from the path, e.g. "gemini-3.5-flash"
+	Header http.Header // without x-goog-api-key and Authorization
+	Query  url.Values  // without key
+	// Body is the request body, cut at 16 KiB.
+	Body string
+	// Prompt is the text of the user contents; System the system
+	// instruction's text.
+	Prompt string
+	System string
+	// Status is the HTTP status answered; 0 when the connection was
+	// dropped.
+	Status int
+	// Fault describes the fault applied, "" for a normal answer.
+	Fault string
+	// FinishReason is the candidate's finish reason on a 200 answer.
+	FinishReason string
+}
+
+// Server is a running fake. It is safe for concurrent use.
+type Server struct {
+	ts   *httptest.Server
+	opts Options
+
+	mu       sync.Mutex
+	faults   []Fault
+	requests []Request
+	seq      int
+}
+
+// New starts a fake server.
+func New(opts Options) *Server {
+	s := &Server{opts: opts}
+	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// URL is the base URL to give the client (genai.HTTPOptions.BaseURL).
+func (s *Server) URL() string { return s.ts.URL }
+
+// Client returns an HTTP client for the server.
+func (s *Server) Client() *http.Client { return s.ts.Client() }
+
+// Close shuts the server down, waiting for calls in progress.
+func (s *Server) Close() { s.ts.Close() }
+
+// Fail queues faults; each applies to one later generateContent call, in
+// order. Calls beyond the queue succeed.
+func (s *Server) Fail(faults ...Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, faults...)
+}
+
+// PendingFaults returns how many queued faults have not been used yet.
+func (s *Server) PendingFaults() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.faults)
+}
+
+// Requests returns the calls received so far, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// Calls returns how many calls were received.
+func (s *Server) Calls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.requests)
+}
+
+func (s *Server) nextFault() (Fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.faults) == 0 {
+		return Fault{}, false
+	}
+	f := s.faults[0]
+	s.faults = s.faults[1:]
+	return f, true
+}
+
+func (s *Server) nextID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	return s.seq
+}
+
+var pathRE = regexp.MustCompile(`^/(v1beta|v1|v1alpha)/models/([^/:]+):([A-Za-z]+)$`)
+
+const maxRecordedBody = 16 << 10
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 32<<20))
+	rec := Request{
+		Method: r.Method,
+		Path:   r.URL.Path,
+		Header: r.Header.Clone(),
+		Query:  r.URL.Query(),
+		Body:   cut(string(body), maxRecordedBody),
+	}
+	rec.Header.Del("X-Goog-Api-Key")
+	rec.Header.Del("Authorization")
+	rec.Query.Del("key")
+	save := s.record(&rec)
+	defer save()
+	w = &savingWriter{ResponseWriter: w, save: save, status: &rec.Status}
+
+	key := r.Header.Get("X-Goog-Api-Key")
+	if key == "" {
+		key = r.URL.Query().Get("key")
+	}
+	if key == "" {
+		rec.Status = writeError(w, http.StatusForbidden, "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.", nil)
+		return
+	}
+	if s.opts.APIKey != "" && key != s.opts.APIKey {
+		rec.Status = writeError(w, http.StatusBadRequest, "API key not valid. Please pass a valid API key.", []any{
+			map[string]any{
+				"@type":    "type.googleapis.com/google.rpc.ErrorInfo",
+				"reason":   "API_KEY_INVALID",
+				"domain":   "googleapis.com",
+				"metadata": map[string]string{"service": "generativelanguage.googleapis.com"},
+			},
+		})
+		return
+	}
+
+	m := pathRE.FindStringSubmatch(r.URL.Path)
+	if m == nil || m[3] != "generateContent" {
+		rec.Status = writeError(w, http.StatusNotFound, "The fake serves only POST /v1beta/models/{model}:generateContent.", nil)
+		return
+	}
+	rec.Model = m[2]
+	if r.Method != http.MethodPost {
+		rec.Status = writeError(w, http.StatusMethodNotAllowed, "Method not allowed.", nil)
+		return
+	}
+	for _, rejected := range s.opts.RejectModels {
+		if strings.TrimPrefix(rejected, "models/") == rec.Model {
+			rec.Status = writeError(w, http.StatusNotFound, fmt.Sprintf("models/%s is not found for API version %s, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.", rec.Model, m[1]), nil)
+			return
+		}
+	}
+
+	var req generateRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		rec.Status = writeError(w, http.StatusBadRequest, "Invalid JSON payload received. "+err.Error(), nil)
+		return
+	}
+	rec.Prompt, rec.System = req.userText(), req.systemText()
+	if msg := req.validate(); msg != "" {
+		rec.Status = writeError(w, http.StatusBadRequest, msg, nil)
+		return
+	}
+
+	fault, faulty := s.nextFault()
+	if faulty {
+		rec.Fault = fault.String()
+		if fault.delay > 0 && !sleep(r.Context(), fault.delay) {
+			rec.Status = 0
+			return
+		}
+		if fault.retryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int((fault.retryAfter+time.Second-1)/time.Second)))
+		}
+		switch {
+		case fault.drop:
+			dropConnection(w)
+			rec.Status = 0
+			return
+		case fault.status != 0:
+			rec.Status = writeError(w, fault.status, fault.message, faultDetails(fault))
+			return
+		}
+	}
+
+	resp := s.answer(rec.Model, req, fault)
+	if len(resp.Candidates) > 0 {
+		rec.FinishReason = resp.Candidates[0].FinishReason
+	}
+	rec.Status = http.StatusOK
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// faultDetails returns the google.rpc details a Status fault carries.
+func faultDetails(f Fault) []any {
+	var details []any
+	if f.status == http.StatusTooManyRequests {
+		id := f.quotaID
+		if id == "" {
+			id = "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"
+		}
+		details = append(details, map[string]any{
+			"@type": "type.googleapis.com/google.rpc.QuotaFailure",
+			"violations": []any{map[string]any{
+				"quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+				"quotaId":     id,
+			}},
+		})
+		if f.retryAfter > 0 {
+			details = append(details, map[string]any{
+				"@type":      "type.googleapis.com/google.rpc.RetryInfo",
+				"retryDelay": strconv.FormatFloat(f.retryAfter.Seconds(), 'f', -1, 64) + "s",
+			})
+		}
+	}
+	return details
+}
+
+// sleep waits d or until ctx is done; it reports whether d elapsed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// dropConnection promises a body it never finishes and closes the
+// connection.
+func dropConnection(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler)
+	}
+	conn, buf, err := hj.Hijack()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	partial := `{"candidates":[{"content":{"role":"model","parts":[{"text":"{\"title\":`
+	fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: %d\r\n\r\n%s", 4096, partial)
+	buf.Flush()
+}
+
+var statusNames = map[int]string{
+	400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
+	405: "METHOD_NOT_ALLOWED", 409: "ABORTED", 429: "RESOURCE_EXHAUSTED", 499: "CANCELLED", 500: "INTERNAL",
+	501: "UNIMPLEMENTED", 502: "UNAVAILABLE", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED",
+}
+
+var defaultMessages = map[int]string{
+	400: "Request contains an invalid argument.",
+	401: "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.",
+	403: "Your API key was reported as leaked. Please use another API key.",
+	404: "Requested entity was not found.",
+	429: "You exceeded your current quota, please check your plan and billing details.",
+	500: "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
+	502: "Bad gateway.",
+	503: "The model is overloaded. Please try again later.",
+	504: "The service is unable to finish processing within the deadline.",
+}
+
+// writeError writes a google.rpc.Status error and returns the status.
+func writeError(w http.ResponseWriter, code int, msg string, details []any) int {
+	if msg == "" {
+		msg = defaultMessages[code]
+		if msg == "" {
+			msg = http.StatusText(code)
+		}
+	}
+	status := statusNames[code]
+	if status == "" {
+		status = "UNKNOWN"
+	}
+	e := map[string]any{"code": code, "message": msg, "status": status}
+	if len(details) > 0 {
+		e["details"] = details
+	}
+	writeJSON(w, code, map[string]any{"error": e})
+	return code
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// generateRequest is the part of a GenerateContentRequest the fake reads.
+type generateRequest struct {
+	Contents          []content      `json:"contents"`
+	SystemInstruction *content       `json:"systemInstruction"`
+	GenerationConfig  *generationCfg `json:"generationConfig"`
+}
+
+type content struct {
+	Role  string `json:"role"`
+	Parts []struct {
+		Text    string `json:"text"`
+		Thought bool   `json:"thought"`
+	} `json:"parts"`
+}
+
+type generationCfg struct {
+	Temperature        *float64       `json:"temperature"`
+	MaxOutputTokens    int            `json:"maxOutputTokens"`
+	ResponseMimeType   string         `json:"responseMimeType"`
+	ResponseSchema     map[string]any `json:"responseSchema"`
+	ResponseJSONSchema any            `json:"responseJsonSchema"`
+	CandidateCount     int            `json:"candidateCount"`
+}
+
+func (r generateRequest) userText() string {
+	var b strings.Builder
+	for _, c := range r.Contents {
+		if c.Role == "" || c.Role == "user" {
+			for _, p := range c.Parts {
+				b.WriteString(p.Text)
+			}
+		}
+	}
+	return b.String()
+}
+
+func (r generateRequest) systemText() string {
+	if r.SystemInstruction == nil {
+		return ""
+	}
+	var b strings.Builder
+	for _, p := range r.SystemInstruction.Parts {
+		b.WriteString(p.Text)
+	}
+	return b.String()
+}
+
+// validate returns the service's message for a malformed request, or "".
+func (r generateRequest) validate() string {
+	if len(r.Contents) == 0 {
+		return "* GenerateContentRequest.contents: contents is not specified\n"
+	}
+	for i, c := range r.Contents {
+		if len(c.Parts) == 0 {
+			return fmt.Sprintf("* GenerateContentRequest.contents[%d].parts: contents.parts must not be empty.\n", i)
+		}
+		if c.Role != "" && c.Role != "user" && c.Role != "model" {
+			return fmt.Sprintf("Please use a valid role: user, model. Got %q.", c.Role)
+		}
+	}
+	g := r.GenerationConfig
+	if g == nil {
+		return ""
+	}
+	if g.Temperature != nil && (*g.Temperature < 0 || *g.Temperature > 2) {
+		return "* GenerateContentRequest.generation_config.temperature: must be in the range [0.0, 2.0]\n"
+	}
+	if g.MaxOutputTokens < 0 {
+		return "* GenerateContentRequest.generation_config.max_output_tokens: must be positive\n"
+	}
+	if g.CandidateCount > 1 {
+		return "Only one candidate can be specified in the current model"
+	}
+	switch g.ResponseMimeType {
+	case "", "text/plain", "application/json", "text/x.enum":
+	default:
+		return fmt.Sprintf("* GenerateContentRequest.generation_config.response_mime_type: allowed mimetypes are `text/plain`, `application/json`, `application/xml`, `application/yaml` and `text/x.enum`. Got %q.\n", g.ResponseMimeType)
+	}
+	if g.ResponseSchema != nil && g.ResponseJSONSchema != nil {
+		return "response_schema and response_json_schema cannot both be set."
+	}
+	if g.ResponseSchema != nil {
+		if g.ResponseMimeType != "application/json" && g.ResponseMimeType != "text/x.enum" {
+			return "* GenerateContentRequest.generation_config.response_schema: response_mime_type must be application/json or text/x.enum when response_schema is set.\n"
+		}
+		if msg := validateSchema(g.ResponseSchema, "generation_config.response_schema"); msg != "" {
+			return msg
+		}
+	}
+	return ""
+}
+
+var schemaTypes = map[string]bool{"STRING": true, "NUMBER": true, "INTEGER": true, "BOOLEAN": true, "ARRAY": true, "OBJECT": true, "NULL": true}
+
+// validateSchema checks the OpenAPI-subset schema the way the service
+// does: known types (compared case-insensitively), items on arrays,
+// required names that exist.
+func validateSchema(s map[string]any, path string) string {
+	t, _ := s["type"].(string)
+	t = strings.ToUpper(t)
+	if t == "" && s["anyOf"] == nil {
+		return fmt.Sprintf("* GenerateContentRequest.%s.type: must be specified\n", path)
+	}
+	if t != "" && !schemaTypes[t] {
+		return fmt.Sprintf("* GenerateContentRequest.%s.type: unknown type %q\n", path, s["type"])
+	}
+	if t == "ARRAY" {
+		items, ok := s["items"].(map[string]any)
+		if !ok {
+			return fmt.Sprintf("* GenerateContentRequest.%s.items: missing field.\n", path)
+		}
+		if msg := validateSchema(items, path+".items"); msg != "" {
+			return msg
+		}
+	}
+	props, _ := s["properties"].(map[string]any)
+	if t == "OBJECT" {
+		for name, p := range props {
+			pm, ok := p.(map[string]any)
+			if !ok {
+				return fmt.Sprintf("* GenerateContentRequest.%s.properties[%s]: must be a schema\n", path, name)
+			}
+			if msg := validateSchema(pm, path+".properties["+name+"]"); msg != "" {
+				return msg
+			}
+		}
+	}
+	req, _ := s["required"].([]any)
+	for _, r := range req {
+		name, _ := r.(string)
+		if _, ok := props[name]; !ok {
+			return fmt.Sprintf("* GenerateContentRequest.%s.required[%s]: property is not defined\n", path, name)
+		}
+	}
+	return ""
+}
+
+// Wire types of the response.
+type (
+	generateResponse struct {
+		Candidates     []candidate     `json:"candidates,omitempty"`
+		PromptFeedback *promptFeedback `json:"promptFeedback,omitempty"`
+		UsageMetadata  usageMetadata   `json:"usageMetadata"`
+		ModelVersion   string          `json:"modelVersion"`
+		ResponseID     string          `json:"responseId"`
+	}
+	candidate struct {
+		Content       candidateContent `json:"content"`
+		FinishReason  string           `json:"finishReason"`
+		Index         int              `json:"index"`
+		SafetyRatings []safetyRating   `json:"safetyRatings,omitempty"`
+	}
+	candidateContent struct {
+		Role  string     `json:"role"`
+		Parts []textPart `json:"parts,omitempty"`
+	}
+	textPart struct {
+		Text string `json:"text"`
+	}
+	promptFeedback struct {
+		BlockReason   string         `json:"blockReason"`
+		SafetyRatings []safetyRating `json:"safetyRatings,omitempty"`
+	}
+	safetyRating struct {
+		Category    string `json:"category"`
+		Probability string `json:"probability"`
+		Blocked     bool   `json:"blocked,omitempty"`
+	}
+	usageMetadata struct {
+		PromptTokenCount     int `json:"promptTokenCount"`
+		CandidatesTokenCount int `json:"candidatesTokenCount,omitempty"`
+		ThoughtsTokenCount   int `json:"thoughtsTokenCount,omitempty"`
+		TotalTokenCount      int `json:"totalTokenCount"`
+	}
+)
+
+// answer builds a 200 response for req, shaped by an output fault.
+func (s *Server) answer(model string, req generateRequest, f Fault) generateResponse {
+	prompt := req.userText()
+	resp := generateResponse{
+		ModelVersion: model,
+		ResponseID:   fmt.Sprintf("fake-%06d", s.nextID()),
+	}
+	thoughts := s.opts.ThoughtsTokens
+	usage := usageMetadata{PromptTokenCount: tokens(prompt) + tokens(req.systemText()), ThoughtsTokenCount: thoughts}
+	finish := func(text, reason string) generateResponse {
+		c := candidate{Content: candidateContent{Role: "model"}, FinishReason: reason}
+		if text != "" {
+			c.Content.Parts = []textPart{{Text: text}}
+		}
+		if reason == "SAFETY" {
+			c.SafetyRatings = []safetyRating{{Category: "HARM_CATEGORY_DANGEROUS_CONTENT", Probability: "HIGH", Blocked: true}}
+		}
+		resp.Candidates = []candidate{c}
+		usage.CandidatesTokenCount = tokens(text)
+		usage.TotalTokenCount = usage.PromptTokenCount + usage.CandidatesTokenCount + usage.ThoughtsTokenCount
+		resp.UsageMetadata = usage
+		return resp
+	}
+	switch f.output {
+	case outputBadJSON:
+		return finish(`Sure! Here is your script: {"title": "Untitled", "segments": [`, "STOP")
+	case outputMaxTokens:
+		usage.ThoughtsTokenCount = max(thoughts, 1000)
+		return finish("", "MAX_TOKENS")
+	case outputSafety:
+		return finish("", "SAFETY")
+	case outputPromptBlocked:
+		resp.PromptFeedback = &promptFeedback{BlockReason: "SAFETY", SafetyRatings: []safetyRating{{Category: "HARM_CATEGORY_HARASSMENT", Probability: "HIGH", Blocked: true}}}
+		usage.TotalTokenCount = usage.PromptTokenCount
+		usage.ThoughtsTokenCount = 0
+		resp.UsageMetadata = usage
+		return resp
+	case outputText:
+		return finish(f.text, "STOP")
+	}
+
+	text := modelScript(prompt, req.GenerationConfig)
+	if g := req.GenerationConfig; g != nil && g.MaxOutputTokens > 0 && thoughts+tokens(text) > g.MaxOutputTokens {
+		budget := g.MaxOutputTokens - thoughts
+		if budget <= 0 {
+			return finish("", "MAX_TOKENS")
+		}
+		return finish(truncateTokens(text, budget), "MAX_TOKENS")
+	}
+	return finish(text, "STOP")
+}
+
+// modelScript writes the answer to a script prompt: JSON in JSON mode,
+// the narration as prose otherwise.
+func modelScript(prompt string, g *generationCfg) string {
+	req := parsePrompt(prompt)
+	sc, err := script.WriteOffline(req)
+	if err != nil {
+		sc, _ = script.WriteOffline(script.Request{Content: "Hello. " + prompt})
+	}
+	if sc == nil {
+		return "Hello."
+	}
+	if g == nil || g.ResponseMimeType != "application/json" {
+		return sc.Text()
+	}
+	type seg struct {
+		Type        string `json:"type"`
+		Text        string `json:"text"`
+		ImagePrompt string `json:"image_prompt"`
+	}
+	out := struct {
+		Title       string   `json:"title"`
+		Description string   `json:"description"`
+		Tags        []string `json:"tags"`
+		Segments    []seg    `json:"segments"`
+	}{Title: sc.Title, Description: sc.Description, Tags: sc.Tags}
+	for _, sg := range sc.Segments {
+		out.Segments = append(out.Segments, seg(sg))
+	}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(out)
+	return strings.TrimSpace(b.String())
+}
+
+// parsePrompt reads the prompt layout of internal/providers/gemini.
+func parsePrompt(prompt string) script.Request {
+	var req script.Request
+	sc := bufio.NewScanner(strings.NewReader(prompt))
+	sc.Buffer(make([]byte, 0, 64<<10), len(prompt)+1)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.HasPrefix(line, "Project name: ") && req.Name == "":
+			if v := strings.TrimPrefix(line, "Project name: "); !strings.HasPrefix(v, "(none") {
+				req.Name = v
+			}
+		case strings.HasPrefix(line, "Language: ") && req.Language == "":
+			if f := strings.Fields(strings.TrimPrefix(line, "Language: ")); len(f) > 0 {
+				req.Language = f[0]
+			}
+		case strings.HasPrefix(line, "Maximum segments: ") && req.MaxSegments == 0:
+			req.MaxSegments, _ = strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "Maximum segments: ")))
+		}
+	}
+	if i := strings.Index(prompt, "<source>"); i >= 0 {
+		rest := prompt[i+len("<source>"):]
+		if j := strings.LastIndex(rest, "</source>"); j >= 0 {
+			rest = rest[:j]
+		}
+		req.Content = strings.TrimSpace(rest)
+	} else {
+		req.Content = prompt
+	}
+	if req.Language == "" {
+		req.Language = language.Detect(req.Content)
+	}
+	return req
+}
+
+// tokens estimates a token count: about four Latin characters, or one
+// CJK character, per token.
+func tokens(s string) int {
+	var latin, wide int
+	for _, r := range s {
+		if language.IsWide(r) {
+			wide++
+		} else {
+			latin++
+		}
+	}
+	return wide + (latin+3)/4
+}
+
+// truncateTokens cuts s to about n tokens.
+func truncateTokens(s string, n int) string {
+	var latin, wide int
+	for i, r := range s {
+		if language.IsWide(r) {
+			wide++
+		} else {
+			latin++
+		}
+		if wide+(latin+3)/4 > n {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// record stores rec as received and returns a function that stores its
+// current state again. The request counts from its arrival, so a client
+// that sees an answer also sees the call in Calls.
+func (s *Server) record(rec *Request) (save func()) {
+	s.mu.Lock()
+	i := len(s.requests)
+	s.requests = append(s.requests, *rec)
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		s.requests[i] = *rec
+		s.mu.Unlock()
+	}
+}
+
+// savingWriter notes the status and stores the request record just
+// before the answer starts, so that the record is complete when the
+// client sees the answer.
+type savingWriter struct {
+	http.ResponseWriter
+	save    func()
+	status  *int
+	started bool
+}
+
+// WriteHeader saves the record, then starts the answer.
+func (w *savingWriter) WriteHeader(code int) {
+	if !w.started {
+		w.started = true
+		*w.status = code
+		w.save()
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// Write starts the answer if needed, then writes b.
+func (w *savingWriter) Write(b []byte) (int, error) {
+	if !w.started {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Hijack hands over the connection (used to drop it mid-answer).
+func (w *savingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if !w.started {
+		w.started = true
+		w.save()
+	}
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
