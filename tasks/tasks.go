@@ -323,8 +323,8 @@ func (h *Handle) GetInto(ctx context.Context, timeout time.Duration, v any) erro
 // Info describes a task: its record joined with what the queue knows.
 type Info struct {
 	results.Record
-	QueueState string `json:"queue_state,omitempty"` // pending, active, scheduled, retry, archived, completed
-	LastError  string `json:"last_error,omitempty"`
+	QueueState string     `json:"queue_state,omitempty"` // pending, active, scheduled, retry, archived, completed
+	LastError  string     `json:"last_error,omitempty"`
 	NextRunAt  *time.Time `json:"next_run_at,omitempty"`
 	MaxRetries int        `json:"max_retries,omitempty"`
 }
@@ -393,3 +393,21 @@ type Job interface {
 // to do its work (for example an upload without credentials); the stage
 // is then recorded as skipped and the run goes on.
 type Skipper interface{ StageSkipped() bool }
+
+// SnoozeError asks the worker to run the stage again at Until without
+// counting a failed attempt — for example when the YouTube quota is used
+// up until midnight Pacific time. Err says why (shown in the status).
+type SnoozeError struct {
+	Until time.Time
+	Err   *errcode.Error
+}
+
+func (e *SnoozeError) Error() string {
+	return fmt.Sprintf("waiting until %s: %v", e.Until.Format(time.RFC3339), e.Err)
+}
+
+// Unwrap returns the reason.
+func (e *SnoozeError) Unwrap() error { return e.Err }
+
+// Snooze returns a SnoozeError.
+func Snooze(until time.Time, why *errcode.Error) error { return &SnoozeError{Until: until, Err: why} }

@@ -397,6 +397,7 @@ func (o *Orchestrator) BeginStage(ctx context.Context, p jobspec.StagePayload, s
 			ss.Run = run.ID
 			ss.StartedAt = &now
 			ss.FinishedAt = nil
+			ss.WaitUntil = nil
 			st.Status = s.RunningStatus()
 			st.Error = nil
 			b.Action = ActRun
@@ -445,7 +446,7 @@ func (o *Orchestrator) cancelRun(st *project.State) {
 	for _, s := range run.Stages {
 		ss := st.Stages.Get(s)
 		switch ss.Status {
-		case project.StageQueued, project.StageRunning, project.StageRetrying:
+		case project.StageQueued, project.StageRunning, project.StageRetrying, project.StageWaiting:
 			ss.Status = project.StageCancelled
 			ss.FinishedAt = &now
 		}
@@ -471,6 +472,7 @@ func (o *Orchestrator) CompleteStage(ctx context.Context, projectID int64, runID
 		ss.Result = result
 		ss.FinishedAt = &now
 		ss.Error = nil
+		ss.WaitUntil = nil
 		st.Status = s.DoneStatus()
 		run.Progress = max(run.Progress, RunProgress(run, s, 100))
 		next := run.Next(s)
@@ -535,6 +537,33 @@ func (o *Orchestrator) FailStage(ctx context.Context, projectID int64, runID int
 		o.results.SetState(ctx, st.Stages.Get(s).TaskID, results.Retrying, ce.Attempt)
 	}
 	return st, nil
+}
+
+// WaitStage records that a stage will run again at until without a failed
+// attempt (a quota wait), and says so in the progress stream.
+func (o *Orchestrator) WaitStage(ctx context.Context, projectID int64, runID int, s project.Stage, until time.Time, why *errcode.Error) error {
+	st, err := o.store.UpdateState(projectID, func(st *project.State) error {
+		if st.Run == nil || st.Run.ID != runID {
+			return errNoWrite
+		}
+		ss := st.Stages.Get(s)
+		ss.Status = project.StageWaiting
+		u := until.UTC()
+		ss.WaitUntil = &u
+		ss.Error = why
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, errNoWrite) {
+			return nil
+		}
+		return err
+	}
+	msg := fmt.Sprintf("Waiting until %s: %s", until.UTC().Format(time.RFC3339), why.Message)
+	o.publish(ctx, progress.Message{ProjectID: projectID, Run: runID, Stage: s.ProgressName(), Progress: st.Run.Progress,
+		Message: msg, Status: string(st.Status), Error: why, TaskID: st.Stages.Get(s).TaskID}, true)
+	o.results.SetState(ctx, st.Stages.Get(s).TaskID, "waiting", st.Stages.Get(s).Attempts)
+	return nil
 }
 
 // InterruptStage records that a running stage was stopped by a shutdown

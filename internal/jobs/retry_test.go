@@ -183,3 +183,36 @@ func TestResumeAfterFailureRedoesOnlyTheFailedStage(t *testing.T) {
 		t.Fatalf("resume of completed = %v", err)
 	}
 }
+
+func TestSnoozeWaitsWithoutUsingAnAttempt(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	pid := e.newProject("quota")
+	var calls atomic.Int32
+	e.stages.on(project.StageUpload, func(ctx context.Context, job tasks.Job) (any, error) {
+		if calls.Add(1) == 1 {
+			return nil, tasks.Snooze(time.Now().Add(3*time.Second), errcode.New(errcode.YouTubeQuotaExceeded, "daily quota used up", false))
+		}
+		return map[string]string{"video_id": "abc"}, nil
+	})
+	e.startWorker(2)
+	h, _ := e.client.Delay(ctx, tasks.UploadToYouTube, tasks.Args{ProjectID: pid})
+	waitFor(t, 10*time.Second, "the upload to wait", func() bool {
+		return e.state(pid).Stages.Upload.Status == project.StageWaiting
+	})
+	st := e.state(pid)
+	if st.Stages.Upload.WaitUntil == nil || st.Stages.Upload.Error == nil || st.Stages.Upload.Error.Code != errcode.YouTubeQuotaExceeded {
+		t.Fatalf("waiting stage = %+v", st.Stages.Upload)
+	}
+	if _, err := h.Get(ctx, 20*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	starts := e.stages.starts(t, pid, project.StageUpload)
+	if len(starts) != 2 || starts[1].Sub(starts[0]) < 2*time.Second {
+		t.Fatalf("upload attempts at %v", starts)
+	}
+	st = e.state(pid)
+	if st.Stages.Upload.Attempts != 1 || st.Stages.Upload.Status != project.StageCompleted || st.Stages.Upload.WaitUntil != nil {
+		t.Fatalf("after the wait: %+v", st.Stages.Upload)
+	}
+}

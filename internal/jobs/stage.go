@@ -138,6 +138,22 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 		return errcode.Wrap(err, errcode.Internal, true, "project lock lost")
 	}
 
+	// A quota wait: run again later without using up an attempt.
+	var sn *tasks.SnoozeError
+	if errors.As(err, &sn) {
+		bg := context.WithoutCancel(ctx)
+		why := sn.Err
+		if why == nil {
+			why = errcode.New("WAITING", "waiting", true)
+		}
+		why = why.Clone().WithStage(string(stage))
+		if werr := w.orch.WaitStage(bg, p.ProjectID, p.Run, stage, sn.Until, why); werr != nil {
+			log.Warn("record wait", "err", werr)
+		}
+		log.Info("stage waits", "until", sn.Until, "reason", why.Message)
+		return &snoozed{until: sn.Until, why: why}
+	}
+
 	var ce *errcode.Error
 	if errors.Is(cause, errTimeLimit) {
 		ce = errcode.Newf(errcode.TimeLimitExceeded, true, "%s ran longer than its limit of %s", stage, limit)
@@ -288,11 +304,26 @@ func (w *Worker) handleDebug(ctx context.Context, t *asynq.Task) error {
 	id, _ := asynq.GetTaskID(ctx)
 	q, _ := asynq.GetQueueName(ctx)
 	retry, _ := asynq.GetRetryCount(ctx)
-	w.log.Info(fmt.Sprintf("Request: id=%s queue=%s task=%s retries=%d payload=%s", id, q, t.Type(), retry, t.Payload()))
+	started := time.Now()
+	if w.log.Enabled(ctx, slog.LevelInfo) {
+		w.log.Info(fmt.Sprintf("Request: id=%s queue=%s task=%s retries=%d payload=%s", id, q, t.Type(), retry, t.Payload()))
+	}
 	var payload any = string(t.Payload())
 	if json.Valid(t.Payload()) {
 		payload = json.RawMessage(t.Payload())
 	}
-	raw, _ := json.Marshal(map[string]any{"id": id, "queue": q, "task": t.Type(), "payload": payload, "worker": w.instance})
+	raw, _ := json.Marshal(map[string]any{"id": id, "queue": q, "task": t.Type(), "payload": payload, "worker": w.instance,
+		"started_at_ns": started.UnixNano()})
 	return w.finishSimple(ctx, t, raw, nil)
+}
+
+// snoozed is returned to asynq for a stage that waits: retried at until,
+// not counted as a failure.
+type snoozed struct {
+	until time.Time
+	why   *errcode.Error
+}
+
+func (s *snoozed) Error() string {
+	return "waiting until " + s.until.UTC().Format(time.RFC3339) + ": " + s.why.Message
 }

@@ -121,7 +121,7 @@ func (w *Worker) newServer() *asynq.Server {
 		DelayedTaskCheckInterval: delayedCheckInterval,
 		ShutdownTimeout:          w.cfg.ShutdownTimeout,
 		RetryDelayFunc:           retryDelay,
-		IsFailure:                func(err error) bool { return !errors.Is(err, errBusy) },
+		IsFailure:                isFailure,
 		Logger:                   asynqLogger{w.log},
 		LogLevel:                 asynq.WarnLevel,
 		HealthCheckFunc: func(err error) {
@@ -136,9 +136,20 @@ func (w *Worker) newServer() *asynq.Server {
 // soon without counting an attempt.
 var errBusy = errors.New("project busy: another stage of this project is running")
 
+// isFailure says whether an error uses up an attempt: waiting for a busy
+// project or for a quota reset does not.
+func isFailure(err error) bool {
+	var s *snoozed
+	return !errors.Is(err, errBusy) && !errors.As(err, &s)
+}
+
 func retryDelay(n int, err error, t *asynq.Task) time.Duration {
 	if errors.Is(err, errBusy) {
 		return busyRetryDelay
+	}
+	var s *snoozed
+	if errors.As(err, &s) {
+		return max(jobspec.AlignDelay(time.Now(), time.Until(s.until)), time.Second)
 	}
 	// Aim a little early: the forwarder and the poller add up to ~0.45 s.
 	return jobspec.AlignDelay(time.Now(), jobspec.RetryDelay(n, err)-200*time.Millisecond)
@@ -278,7 +289,7 @@ func (w *Worker) observe(next asynq.Handler) asynq.Handler {
 		err := next.ProcessTask(ctx, t)
 		if h := w.cfg.Hooks.TaskDone; h != nil {
 			q, _ := asynq.GetQueueName(ctx)
-			retried := err != nil && !errors.Is(err, asynq.SkipRetry) && !errors.Is(err, asynq.RevokeTask) && !errors.Is(err, errBusy)
+			retried := err != nil && !errors.Is(err, asynq.SkipRetry) && !errors.Is(err, asynq.RevokeTask) && isFailure(err)
 			h(t.Type(), q, time.Since(start), err, retried)
 		}
 		return err

@@ -119,6 +119,7 @@ const (
 	StageQueued    StageStatus = "queued"
 	StageRunning   StageStatus = "running"
 	StageRetrying  StageStatus = "retrying"
+	StageWaiting   StageStatus = "waiting" // for a quota reset; not a failure
 	StageCompleted StageStatus = "completed"
 	StageSkipped   StageStatus = "skipped"
 	StageFailed    StageStatus = "failed"
@@ -196,6 +197,7 @@ type StageState struct {
 	FinishedAt  *time.Time                 `json:"finished_at,omitempty"`
 	Result      json.RawMessage            `json:"result,omitempty"`
 	Error       *errcode.Error             `json:"error,omitempty"`
+	WaitUntil   *time.Time                 `json:"wait_until,omitempty"`
 	Checkpoints map[string]json.RawMessage `json:"checkpoints,omitempty"`
 }
 
