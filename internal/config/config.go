@@ -85,9 +85,9 @@ func IsSecret(key string) bool { return secretKeys[key] }
 
 // Sources are where values come from, highest priority first.
 type Sources struct {
-	Flags  map[string]string        // key → value of flags given on the command line
+	Flags  map[string]string           // key → value of flags given on the command line
 	Env    func(string) (string, bool) // usually os.LookupEnv
-	DotEnv map[string]string        // parsed .env (may be nil)
+	DotEnv map[string]string           // parsed .env (may be nil)
 }
 
 // lookup returns the value of key from the first source that has it.

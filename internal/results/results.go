@@ -117,20 +117,16 @@ func (s *Store) Create(ctx context.Context, r Record) error {
 	if r.Run != 0 {
 		fields = append(fields, "run", r.Run)
 	}
-	// Create only if absent: HSETNX on id, then the rest.
-	created, err := s.rdb.HSetNX(ctx, k, "id", r.ID).Result()
-	if err != nil {
-		return redisErr(err)
-	}
-	if !created {
-		return nil
-	}
-	pipe := s.rdb.TxPipeline()
-	pipe.HSet(ctx, k, fields...)
-	pipe.Expire(ctx, k, activeTTL)
-	_, err = pipe.Exec(ctx)
-	return redisErr(err)
+	args := append([]any{int(activeTTL / time.Second)}, fields...)
+	return redisErr(createScript.Run(ctx, s.rdb, []string{k}, args...).Err())
 }
+
+// createScript writes a record only if none exists, in one round trip.
+var createScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1`)
 
 // SetState records a non-final state change (running, retrying, paused).
 func (s *Store) SetState(ctx context.Context, id, state string, retries int) error {
