@@ -204,6 +204,12 @@ func NextReset(now time.Time, loc *time.Location) time.Time {
 // NextReset returns when the current quota day ends.
 func (t *Tracker) NextReset() time.Time { return NextReset(t.now(), t.loc) }
 
+// UntilReset is how long until the next reset, by the tracker's clock.
+func (t *Tracker) UntilReset() time.Duration {
+	now := t.now()
+	return NextReset(now, t.loc).Sub(now)
+}
+
 // Reservation records units taken by Reserve so that they can be released
 // against the same day, even after midnight.
 type Reservation struct {

@@ -1,0 +1,223 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ytmaker/ytmaker/internal/media/ffmpeg"
+)
+
+// errFallback asks for the filter graph renderer: the pieces of a spliced
+// stream turned out not to share their coding parameters.
+var errFallback = errors.New("render: streams cannot be spliced")
+
+// x264Params are the encoder settings every spliced piece shares. CAVLC
+// (cabac=0) is what skipped pictures are written in; no B-frames and one
+// reference frame keep the decoding order simple; stitchable=1 keeps the
+// parameter sets independent of the content, so separately encoded pieces
+// can be joined; weighted prediction is off so P slices need no weight
+// tables.
+func (p *plan) x264Params() string {
+	return fmt.Sprintf("cabac=0:bframes=0:ref=1:weightp=0:stitchable=1:scenecut=0:keyint=%d:min-keyint=1", 2*p.fps)
+}
+
+// x264Args returns the video encoder options for raw Annex B output.
+func (p *plan) x264Args() []string {
+	return []string{
+		"-c:v", "libx264", "-preset", p.preset, "-profile:v", "high", "-crf", strconv.Itoa(p.crf),
+		"-x264-params", p.x264Params(), "-pix_fmt", "yuv420p", "-r", strconv.Itoa(p.fps),
+		"-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv",
+		"-an", "-f", "h264",
+	}
+}
+
+// fitFilter scales a picture into the frame, keeping its aspect ratio,
+// and centres it on black.
+func (p *plan) fitFilter() string {
+	return fmt.Sprintf("scale=%d:%d:force_original_aspect_ratio=decrease,pad=%d:%d:(ow-iw)/2:(oh-ih)/2:color=black,setsar=1",
+		p.w, p.h, p.w, p.h)
+}
+
+// yuvFilter converts to BT.709 limited-range 4:2:0, as tagged.
+const yuvFilter = "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p"
+
+// seconds formats d for ffmpeg options.
+func seconds(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', 6, 64)
+}
+
+// inputs collects ffmpeg input arguments and numbers the inputs.
+type inputs struct {
+	args []string
+	n    int
+}
+
+func (in *inputs) add(args ...string) int {
+	in.args = append(in.args, args...)
+	in.n++
+	return in.n - 1
+}
+
+// audioGraph adds the audio inputs and returns filter graph text ending
+// in the label [aout]: the intro clip's sound, the narrations, the outro
+// clip's sound, concatenated and resampled to 48 kHz stereo, with the
+// music looped, faded out and ducked under the voice. introIdx and
+// outroIdx are the clips' input numbers when the caller already added
+// them, or -1.
+func (p *plan) audioGraph(in *inputs, introIdx, outroIdx int) string {
+	const norm = "aresample=48000,aformat=sample_fmts=fltp:sample_rates=48000:channel_layouts=stereo"
+	var g strings.Builder
+	var labels []string
+	clip := func(path string, idx int, frames int, hasAudio bool, label string) {
+		d := seconds(p.frameTime(frames))
+		if !hasAudio {
+			fmt.Fprintf(&g, "anullsrc=r=48000:cl=stereo,atrim=end=%s[%s];", d, label)
+		} else {
+			if idx < 0 {
+				idx = in.add("-i", path)
+			}
+			fmt.Fprintf(&g, "[%d:a:0]%s,apad,atrim=end=%s,asetpts=N/SR/TB[%s];", idx, norm, d, label)
+		}
+		labels = append(labels, label)
+	}
+	if p.spec.Intro != "" {
+		_, has := p.introInfo.Audio()
+		clip(p.spec.Intro, introIdx, p.introFrames, has, "aintro")
+	}
+	for i, s := range p.spec.Segments {
+		idx := in.add("-i", s.Audio)
+		fmt.Fprintf(&g, "[%d:a:0]%s[n%d];", idx, norm, i)
+		labels = append(labels, fmt.Sprintf("n%d", i))
+	}
+	if p.spec.Outro != "" {
+		_, has := p.outroInfo.Audio()
+		clip(p.spec.Outro, outroIdx, p.outroFrames, has, "aoutro")
+	}
+	for _, l := range labels {
+		fmt.Fprintf(&g, "[%s]", l)
+	}
+	m := p.spec.Music
+	if m == nil || m.Path == "" {
+		fmt.Fprintf(&g, "concat=n=%d:v=0:a=1[aout]", len(labels))
+		return g.String()
+	}
+	fmt.Fprintf(&g, "concat=n=%d:v=0:a=1[voice];", len(labels))
+	total := p.frameTime(p.totalFrames())
+	vol := m.Volume
+	if vol <= 0 {
+		vol = 0.25
+	}
+	fade := m.FadeOut
+	if fade <= 0 {
+		fade = 3 * time.Second
+	}
+	fade = min(fade, total/2)
+	mi := in.add("-stream_loop", "-1", "-i", m.Path)
+	fmt.Fprintf(&g, "[%d:a:0]%s,volume=%.3f,atrim=end=%s,afade=t=out:st=%s:d=%s[bg];",
+		mi, norm, vol, seconds(total), seconds(total-fade), seconds(fade))
+	if m.NoDucking {
+		g.WriteString("[voice][bg]amix=inputs=2:duration=first:normalize=0[aout]")
+		return g.String()
+	}
+	g.WriteString("[voice]asplit=2[vmain][vkey];" +
+		"[bg][vkey]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400[duck];" +
+		"[vmain][duck]amix=inputs=2:duration=first:normalize=0[aout]")
+	return g.String()
+}
+
+// aacArgs are the audio encoder options.
+var aacArgs = []string{"-c:a", "aac", "-b:a", "192k", "-ar", "48000", "-ac", "2"}
+
+// encodeAudio renders the sound track to an M4A file.
+func (r *renderer) encodeAudio(ctx context.Context, out string) error {
+	var in inputs
+	graph := r.p.audioGraph(&in, -1, -1)
+	args := append(in.args, "-filter_complex", graph, "-map", "[aout]", "-vn")
+	args = append(args, aacArgs...)
+	args = append(args, "-f", "mp4", out)
+	return r.run(ctx, args, r.p.frameTime(r.p.totalFrames()), "audio", "audio")
+}
+
+// mux joins the spliced video stream and the sound track without
+// re-encoding. Timestamps are generated at the frame rate, so the MP4 has
+// a constant 30 fps.
+func (r *renderer) mux(ctx context.Context, video, audio string) error {
+	args := []string{
+		"-fflags", "+genpts", "-r", strconv.Itoa(r.p.fps), "-f", "h264", "-i", video,
+		"-i", audio, "-map", "0:v:0", "-map", "1:a:0", "-c", "copy",
+		"-movflags", "+faststart", "-f", "mp4", r.tmp,
+	}
+	return r.run(ctx, args, r.p.frameTime(r.p.totalFrames()), "mux", "mux")
+}
+
+// run runs ffmpeg in the work directory, feeding pass name's progress.
+func (r *renderer) run(ctx context.Context, args []string, expected time.Duration, name, stage string) error {
+	opts := ffmpegOptions(r.dir, expected, r.prog.pass(name, stage))
+	if err := r.ff.Run(ctx, args, opts); err != nil {
+		return err
+	}
+	r.prog.set(name, stage, 1)
+	return nil
+}
+
+// all runs fns at once and returns the first error, cancelling the others.
+func all(ctx context.Context, fns ...func(context.Context) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	for _, f := range fns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(ctx); err != nil {
+				once.Do(func() { first = err; cancel() })
+			}
+		}()
+	}
+	wg.Wait()
+	return first
+}
+
+// limited runs n jobs with at most par at once, returning the first error.
+func limited(ctx context.Context, par, n int, job func(context.Context, int) error) error {
+	if par < 1 {
+		par = 1
+	}
+	next := make(chan int)
+	workers := make([]func(context.Context) error, min(par, n))
+	for w := range workers {
+		workers[w] = func(ctx context.Context) error {
+			for i := range next {
+				if err := job(ctx, i); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	feed := func(ctx context.Context) error {
+		defer close(next)
+		for i := 0; i < n; i++ {
+			select {
+			case next <- i:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	}
+	return all(ctx, append(workers, feed)...)
+}
+
+func ffmpegOptions(dir string, expected time.Duration, cb func(ffmpeg.Progress)) ffmpeg.RunOptions {
+	return ffmpeg.RunOptions{Dir: dir, Expected: expected, OnProgress: cb}
+}

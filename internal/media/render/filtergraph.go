@@ -1,0 +1,73 @@
+package render
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/media/subtitles"
+)
+
+// filterGraph renders the whole video with one ffmpeg run: each still is
+// looped (or zoomed) for its segment's frames, the clips are normalised,
+// everything is concatenated, the subtitles are burned in on the real
+// timeline and every frame is encoded.
+func (r *renderer) filterGraph(ctx context.Context) error {
+	p := r.p
+	r.prog = newProgress(r.opts.OnProgress, map[string]float64{"encode": 10, "verify": 0.4})
+	var in inputs
+	var g strings.Builder
+	var labels []string
+	introIdx, outroIdx := -1, -1
+	clip := func(path string, frames int, label string) int {
+		idx := in.add("-i", path)
+		fmt.Fprintf(&g, "[%d:v:0]fps=%d,%s,tpad=stop_mode=clone:stop=-1,trim=end_frame=%d,setpts=PTS-STARTPTS,%s[%s];",
+			idx, p.fps, p.fitFilter(), frames, yuvFilter, label)
+		labels = append(labels, label)
+		return idx
+	}
+	if p.spec.Intro != "" {
+		introIdx = clip(p.spec.Intro, p.introFrames, "vintro")
+	}
+	for i, s := range p.spec.Segments {
+		frames := p.segFrames[i+1] - p.segFrames[i]
+		label := fmt.Sprintf("v%d", i)
+		if p.spec.Motion == MotionKenBurns {
+			idx := in.add("-i", s.Image)
+			fmt.Fprintf(&g, "[%d:v:0]%s[%s];", idx, p.kenBurnsFilter(i, frames), label)
+		} else {
+			idx := in.add("-loop", "1", "-framerate", fmt.Sprint(p.fps), "-t", seconds(p.frameTime(frames+2)), "-i", s.Image)
+			fmt.Fprintf(&g, "[%d:v:0]%s,trim=end_frame=%d,setpts=PTS-STARTPTS,%s[%s];", idx, p.fitFilter(), frames, yuvFilter, label)
+		}
+		labels = append(labels, label)
+	}
+	if p.spec.Outro != "" {
+		outroIdx = clip(p.spec.Outro, p.outroFrames, "voutro")
+	}
+	for _, l := range labels {
+		fmt.Fprintf(&g, "[%s]", l)
+	}
+	fmt.Fprintf(&g, "concat=n=%d:v=1:a=0", len(labels))
+	if cues := p.allCues(); len(cues) > 0 {
+		var ass []subtitles.Cue
+		for _, c := range cues {
+			from, to := p.framesAt(c.Start), p.framesAt(c.End)
+			ass = append(ass, p.assCue(from, to, c.Text))
+		}
+		if err := subtitles.WriteASSFile(r.path("all.ass"), ass, p.w, p.h, p.style); err != nil {
+			return errcode.Wrap(err, errcode.FileSystemError, false, "")
+		}
+		g.WriteString(",ass=filename=all.ass")
+	}
+	g.WriteString(",format=yuv420p[vout];")
+	g.WriteString(p.audioGraph(&in, introIdx, outroIdx))
+
+	args := append(in.args, "-filter_complex", g.String(), "-map", "[vout]", "-map", "[aout]",
+		"-c:v", "libx264", "-preset", p.preset, "-crf", fmt.Sprint(p.crf), "-profile:v", "high", "-pix_fmt", "yuv420p",
+		"-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv",
+		"-r", fmt.Sprint(p.fps), "-frames:v", fmt.Sprint(p.totalFrames()))
+	args = append(args, aacArgs...)
+	args = append(args, "-movflags", "+faststart", "-f", "mp4", r.tmp)
+	return r.run(ctx, args, p.frameTime(p.totalFrames()), "encode", "video")
+}

@@ -1,0 +1,120 @@
+package render
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+
+	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/media/h264"
+	"github.com/ytmaker/ytmaker/internal/media/subtitles"
+)
+
+// kenBurnsFilter animates one still over n frames. The picture is fitted
+// to the frame, doubled in size (so that zoompan's whole-pixel crop steps
+// become half-pixel steps on screen, which hides the jitter), converted to
+// 4:2:0 once, then zoomed in, zoomed out or panned, depending on the
+// segment's position.
+func (p *plan) kenBurnsFilter(seg, n int) string {
+	last := max(n-1, 1)
+	t := fmt.Sprintf("min(on/%d\\,1)", last)
+	var z, x, y string
+	center := "(ih-ih/zoom)/2"
+	switch seg % 4 {
+	case 0: // zoom in
+		z, x, y = "1+0.12*"+t, "(iw-iw/zoom)/2", center
+	case 1: // pan left to right
+		z, x, y = "1.10", "(iw-iw/zoom)*"+t, center
+	case 2: // zoom out
+		z, x, y = "1.12-0.12*"+t, "(iw-iw/zoom)/2", center
+	default: // pan right to left
+		z, x, y = "1.10", "(iw-iw/zoom)*(1-"+t+")", center
+	}
+	return fmt.Sprintf("%s,scale=%d:%d,%s,zoompan=z='%s':x='%s':y='%s':d=%d:s=%dx%d:fps=%d,setsar=1",
+		p.fitFilter(), 2*p.w, 2*p.h, yuvFilter, z, x, y, n, p.w, p.h, p.fps)
+}
+
+// kenBurns renders every segment as its own x264 run (several at once),
+// with subtitles burned in from a per-segment script, and splices the
+// segments and clips into one stream.
+func (r *renderer) kenBurns(ctx context.Context) error {
+	p := r.p
+	n := len(p.spec.Segments)
+	weights := map[string]float64{"audio": 0.5, "splice": 0.1, "mux": 0.3, "verify": 0.2}
+	for i := 0; i < n; i++ {
+		weights[fmt.Sprintf("seg%d", i)] = float64(p.segFrames[i+1]-p.segFrames[i]) / float64(p.fps) * 0.5
+	}
+	if p.spec.Intro != "" || p.spec.Outro != "" {
+		weights["clips"] = float64(p.introFrames+p.outroFrames) / float64(p.fps) * 0.3
+	}
+	r.prog = newProgress(r.opts.OnProgress, weights)
+
+	par := r.opts.Parallel
+	if par <= 0 {
+		par = runtime.NumCPU()
+	}
+	segment := func(ctx context.Context, i int) error {
+		frames := p.segFrames[i+1] - p.segFrames[i]
+		vf := p.kenBurnsFilter(i, frames)
+		var cues []subtitles.Cue
+		for _, c := range p.segmentCues(i) {
+			cues = append(cues, p.assCue(c.from-p.segFrames[i], c.to-p.segFrames[i], c.text))
+		}
+		if len(cues) > 0 {
+			name := fmt.Sprintf("seg%03d.ass", i)
+			if err := subtitles.WriteASSFile(r.path(name), cues, p.w, p.h, p.style); err != nil {
+				return errcode.Wrap(err, errcode.FileSystemError, false, "")
+			}
+			vf += ",ass=filename=" + name
+		}
+		args := []string{"-i", p.spec.Segments[i].Image, "-vf", vf, "-frames:v", fmt.Sprint(frames)}
+		args = append(args, p.x264Args()...)
+		args = append(args, fmt.Sprintf("seg%03d.h264", i))
+		name := fmt.Sprintf("seg%d", i)
+		return r.run(ctx, args, p.frameTime(frames), name, "video")
+	}
+	jobs := []func(context.Context) error{
+		func(ctx context.Context) error { return limited(ctx, par, n, segment) },
+		func(ctx context.Context) error { return r.encodeAudio(ctx, r.path("audio.m4a")) },
+	}
+	jobs = append(jobs, r.clipJobs()...)
+	if err := all(ctx, jobs...); err != nil {
+		return err
+	}
+
+	r.prog.set("splice", "splice", 0)
+	segs := make([]*h264.Stream, n)
+	for i := range segs {
+		st, err := readStream(r.path(fmt.Sprintf("seg%03d.h264", i)))
+		if err != nil {
+			return err
+		}
+		if want := p.segFrames[i+1] - p.segFrames[i]; len(st.Units) != want {
+			return errcode.Newf(errcode.FFmpegFailed, false, "render: segment %d has %d frames, want %d", i+1, len(st.Units), want)
+		}
+		if i > 0 && !h264.SameParams(segs[0], st) {
+			return errFallback
+		}
+		segs[i] = st
+	}
+	intro, outro, err := r.readClips(segs[0])
+	if err != nil {
+		return err
+	}
+	err = writeStream(r.path("video.h264"), func(w *h264.Writer) error {
+		for _, st := range append(append([]*h264.Stream{intro}, segs...), outro) {
+			if st == nil {
+				continue
+			}
+			if err := w.WriteStream(st); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, p.totalFrames())
+	if err != nil {
+		return err
+	}
+	r.prog.set("splice", "splice", 1)
+	return r.mux(ctx, r.path("video.h264"), r.path("audio.m4a"))
+}

@@ -1,0 +1,565 @@
+// Package render turns a project's segments (a still image, a narration
+// WAV and subtitle cues each), optional avatar intro/outro clips and
+// optional background music into the final H.264/AAC MP4.
+//
+// Still segments are rendered without encoding repeated frames. Every
+// distinct picture (a segment image with one subtitle cue burned in, or
+// none) is encoded once, in one x264 run: an IDR frame where a segment
+// starts and a P frame for each change of subtitle. The time each picture
+// stays on screen is then filled with synthesized P frames made only of
+// skipped macroblocks, which decoders turn into exact copies at a cost of
+// a few bytes each; since such a copy is bit-exact, the encoded pictures
+// still predict from the pictures they were encoded against. Avatar clips
+// and Ken Burns segments are encoded with the same x264 settings and
+// spliced in at the bitstream level, so the final file is one
+// stream-copied H.264 stream, muxed with a sound track encoded in
+// parallel. A straightforward single filter graph renderer remains as a
+// fallback and as the benchmark baseline.
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/atomicfile"
+	"github.com/ytmaker/ytmaker/internal/media/ffmpeg"
+	"github.com/ytmaker/ytmaker/internal/media/h264"
+	"github.com/ytmaker/ytmaker/internal/media/subtitles"
+	"github.com/ytmaker/ytmaker/internal/media/wav"
+)
+
+// Stage is the render stage reported with errors.
+const Stage = "video_rendering"
+
+// FPS is the output frame rate.
+const FPS = 30
+
+// Motion is how a segment's still image is animated.
+type Motion string
+
+// Motions.
+const (
+	MotionNone     Motion = "none"     // the image stands still
+	MotionKenBurns Motion = "kenburns" // slow zoom and pan
+)
+
+// Segment is one narrated still.
+type Segment struct {
+	Image string          // PNG or JPEG still
+	Audio string          // narration; a WAV file (other formats are probed with ffprobe)
+	Cues  []subtitles.Cue // subtitles, timed from the segment's start
+}
+
+// Music is a background track, looped under the whole video.
+type Music struct {
+	Path string
+	// Volume scales the music; 0 means 0.25 (about -12 dB).
+	Volume float64
+	// FadeOut is the fade at the end of the video; 0 means 3 s.
+	FadeOut time.Duration
+	// NoDucking disables lowering the music while someone speaks.
+	NoDucking bool
+}
+
+// Spec describes a video.
+type Spec struct {
+	Width, Height int // 1920x1080 or 1080x1920 (any even size works)
+	FPS           int // must be 30; 0 means 30
+	Segments      []Segment
+	Subtitles     bool             // burn the segments' cues in
+	Style         *subtitles.Style // nil = subtitles.DefaultStyle for the frame and FontFamily
+	FontFamily    string           // "" = subtitles.FontFamily for Language
+	Language      string           // BCP 47 tag of the narration, for the subtitle font
+	Motion        Motion           // "" means MotionNone
+	Music         *Music
+	Intro, Outro  string // optional avatar clips (any size/rate; normalised)
+	OutPath       string // where the MP4 goes, e.g. output/final_video.mp4
+	SRTPath       string // optional: also write the subtitles as SRT here
+	WorkDir       string // parent of the temporary work directory; "" = OutPath's directory
+	CRF           int    // x264 quality; 0 means 20
+	Preset        string // x264 preset; "" means veryfast
+}
+
+// Progress reports rendering progress.
+type Progress struct {
+	Fraction float64       // 0..1, never decreasing
+	ETA      time.Duration // 0 when unknown
+	Stage    string        // "video", "audio", "splice", "mux", "verify"
+}
+
+// Options tune a render.
+type Options struct {
+	FFmpeg     *ffmpeg.Runner // required
+	Logger     *slog.Logger   // nil = discard
+	OnProgress func(Progress)
+	// Parallel is how many ffmpeg processes may encode Ken Burns segments
+	// at once; 0 means the number of CPUs.
+	Parallel int
+	// KeepWork keeps the work directory (for debugging).
+	KeepWork bool
+}
+
+// Result describes a rendered video.
+type Result struct {
+	Path     string
+	Duration time.Duration
+	Frames   int
+	Size     int64
+	Method   string // "stills", "kenburns" or "filtergraph"
+	Elapsed  time.Duration
+	Probe    *ffmpeg.ProbeResult
+}
+
+// plan is the frame-exact timeline of a video.
+type plan struct {
+	spec      Spec
+	w, h      int
+	fps       int
+	durations []time.Duration // narration of each segment
+	// segFrames[i] is the first frame of segment i counted from the
+	// start of the narration; segFrames[len] is the narration's end.
+	segFrames   []int
+	segStarts   []time.Duration // exact narration start of each segment
+	narration   time.Duration
+	introFrames int
+	outroFrames int
+	introInfo   *ffmpeg.ProbeResult
+	outroInfo   *ffmpeg.ProbeResult
+	font        string
+	style       subtitles.Style
+	crf         int
+	preset      string
+}
+
+// totalFrames is the length of the video in frames.
+func (p *plan) totalFrames() int {
+	return p.introFrames + p.segFrames[len(p.segFrames)-1] + p.outroFrames
+}
+
+// frameTime returns the start time of frame n.
+func (p *plan) frameTime(n int) time.Duration {
+	return time.Duration(int64(n) * int64(time.Second) / int64(p.fps))
+}
+
+// framesAt converts a time to the nearest frame boundary.
+func (p *plan) framesAt(d time.Duration) int {
+	return int(math.Round(d.Seconds() * float64(p.fps)))
+}
+
+func invalid(format string, args ...any) error {
+	return errcode.Newf(errcode.InvalidInput, false, format, args...).WithStage(Stage)
+}
+
+// newPlan validates spec and computes the timeline.
+func newPlan(ctx context.Context, spec Spec, runner *ffmpeg.Runner) (*plan, error) {
+	p := &plan{spec: spec, w: spec.Width, h: spec.Height, fps: spec.FPS, crf: spec.CRF, preset: spec.Preset}
+	if p.fps == 0 {
+		p.fps = FPS
+	}
+	if p.fps != FPS {
+		return nil, invalid("render: frame rate must be %d, not %d", FPS, p.fps)
+	}
+	if p.w < 16 || p.h < 16 || p.w%2 != 0 || p.h%2 != 0 || p.w > 4096 || p.h > 4096 {
+		return nil, invalid("render: bad frame size %dx%d (even sizes up to 4096 only)", p.w, p.h)
+	}
+	if len(spec.Segments) == 0 {
+		return nil, invalid("render: no segments")
+	}
+	if spec.OutPath == "" {
+		return nil, invalid("render: no output path")
+	}
+	switch spec.Motion {
+	case "", MotionNone, MotionKenBurns:
+	default:
+		return nil, invalid("render: unknown motion %q", spec.Motion)
+	}
+	if p.crf == 0 {
+		p.crf = 20
+	}
+	if p.crf < 0 || p.crf > 51 {
+		return nil, invalid("render: CRF %d out of range", p.crf)
+	}
+	if p.preset == "" {
+		p.preset = "veryfast"
+	}
+	for i, s := range spec.Segments {
+		if err := mustExist(s.Image, fmt.Sprintf("segment %d image", i+1)); err != nil {
+			return nil, err
+		}
+		if err := mustExist(s.Audio, fmt.Sprintf("segment %d narration", i+1)); err != nil {
+			return nil, err
+		}
+		d, err := audioDuration(ctx, runner, s.Audio)
+		if err != nil {
+			return nil, err
+		}
+		if d <= 0 {
+			return nil, invalid("render: segment %d narration %s is empty", i+1, filepath.Base(s.Audio))
+		}
+		p.durations = append(p.durations, d)
+	}
+	var t time.Duration
+	for _, d := range p.durations {
+		p.segStarts = append(p.segStarts, t)
+		p.segFrames = append(p.segFrames, p.framesAt(t))
+		t += d
+	}
+	p.narration = t
+	p.segFrames = append(p.segFrames, p.framesAt(t))
+	for i := 0; i+1 < len(p.segFrames); i++ {
+		if p.segFrames[i+1] <= p.segFrames[i] {
+			return nil, invalid("render: segment %d narration is shorter than one frame", i+1)
+		}
+	}
+	for _, clip := range []struct {
+		path   string
+		frames *int
+		info   **ffmpeg.ProbeResult
+		name   string
+	}{{spec.Intro, &p.introFrames, &p.introInfo, "intro"}, {spec.Outro, &p.outroFrames, &p.outroInfo, "outro"}} {
+		if clip.path == "" {
+			continue
+		}
+		if err := mustExist(clip.path, clip.name+" clip"); err != nil {
+			return nil, err
+		}
+		info, err := runner.Probe(ctx, clip.path)
+		if err != nil {
+			return nil, err
+		}
+		v, ok := info.Video()
+		if !ok {
+			return nil, invalid("render: %s clip %s has no video", clip.name, filepath.Base(clip.path))
+		}
+		d := v.Duration
+		if d <= 0 {
+			d = info.Duration
+		}
+		n := p.framesAt(d)
+		if n < 1 {
+			return nil, invalid("render: %s clip %s is too short", clip.name, filepath.Base(clip.path))
+		}
+		*clip.frames, *clip.info = n, info
+	}
+	if spec.Music != nil && spec.Music.Path != "" {
+		if err := mustExist(spec.Music.Path, "music"); err != nil {
+			return nil, err
+		}
+	}
+	if spec.Subtitles {
+		p.font = spec.FontFamily
+		if p.font == "" {
+			p.font = subtitles.FontFamily(ctx, spec.Language)
+		}
+		if spec.Style != nil {
+			p.style = *spec.Style
+		} else {
+			p.style = subtitles.DefaultStyle(p.w, p.h, p.font)
+		}
+	}
+	return p, nil
+}
+
+func mustExist(path, what string) error {
+	if path == "" {
+		return invalid("render: no %s", what)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return errcode.Newf(errcode.NotFound, false, "render: %s %s: %v", what, path, err).WithStage(Stage).WithCause(err)
+	}
+	if st.IsDir() {
+		return invalid("render: %s %s is a directory", what, path)
+	}
+	return nil
+}
+
+// audioDuration reads a WAV header, or asks ffprobe for other formats.
+func audioDuration(ctx context.Context, runner *ffmpeg.Runner, path string) (time.Duration, error) {
+	if d, err := wav.Duration(path); err == nil {
+		return d, nil
+	}
+	info, err := runner.Probe(ctx, path)
+	if err != nil {
+		return 0, err
+	}
+	if a, ok := info.Audio(); ok && a.Duration > 0 {
+		return a.Duration, nil
+	}
+	return info.Duration, nil
+}
+
+// timedCue is a cue placed on the video's frame grid, in narration frames.
+type timedCue struct {
+	from, to int // frames [from, to) from the start of the narration
+	text     string
+}
+
+// segmentCues returns segment i's cues on the frame grid, clipped to the
+// segment and to each other.
+func (p *plan) segmentCues(i int) []timedCue {
+	if !p.spec.Subtitles {
+		return nil
+	}
+	lo, hi := p.segFrames[i], p.segFrames[i+1]
+	var out []timedCue
+	prevEnd := lo
+	for _, c := range p.spec.Segments[i].Cues {
+		if strings.TrimSpace(c.Text) == "" || c.End <= c.Start {
+			continue
+		}
+		from := max(p.framesAt(p.segStarts[i]+c.Start), lo, prevEnd)
+		to := min(p.framesAt(p.segStarts[i]+c.End), hi)
+		if to <= from {
+			continue
+		}
+		out = append(out, timedCue{from, to, c.Text})
+		prevEnd = to
+	}
+	return out
+}
+
+// assCue returns a cue visible exactly on frames [from, to) of a stream
+// that starts at frame zero. libass compares millisecond times derived
+// from the frame's timestamp with float arithmetic that may land a
+// millisecond early, and ASS keeps centiseconds; starting every boundary a
+// millisecond early and truncating keeps each boundary between the two
+// frames it separates.
+func (p *plan) assCue(from, to int, text string) subtitles.Cue {
+	at := func(n int) time.Duration {
+		if n <= 0 {
+			return 0
+		}
+		return p.frameTime(n) - time.Millisecond
+	}
+	return subtitles.Cue{Start: at(from), End: at(to), Text: text}
+}
+
+// allCues returns every cue on the whole video's real timeline (intro
+// included), for SRT output and the filter graph renderer.
+func (p *plan) allCues() []subtitles.Cue {
+	var out []subtitles.Cue
+	for i := range p.spec.Segments {
+		for _, c := range p.segmentCues(i) {
+			out = append(out, subtitles.Cue{
+				Start: p.frameTime(p.introFrames + c.from),
+				End:   p.frameTime(p.introFrames + c.to),
+				Text:  c.text,
+			})
+		}
+	}
+	return out
+}
+
+// progress combines the progress of weighted passes, some running at
+// once, into one monotonic fraction with an ETA.
+type progress struct {
+	mu      sync.Mutex
+	start   time.Time
+	weights map[string]float64
+	done    map[string]float64
+	last    float64
+	report  func(Progress)
+}
+
+func newProgress(report func(Progress), weights map[string]float64) *progress {
+	var sum float64
+	for _, w := range weights {
+		sum += w
+	}
+	norm := map[string]float64{}
+	for k, w := range weights {
+		norm[k] = w / sum
+	}
+	return &progress{start: time.Now(), weights: norm, done: map[string]float64{}, report: report}
+}
+
+// set records that pass name is fraction f done; stage labels the report.
+func (pr *progress) set(name, stage string, f float64) {
+	if pr == nil || pr.report == nil {
+		return
+	}
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	f = min(max(f, 0), 1)
+	if f < pr.done[name] {
+		return
+	}
+	pr.done[name] = f
+	var total float64
+	for k, w := range pr.weights {
+		total += w * pr.done[k]
+	}
+	if total < pr.last {
+		return
+	}
+	pr.last = total
+	var eta time.Duration
+	if total > 0.02 && total < 1 {
+		el := time.Since(pr.start)
+		eta = time.Duration(float64(el) * (1 - total) / total)
+	}
+	pr.report(Progress{Fraction: total, ETA: eta, Stage: stage})
+}
+
+// pass returns an ffmpeg progress callback feeding pass name.
+func (pr *progress) pass(name, stage string) func(ffmpeg.Progress) {
+	if pr == nil || pr.report == nil {
+		return nil
+	}
+	return func(p ffmpeg.Progress) { pr.set(name, stage, p.Fraction) }
+}
+
+// workDir creates the temporary work directory.
+func workDir(spec Spec) (string, error) {
+	parent := spec.WorkDir
+	if parent == "" {
+		parent = filepath.Dir(spec.OutPath)
+	}
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return "", errcode.Wrap(err, errcode.FileSystemError, false, "").WithStage(Stage)
+	}
+	dir, err := os.MkdirTemp(parent, ".render-*")
+	if err != nil {
+		return "", errcode.Wrap(err, errcode.FileSystemError, false, "").WithStage(Stage)
+	}
+	return dir, nil
+}
+
+// Render renders spec into spec.OutPath, written under a temporary name in
+// the same directory and renamed into place once verified.
+func Render(ctx context.Context, spec Spec, opts Options) (*Result, error) {
+	return render(ctx, spec, opts, false)
+}
+
+// RenderFilterGraph renders spec the straightforward way: one ffmpeg run
+// whose filter graph loops each still for its duration, concatenates,
+// burns the subtitles in and encodes every frame. It is what Render falls
+// back to when clips cannot be spliced, and the baseline of the
+// benchmarks.
+func RenderFilterGraph(ctx context.Context, spec Spec, opts Options) (*Result, error) {
+	return render(ctx, spec, opts, true)
+}
+
+func render(ctx context.Context, spec Spec, opts Options, slow bool) (*Result, error) {
+	start := time.Now()
+	if opts.FFmpeg == nil {
+		return nil, invalid("render: no ffmpeg runner")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	p, err := newPlan(ctx, spec, opts.FFmpeg)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(spec.OutPath), 0o755); err != nil {
+		return nil, errcode.Wrap(err, errcode.FileSystemError, false, "").WithStage(Stage)
+	}
+	dir, err := workDir(spec)
+	if err != nil {
+		return nil, err
+	}
+	if !opts.KeepWork {
+		defer os.RemoveAll(dir)
+	}
+	tmp := filepath.Join(filepath.Dir(spec.OutPath), "."+filepath.Base(spec.OutPath)+".tmp-"+filepath.Base(dir)[len(".render-"):]+".mp4")
+	defer os.Remove(tmp)
+
+	if report := opts.OnProgress; report != nil {
+		// A fallback restarts the passes; the caller sees no step back.
+		var mu sync.Mutex
+		last := 0.0
+		opts.OnProgress = func(pr Progress) {
+			mu.Lock()
+			defer mu.Unlock()
+			if pr.Fraction < last {
+				return
+			}
+			last = pr.Fraction
+			report(pr)
+		}
+	}
+	r := &renderer{p: p, dir: dir, ff: opts.FFmpeg, log: log, opts: opts, tmp: tmp}
+	method := "filtergraph"
+	switch {
+	case slow:
+		err = r.filterGraph(ctx)
+	case spec.Motion == MotionKenBurns:
+		method = "kenburns"
+		err = r.kenBurns(ctx)
+	default:
+		method = "stills"
+		err = r.stills(ctx)
+	}
+	if errors.Is(err, errFallback) || errors.Is(err, h264.ErrParamMismatch) || errors.Is(err, h264.ErrUnsupported) {
+		log.Warn("clips cannot be spliced; rendering with one filter graph")
+		method = "filtergraph"
+		err = r.filterGraph(ctx)
+	}
+	if err != nil {
+		return nil, r.wrap(ctx, err)
+	}
+	r.prog.set("verify", "verify", 0)
+	probe, err := Verify(ctx, opts.FFmpeg, tmp, Expect{
+		Width: p.w, Height: p.h, Frames: p.totalFrames(),
+		Duration: p.frameTime(p.totalFrames()),
+	})
+	if err != nil {
+		return nil, r.wrap(ctx, err)
+	}
+	if spec.SRTPath != "" && spec.Subtitles {
+		if err := subtitles.WriteSRTFile(spec.SRTPath, p.allCues()); err != nil {
+			return nil, errcode.Wrap(err, errcode.FileSystemError, false, "").WithStage(Stage)
+		}
+	}
+	if err := atomicfile.Rename(tmp, spec.OutPath); err != nil {
+		return nil, errcode.Wrap(err, errcode.FileSystemError, false, "").WithStage(Stage)
+	}
+	r.prog.set("verify", "verify", 1)
+	st, _ := os.Stat(spec.OutPath)
+	res := &Result{Path: spec.OutPath, Duration: p.frameTime(p.totalFrames()), Frames: p.totalFrames(),
+		Method: method, Elapsed: time.Since(start), Probe: probe}
+	if st != nil {
+		res.Size = st.Size()
+	}
+	log.Info("video rendered", "path", spec.OutPath, "method", method, "duration", res.Duration,
+		"frames", res.Frames, "elapsed", res.Elapsed, "bytes", res.Size)
+	return res, nil
+}
+
+// renderer holds the state of one render.
+type renderer struct {
+	p    *plan
+	dir  string
+	ff   *ffmpeg.Runner
+	log  *slog.Logger
+	opts Options
+	tmp  string // the MP4 being written
+	prog *progress
+}
+
+// wrap codes an error for the caller.
+func (r *renderer) wrap(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return errcode.Classify(ctx.Err()).WithCause(err).WithStage(Stage)
+	}
+	e := errcode.Classify(err)
+	if e.Stage == "" {
+		e.Stage = Stage
+	}
+	return e
+}
+
+// path returns a file name in the work directory.
+func (r *renderer) path(name string) string { return filepath.Join(r.dir, name) }

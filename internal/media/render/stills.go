@@ -1,0 +1,180 @@
+package render
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/media/h264"
+	"github.com/ytmaker/ytmaker/internal/media/subtitles"
+)
+
+// picture is one distinct image of the video: a segment's still with one
+// subtitle cue (or none), shown for frames frames.
+type picture struct {
+	seg    int
+	text   string
+	frames int
+}
+
+// pictures lists the distinct pictures of the narration in order.
+func (p *plan) pictures() []picture {
+	var out []picture
+	add := func(seg int, text string, n int) {
+		if n <= 0 {
+			return
+		}
+		if k := len(out) - 1; k >= 0 && out[k].seg == seg && out[k].text == text {
+			out[k].frames += n
+			return
+		}
+		out = append(out, picture{seg, text, n})
+	}
+	for i := range p.spec.Segments {
+		at := p.segFrames[i]
+		for _, c := range p.segmentCues(i) {
+			add(i, "", c.from-at)
+			add(i, c.text, c.to-c.from)
+			at = c.to
+		}
+		add(i, "", p.segFrames[i+1]-at)
+	}
+	return out
+}
+
+// stills renders still segments. Every distinct picture is encoded once,
+// in one ffmpeg run: each segment's image is decoded once and repeated
+// (one frame per picture of the segment), libass burns in the subtitles
+// from a script whose n-th cue lasts exactly the n-th frame, and x264
+// writes an IDR picture at each segment's start and P pictures (a changed
+// subtitle over the same image) in between. The pictures are then
+// lengthened with skipped pictures while the sound track is encoded.
+func (r *renderer) stills(ctx context.Context) error {
+	p := r.p
+	pics := p.pictures()
+	weights := map[string]float64{"video": float64(len(pics))/float64(p.fps)*0.5 + 0.5, "audio": 1, "splice": 0.2, "mux": 0.5, "verify": 0.3}
+	if p.spec.Intro != "" || p.spec.Outro != "" {
+		weights["clips"] = float64(p.introFrames+p.outroFrames) / float64(p.fps) * 0.6
+	}
+	r.prog = newProgress(r.opts.OnProgress, weights)
+
+	var in inputs
+	var graph strings.Builder
+	var cues []subtitles.Cue
+	var keys []string
+	perSeg := make([]int, len(p.spec.Segments))
+	for k, pic := range pics {
+		if perSeg[pic.seg] == 0 {
+			keys = append(keys, fmt.Sprintf("eq(n,%d)", k))
+		}
+		perSeg[pic.seg]++
+		if pic.text != "" {
+			cues = append(cues, p.assCue(k, k+1, pic.text))
+		}
+	}
+	for i, s := range p.spec.Segments {
+		idx := in.add("-i", s.Image)
+		fmt.Fprintf(&graph, "[%d:v:0]%s,loop=loop=%d:size=1:start=0[p%d];", idx, p.fitFilter(), perSeg[i]-1, i)
+	}
+	for i := range p.spec.Segments {
+		fmt.Fprintf(&graph, "[p%d]", i)
+	}
+	fmt.Fprintf(&graph, "concat=n=%d:v=1:a=0,settb=1/%d,setpts=N", len(p.spec.Segments), p.fps)
+	if len(cues) > 0 {
+		if err := subtitles.WriteASSFile(r.path("stills.ass"), cues, p.w, p.h, p.style); err != nil {
+			return errcode.Wrap(err, errcode.FileSystemError, false, "")
+		}
+		graph.WriteString(",ass=filename=stills.ass")
+	}
+	graph.WriteString("," + yuvFilter + "[v]")
+	encodeStills := func(ctx context.Context) error {
+		args := append(in.args, "-filter_complex", graph.String(), "-map", "[v]",
+			"-frames:v", fmt.Sprint(len(pics)), "-force_key_frames", "expr:"+strings.Join(keys, "+"))
+		args = append(args, p.x264Args()...)
+		args = append(args, "stills.h264")
+		return r.run(ctx, args, p.frameTime(len(pics)), "video", "video")
+	}
+	jobs := []func(context.Context) error{encodeStills, func(ctx context.Context) error {
+		return r.encodeAudio(ctx, r.path("audio.m4a"))
+	}}
+	jobs = append(jobs, r.clipJobs()...)
+	if err := all(ctx, jobs...); err != nil {
+		return err
+	}
+
+	r.prog.set("splice", "splice", 0)
+	stills, err := readStream(r.path("stills.h264"))
+	if err != nil {
+		return err
+	}
+	if len(stills.Units) != len(pics) {
+		return errcode.Newf(errcode.FFmpegFailed, false, "render: encoder wrote %d pictures, want %d", len(stills.Units), len(pics))
+	}
+	intro, outro, err := r.readClips(stills)
+	if err != nil {
+		return err
+	}
+	err = writeStream(r.path("video.h264"), func(w *h264.Writer) error {
+		if intro != nil {
+			if err := w.WriteStream(intro); err != nil {
+				return err
+			}
+		}
+		for k, pic := range pics {
+			if err := w.WriteUnit(&stills.Units[k]); err != nil {
+				return err
+			}
+			if err := w.WriteSkip(pic.frames - 1); err != nil {
+				return err
+			}
+		}
+		if outro != nil {
+			return w.WriteStream(outro)
+		}
+		return nil
+	}, p.totalFrames())
+	if err != nil {
+		return err
+	}
+	r.prog.set("splice", "splice", 1)
+	return r.mux(ctx, r.path("video.h264"), r.path("audio.m4a"))
+}
+
+// readStream parses an H.264 file written by the encoder.
+func readStream(path string) (*h264.Stream, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, errcode.Wrap(err, errcode.FileSystemError, false, "")
+	}
+	st, err := h264.Parse(data)
+	if err != nil {
+		return nil, errcode.Wrap(err, errcode.FFmpegFailed, false, "render: read encoded video "+filepath.Base(path))
+	}
+	return st, nil
+}
+
+// writeStream writes a spliced stream and checks its length.
+func writeStream(path string, fill func(*h264.Writer) error, wantFrames int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return errcode.Wrap(err, errcode.FileSystemError, false, "")
+	}
+	w := h264.NewWriter(f)
+	err = fill(w)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return errcode.Wrap(err, errcode.Internal, false, "render: splice video stream")
+	}
+	if w.Frames() != wantFrames {
+		return errcode.Newf(errcode.Internal, false, "render: spliced %d frames, want %d", w.Frames(), wantFrames)
+	}
+	return nil
+}

@@ -1,0 +1,138 @@
+package subtitles
+
+import (
+	"bufio"
+	"fmt"
+	"image/color"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/ytmaker/ytmaker/internal/atomicfile"
+)
+
+// Style is the look of ASS subtitles. Sizes are in pixels of the video
+// frame (the script's PlayResX/PlayResY equal the frame size).
+type Style struct {
+	FontName     string
+	FontSize     int
+	Bold         bool
+	Primary      color.NRGBA // text
+	OutlineColor color.NRGBA
+	ShadowColor  color.NRGBA // also the box colour with BorderStyle 3
+	BorderStyle  int         // 1 outline and shadow, 3 opaque box
+	Outline      float64
+	Shadow       float64
+	MarginL      int
+	MarginR      int
+	MarginV      int
+	Alignment    int // numpad layout: 2 = bottom centre
+}
+
+// DefaultStyle returns a readable style for a frame of the given size in
+// font family fontName: white bold text with a dark outline and soft
+// shadow, near the bottom for landscape frames and higher up for portrait
+// frames (clear of the players' controls and captions).
+func DefaultStyle(width, height int, fontName string) Style {
+	s := Style{
+		FontName:     fontName,
+		Bold:         true,
+		Primary:      color.NRGBA{255, 255, 255, 255},
+		OutlineColor: color.NRGBA{0, 0, 0, 255},
+		ShadowColor:  color.NRGBA{0, 0, 0, 128},
+		BorderStyle:  1,
+		Alignment:    2,
+	}
+	if width >= height {
+		s.FontSize = int(math.Round(float64(height) * 0.052))
+		s.MarginV = int(math.Round(float64(height) * 0.065))
+		s.MarginL = int(math.Round(float64(width) * 0.06))
+	} else {
+		s.FontSize = int(math.Round(float64(width) * 0.062))
+		s.MarginV = int(math.Round(float64(height) * 0.17))
+		s.MarginL = int(math.Round(float64(width) * 0.07))
+	}
+	s.FontSize = max(s.FontSize, 8)
+	s.MarginR = s.MarginL
+	s.Outline = math.Round(float64(s.FontSize)*0.06*10) / 10
+	s.Shadow = math.Round(float64(s.FontSize)*0.03*10) / 10
+	return s
+}
+
+// assColor formats a colour as &HAABBGGRR (ASS alpha 0 is opaque).
+func assColor(c color.NRGBA) string {
+	return fmt.Sprintf("&H%02X%02X%02X%02X", 255-c.A, c.B, c.G, c.R)
+}
+
+// assTime formats d as H:MM:SS.cc, truncating to centiseconds.
+func assTime(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	cs := int64(d / (10 * time.Millisecond))
+	return fmt.Sprintf("%d:%02d:%02d.%02d", cs/360000, cs/6000%60, cs/100%60, cs%100)
+}
+
+// EscapeASS makes plain text safe as an ASS event text: braces cannot
+// open override blocks, a backslash cannot form an escape (\N, \n, \h),
+// and line breaks become \N.
+func EscapeASS(text string) string {
+	text = strings.ReplaceAll(text, "\r\n", "\n")
+	text = strings.ReplaceAll(text, "\r", "\n")
+	runes := []rune(text)
+	var b strings.Builder
+	for i, r := range runes {
+		switch r {
+		case '\\':
+			b.WriteRune('\\')
+			if i+1 < len(runes) && strings.ContainsRune("Nnh", runes[i+1]) {
+				b.WriteRune('\u2060') // word joiner: invisible, breaks the escape
+			}
+		case '{':
+			b.WriteString(`\{`)
+		case '}':
+			b.WriteString(`\}`)
+		case '\n':
+			b.WriteString(`\N`)
+		case '\t':
+			b.WriteRune(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// WriteASS writes an ASS script for a width×height frame with one event
+// per cue. Lines are kept as broken by the cues; libass wraps further only
+// a line wider than the frame.
+func WriteASS(w io.Writer, cues []Cue, width, height int, st Style) error {
+	bw := bufio.NewWriter(w)
+	bold := 0
+	if st.Bold {
+		bold = -1
+	}
+	fmt.Fprintf(bw, "[Script Info]\nScriptType: v4.00+\nPlayResX: %d\nPlayResY: %d\n", width, height)
+	fmt.Fprint(bw, "WrapStyle: 0\nScaledBorderAndShadow: yes\nYCbCr Matrix: None\n\n")
+	fmt.Fprint(bw, "[V4+ Styles]\nFormat: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n")
+	fmt.Fprintf(bw, "Style: Default,%s,%d,%s,%s,%s,%s,%d,0,0,0,100,100,0,0,%d,%g,%g,%d,%d,%d,%d,1\n\n",
+		strings.ReplaceAll(st.FontName, ",", " "), st.FontSize,
+		assColor(st.Primary), assColor(st.Primary), assColor(st.OutlineColor), assColor(st.ShadowColor),
+		bold, st.BorderStyle, st.Outline, st.Shadow, st.Alignment, st.MarginL, st.MarginR, st.MarginV)
+	fmt.Fprint(bw, "[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n")
+	for _, c := range cues {
+		if c.End <= c.Start || strings.TrimSpace(c.Text) == "" {
+			continue
+		}
+		fmt.Fprintf(bw, "Dialogue: 0,%s,%s,Default,,0,0,0,,%s\n", assTime(c.Start), assTime(c.End), EscapeASS(c.Text))
+	}
+	return bw.Flush()
+}
+
+// WriteASSFile writes an ASS script atomically at path.
+func WriteASSFile(path string, cues []Cue, width, height int, st Style) error {
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		return WriteASS(w, cues, width, height, st)
+	})
+}

@@ -1,0 +1,256 @@
+package tts
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+
+	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/language"
+	"github.com/ytmaker/ytmaker/internal/media/wav"
+)
+
+// SentenceTiming is where a sentence lies in a narration.
+type SentenceTiming struct {
+	Text       string
+	Start, End time.Duration
+}
+
+// Narration is a narration made sentence by sentence.
+type Narration struct {
+	Result
+	Sentences []SentenceTiming
+}
+
+// NarrateOptions tune Narrate.
+type NarrateOptions struct {
+	// Pause is the silence inserted between sentences; 0 means 150 ms,
+	// a negative value none.
+	Pause time.Duration
+	// MaxChunk is the longest piece (in runes) sent to the engine at once;
+	// longer sentences are split at commas, then spaces. 0 means 220.
+	MaxChunk int
+	// Parallel is how many engine runs may go at once for engines without
+	// batch support; 0 means 2.
+	Parallel int
+}
+
+// Narrate speaks req.Text sentence by sentence and joins the pieces, with
+// a pause between sentences, into req.OutPath. The returned timings are
+// exact to the sample, so subtitles built from them match the voice.
+// Batch engines (festival) synthesize all pieces in one run. Sentences
+// with nothing to say (only punctuation, or a script the engine cannot
+// read, as Chinese for festival) are left out, and so absent from the
+// timings.
+func Narrate(ctx context.Context, eng Engine, req Request, opts NarrateOptions) (Narration, error) {
+	if err := checkRequest(req); err != nil {
+		return Narration{}, err
+	}
+	if req.Language == "" {
+		req.Language = language.Detect(req.Text)
+	}
+	// A chooser hands the work to the engine for the language, so that a
+	// batch engine behind it is used as one.
+	if c, ok := eng.(interface {
+		EngineFor(lang string) (Engine, error)
+	}); ok {
+		e, err := c.EngineFor(req.Language)
+		if err != nil {
+			return Narration{}, err
+		}
+		eng = e
+	}
+	pause := opts.Pause
+	if pause == 0 {
+		pause = 150 * time.Millisecond
+	}
+	maxChunk := opts.MaxChunk
+	if maxChunk <= 0 {
+		maxChunk = 220
+	}
+	par := opts.Parallel
+	if par <= 0 {
+		par = 2
+	}
+
+	canSay := speakable
+	if s, ok := eng.(interface{ Speakable(string) bool }); ok {
+		canSay = func(text string) bool { return speakable(text) && s.Speakable(text) }
+	}
+	sentences := language.SplitSentences(req.Text)
+	type piece struct {
+		sentence int
+		text     string
+	}
+	var pieces []piece
+	var kept []string
+	for _, s := range sentences {
+		if !canSay(s) {
+			continue
+		}
+		for _, c := range chunk(s, maxChunk) {
+			pieces = append(pieces, piece{len(kept), c})
+		}
+		kept = append(kept, s)
+	}
+	if len(pieces) == 0 {
+		return Narration{}, errcode.Newf(errcode.InvalidInput, false, "tts: nothing speakable in %q", truncate(req.Text, 60))
+	}
+
+	dir, err := os.MkdirTemp(filepath.Dir(req.OutPath), "."+filepath.Base(req.OutPath)+".parts-*")
+	if err != nil {
+		if err := os.MkdirAll(filepath.Dir(req.OutPath), 0o755); err != nil {
+			return Narration{}, errcode.Wrap(err, errcode.FileSystemError, false, "")
+		}
+		if dir, err = os.MkdirTemp(filepath.Dir(req.OutPath), "."+filepath.Base(req.OutPath)+".parts-*"); err != nil {
+			return Narration{}, errcode.Wrap(err, errcode.FileSystemError, false, "")
+		}
+	}
+	defer os.RemoveAll(dir)
+
+	reqs := make([]Request, len(pieces))
+	for i, p := range pieces {
+		reqs[i] = Request{Text: p.text, Language: req.Language, Voice: req.Voice, OutPath: filepath.Join(dir, fmt.Sprintf("%03d.wav", i))}
+	}
+	results := make([]Result, len(reqs))
+	if be, ok := eng.(BatchEngine); ok {
+		if results, err = be.SynthesizeBatch(ctx, reqs); err != nil {
+			return Narration{}, err
+		}
+	} else if err := runParallel(ctx, par, len(reqs), func(i int) error {
+		var err error
+		results[i], err = eng.Synthesize(ctx, reqs[i])
+		return err
+	}); err != nil {
+		return Narration{}, err
+	}
+
+	// Join: pieces of one sentence back to back, a pause between sentences.
+	var parts []wav.Part
+	partSentence := []int{}
+	for i, p := range pieces {
+		if i > 0 && pause > 0 && pieces[i-1].sentence != p.sentence {
+			parts = append(parts, wav.Part{Silence: pause})
+			partSentence = append(partSentence, -1)
+		}
+		parts = append(parts, wav.Part{Path: results[i].Path})
+		partSentence = append(partSentence, p.sentence)
+	}
+	spans, err := wav.Concat(req.OutPath, parts)
+	if err != nil {
+		return Narration{}, errcode.Wrap(err, errcode.TTSFailed, false, "join narration pieces")
+	}
+	timings := make([]SentenceTiming, len(kept))
+	for i := range timings {
+		timings[i] = SentenceTiming{Text: kept[i], Start: -1}
+	}
+	for k, s := range partSentence {
+		if s < 0 {
+			continue
+		}
+		if timings[s].Start < 0 {
+			timings[s].Start = spans[k].Start
+		}
+		timings[s].End = spans[k].End
+	}
+	info, err := wav.ReadInfo(req.OutPath)
+	if err != nil {
+		return Narration{}, errcode.Wrap(err, errcode.TTSFailed, false, "read joined narration")
+	}
+	return Narration{
+		Result:    Result{Path: req.OutPath, Duration: info.Duration(), SampleRate: info.SampleRate, Engine: results[0].Engine},
+		Sentences: timings,
+	}, nil
+}
+
+func speakable(s string) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// chunk splits a long sentence into pieces of at most max runes, at
+// clause punctuation when possible, else at spaces, else anywhere.
+func chunk(s string, max int) []string {
+	r := []rune(strings.TrimSpace(s))
+	if len(r) <= max {
+		return []string{string(r)}
+	}
+	var out []string
+	for len(r) > max {
+		cut := -1
+		for i := max - 1; i >= max/3; i-- {
+			if strings.ContainsRune(",;:，；：、", r[i]) {
+				cut = i + 1
+				break
+			}
+		}
+		if cut < 0 {
+			for i := max - 1; i >= max/3; i-- {
+				if unicode.IsSpace(r[i]) {
+					cut = i + 1
+					break
+				}
+			}
+		}
+		if cut < 0 {
+			cut = max
+		}
+		if p := strings.TrimSpace(string(r[:cut])); p != "" {
+			out = append(out, p)
+		}
+		r = []rune(strings.TrimSpace(string(r[cut:])))
+	}
+	if len(r) > 0 {
+		out = append(out, string(r))
+	}
+	return out
+}
+
+// runParallel calls f(0..n-1) with at most par calls at once and returns
+// the first error; after an error, calls not yet started are skipped.
+func runParallel(ctx context.Context, par, n int, f func(i int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sem := make(chan struct{}, par)
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	for i := 0; i < n; i++ {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if err := f(i); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+				}
+				mu.Unlock()
+				cancel()
+			}
+		}(i)
+	}
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
+}

@@ -1,0 +1,402 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/atomicfile"
+	"github.com/ytmaker/ytmaker/internal/media/fonts"
+	"github.com/ytmaker/ytmaker/internal/media/slides"
+	"github.com/ytmaker/ytmaker/internal/media/tts"
+	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/internal/providers/did"
+	"github.com/ytmaker/ytmaker/internal/providers/googletts"
+	"github.com/ytmaker/ytmaker/internal/providers/stability"
+	"github.com/ytmaker/ytmaker/internal/script"
+	"github.com/ytmaker/ytmaker/tasks"
+)
+
+// maxImageFailureShare is the share of failed images above which the
+// stage fails instead of drawing slides for them.
+const maxImageFailureShare = 0.2
+
+// SegmentAssets is what the render needs for one segment. Paths are
+// relative to the project folder.
+type SegmentAssets struct {
+	Index       int                  `json:"index"`
+	Type        string               `json:"type"`
+	Text        string               `json:"text"`
+	Audio       string               `json:"audio"`
+	AudioHash   string               `json:"audio_hash"`
+	Seconds     float64              `json:"seconds"`
+	Sentences   []tts.SentenceTiming `json:"sentences"`
+	Voice       string               `json:"voice_engine"`
+	Image       string               `json:"image"`
+	ImageHash   string               `json:"image_hash"`
+	ImageSource string               `json:"image_source"` // stability | slide | slide-fallback
+	ImageError  string               `json:"image_error,omitempty"`
+}
+
+// Avatar is an optional talking-head clip.
+type Avatar struct {
+	Path    string  `json:"path,omitempty"`
+	Seconds float64 `json:"seconds,omitempty"`
+	Hash    string  `json:"hash,omitempty"`
+}
+
+// Manifest is assets/assets.json: every asset the render uses.
+type Manifest struct {
+	Language     string          `json:"language"`
+	Segments     []SegmentAssets `json:"segments"`
+	Intro        *Avatar         `json:"avatar_intro,omitempty"`
+	Outro        *Avatar         `json:"avatar_outro,omitempty"`
+	AvatarStatus string          `json:"avatar_status"` // made | skipped: reason
+}
+
+// AssetsResult is generate_assets_task's result.
+type AssetsResult struct {
+	ManifestPath   string  `json:"manifest_path"`
+	Segments       int     `json:"segments"`
+	AudioSeconds   float64 `json:"audio_seconds"`
+	ImagesAI       int     `json:"images_ai"`
+	ImagesSlides   int     `json:"images_slides"`
+	ImagesFallback int     `json:"images_fallback"`
+	Avatar         string  `json:"avatar"`
+	Reused         int     `json:"reused"` // assets kept from an earlier attempt
+}
+
+func (p *Pipeline) ttsEngine(pr *project.Project) (tts.Engine, error) {
+	switch pr.Settings.Providers.TTS {
+	case project.ProviderGoogle:
+		if p.cfg.GoogleTTSAPIKey == "" {
+			return nil, missingKey("google", "GOOGLE_TTS_API_KEY")
+		}
+	case project.ProviderOffline:
+		return tts.NewOffline(tts.OfflineConfig{Logger: p.log})
+	}
+	if p.cfg.GoogleTTSAPIKey != "" {
+		c, err := googletts.New(googletts.Config{APIKey: p.cfg.GoogleTTSAPIKey, BaseURL: p.cfg.GoogleTTSBaseURL,
+			HTTPClient: p.cfg.HTTPClient, Logger: p.log})
+		if err != nil {
+			return nil, err
+		}
+		return googleEngine{c}, nil
+	}
+	return tts.NewOffline(tts.OfflineConfig{Logger: p.log})
+}
+
+func (p *Pipeline) imageClient(pr *project.Project) (*stability.Client, error) {
+	switch pr.Settings.Providers.Images {
+	case project.ProviderOffline:
+		return nil, nil
+	case project.ProviderStab:
+		if p.cfg.StabilityAPIKey == "" {
+			return nil, missingKey("stability", "STABILITY_API_KEY")
+		}
+	}
+	if p.cfg.StabilityAPIKey == "" {
+		return nil, nil
+	}
+	return stability.New(stability.Config{APIKey: p.cfg.StabilityAPIKey, BaseURL: p.cfg.StabilityBaseURL,
+		HTTPClient: p.cfg.HTTPClient, Logger: p.log})
+}
+
+func (p *Pipeline) avatarClient(pr *project.Project) (*did.Client, string) {
+	if pr.Settings.Avatar != nil && !*pr.Settings.Avatar {
+		return nil, "skipped: turned off in the project settings"
+	}
+	switch pr.Settings.Providers.Avatar {
+	case project.ProviderNone:
+		return nil, "skipped: turned off in the project settings"
+	}
+	if p.cfg.DIDAPIKey == "" {
+		return nil, "skipped: no D-ID API key (DID_API_KEY)"
+	}
+	c, err := did.New(did.Config{APIKey: p.cfg.DIDAPIKey, BaseURL: p.cfg.DIDBaseURL, HTTPClient: p.cfg.HTTPClient, Logger: p.log})
+	if err != nil {
+		return nil, "skipped: " + err.Error()
+	}
+	return c, ""
+}
+
+func (p *Pipeline) runAssets(ctx context.Context, job tasks.Job) (any, error) {
+	pr, err := p.load(job)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := script.Load(abs(job, scriptFile))
+	if err != nil {
+		if errcode.Code(err) == errcode.NotFound {
+			return nil, errcode.New(errcode.InvalidInput, "the script has not been generated yet: run generate_script_task first", false)
+		}
+		return nil, err
+	}
+	engine, err := p.ttsEngine(pr)
+	if err != nil {
+		return nil, err
+	}
+	images, err := p.imageClient(pr)
+	if err != nil {
+		return nil, err
+	}
+	fs, err := p.fontSet()
+	if err != nil {
+		return nil, err
+	}
+	lang := sc.Language
+	if lang == "" {
+		lang = pr.Language
+	}
+	w, h := pr.Settings.Size()
+	aspect := "16:9"
+	if h > w {
+		aspect = "9:16"
+	}
+	n := len(sc.Segments)
+	man := Manifest{Language: lang, Segments: make([]SegmentAssets, n)}
+	res := AssetsResult{ManifestPath: abs(job, manifestFile), Segments: n}
+
+	type item struct {
+		seg   int
+		image bool
+	}
+	var items []item
+	for i, seg := range sc.Segments {
+		man.Segments[i] = SegmentAssets{Index: i + 1, Type: seg.Type, Text: seg.Text}
+		audioHash := hashOf("audio", seg.Text, lang, pr.Settings.Voice, engine.Name())
+		imgSource := "slide"
+		if images != nil {
+			imgSource = "stability"
+		}
+		imageHash := hashOf("image", seg.Text, seg.ImagePrompt, imgSource, pr.Settings.Format, pr.Name)
+		// Reuse what an earlier attempt finished (checkpoints), if its
+		// inputs have not changed and its file is still there.
+		var cp SegmentAssets
+		if ok, _ := job.Checkpoint(audioKey(i), &cp); ok && cp.AudioHash == audioHash && fileExists(abs(job, cp.Audio)) {
+			man.Segments[i].Audio, man.Segments[i].AudioHash = cp.Audio, cp.AudioHash
+			man.Segments[i].Seconds, man.Segments[i].Sentences, man.Segments[i].Voice = cp.Seconds, cp.Sentences, cp.Voice
+			res.Reused++
+		} else {
+			man.Segments[i].AudioHash = audioHash
+			items = append(items, item{i, false})
+		}
+		var ci SegmentAssets
+		if ok, _ := job.Checkpoint(imageKey(i), &ci); ok && ci.ImageHash == imageHash && fileExists(abs(job, ci.Image)) {
+			man.Segments[i].Image, man.Segments[i].ImageHash, man.Segments[i].ImageSource = ci.Image, ci.ImageHash, ci.ImageSource
+			res.Reused++
+		} else {
+			man.Segments[i].ImageHash = imageHash
+			items = append(items, item{i, true})
+		}
+	}
+	total := 2 * n
+	var mu sync.Mutex
+	done := res.Reused
+	var imageFailures []int
+	var imageErrs []error
+	report := func(what string) {
+		mu.Lock()
+		done++
+		d := done
+		mu.Unlock()
+		job.Progress(float64(d)*90/float64(total), fmt.Sprintf("%s (%d/%d assets)", what, d, total))
+	}
+	job.Progress(float64(done)*90/float64(total), fmt.Sprintf("Making %d narrations and %d images", n, n))
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	sem := make(chan struct{}, p.cfg.AssetConcurrency)
+	var wg sync.WaitGroup
+	for _, it := range items {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func(it item) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			seg := sc.Segments[it.seg]
+			mu.Lock()
+			sa := man.Segments[it.seg]
+			mu.Unlock()
+			if !it.image {
+				rel := fmt.Sprintf("assets/audio/segment_%02d.wav", it.seg+1)
+				nar, err := tts.Narrate(ctx, engine, tts.Request{Text: seg.Text, Language: lang, Voice: pr.Settings.Voice,
+					OutPath: abs(job, rel)}, tts.NarrateOptions{})
+				if err != nil {
+					cancel(err)
+					return
+				}
+				sa.Audio, sa.Seconds, sa.Sentences, sa.Voice = rel, nar.Duration.Seconds(), nar.Sentences, nar.Engine
+				if err := job.SaveCheckpoint(audioKey(it.seg), sa); err != nil {
+					cancel(err)
+					return
+				}
+				mu.Lock()
+				m := &man.Segments[it.seg]
+				m.Audio, m.Seconds, m.Sentences, m.Voice = sa.Audio, sa.Seconds, sa.Sentences, sa.Voice
+				mu.Unlock()
+				report(fmt.Sprintf("Narration %d/%d done", it.seg+1, n))
+				return
+			}
+			var rel, source string
+			if images != nil {
+				rel = fmt.Sprintf("assets/images/segment_%02d.png", it.seg+1)
+				_, err := images.Generate(ctx, stability.Request{Prompt: seg.ImagePrompt, AspectRatio: aspect,
+					StylePreset: "cinematic", OutPath: abs(job, rel)})
+				if err != nil {
+					if ctx.Err() != nil {
+						return
+					}
+					mu.Lock()
+					imageFailures = append(imageFailures, it.seg)
+					imageErrs = append(imageErrs, err)
+					man.Segments[it.seg].ImageError = err.Error()
+					mu.Unlock()
+					job.Logger().Warn("image generation failed", "segment", it.seg+1, "err", err)
+					report(fmt.Sprintf("Image %d/%d failed", it.seg+1, n))
+					return
+				}
+				source = "stability"
+			} else {
+				rel = fmt.Sprintf("assets/images/segment_%02d.png", it.seg+1)
+				if err := p.drawSlide(fs, pr, sc, it.seg, w, h, abs(job, rel)); err != nil {
+					cancel(err)
+					return
+				}
+				source = "slide"
+			}
+			sa.Image, sa.ImageSource = rel, source
+			if err := job.SaveCheckpoint(imageKey(it.seg), sa); err != nil {
+				cancel(err)
+				return
+			}
+			mu.Lock()
+			m := &man.Segments[it.seg]
+			m.Image, m.ImageSource = sa.Image, sa.ImageSource
+			mu.Unlock()
+			report(fmt.Sprintf("Image %d/%d done", it.seg+1, n))
+		}(it)
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return nil, err
+	}
+
+	// A few failed images are replaced by slides; too many fail the stage
+	// (retried if any failure was transient: the finished ones are kept).
+	if len(imageFailures) > 0 {
+		share := float64(len(imageFailures)) / float64(n)
+		if share >= maxImageFailureShare {
+			retryable := false
+			for _, e := range imageErrs {
+				if errcode.IsRetryable(e) {
+					retryable = true
+				}
+			}
+			return nil, errcode.Newf(errcode.TooManyImagesFailed, retryable, "%d of %d images failed (%.0f%%; at most %.0f%% are replaced by slides): %v",
+				len(imageFailures), n, share*100, maxImageFailureShare*100, errors.Join(imageErrs...)).
+				WithDetail("failed_segments", imageFailures)
+		}
+		for _, i := range imageFailures {
+			rel := fmt.Sprintf("assets/images/segment_%02d.png", i+1)
+			if err := p.drawSlide(fs, pr, sc, i, w, h, abs(job, rel)); err != nil {
+				return nil, err
+			}
+			man.Segments[i].Image, man.Segments[i].ImageSource = rel, "slide-fallback"
+			res.ImagesFallback++
+		}
+	}
+
+	// The optional talking-head intro and outro.
+	avatar, reason := p.avatarClient(pr)
+	if avatar == nil {
+		man.AvatarStatus = reason
+	} else {
+		job.Progress(92, "Making the avatar intro and outro (D-ID)...")
+		man.Intro = p.makeAvatar(ctx, job, avatar, "intro", man.Segments[0])
+		man.Outro = p.makeAvatar(ctx, job, avatar, "outro", man.Segments[n-1])
+		switch {
+		case man.Intro != nil && man.Outro != nil:
+			man.AvatarStatus = "made"
+		case man.Intro != nil || man.Outro != nil:
+			man.AvatarStatus = "made in part (see the log)"
+		default:
+			man.AvatarStatus = "skipped: D-ID failed (see the log)"
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+	}
+	for _, s := range man.Segments {
+		res.AudioSeconds += s.Seconds
+		switch s.ImageSource {
+		case "stability":
+			res.ImagesAI++
+		case "slide":
+			res.ImagesSlides++
+		}
+	}
+	res.Avatar = man.AvatarStatus
+	if err := atomicfile.WriteJSON(res.ManifestPath, man, 0o644); err != nil {
+		return nil, err
+	}
+	job.Progress(100, fmt.Sprintf("Assets ready: %d narrations (%.0f s), %d images", n, res.AudioSeconds, n))
+	return res, nil
+}
+
+func (p *Pipeline) drawSlide(fs *fonts.Set, pr *project.Project, sc *script.Script, i, w, h int, path string) error {
+	seg := sc.Segments[i]
+	lang := sc.Language
+	_, err := slides.Draw(fs, slides.Spec{
+		Text:     slides.KeySentence(seg.Text, lang, 0),
+		Language: lang,
+		Title:    sc.Title,
+		Footer:   strconv.Itoa(i+1) + " / " + strconv.Itoa(len(sc.Segments)),
+		Width:    w,
+		Height:   h,
+		Seed:     fmt.Sprintf("%d:%s", pr.ID, pr.Name),
+	}, path)
+	return err
+}
+
+// makeAvatar makes one avatar clip; failures are logged and skipped (the
+// avatar is optional), and a finished clip is checkpointed.
+func (p *Pipeline) makeAvatar(ctx context.Context, job tasks.Job, c *did.Client, which string, seg SegmentAssets) *Avatar {
+	hash := hashOf("avatar", which, seg.AudioHash)
+	var cp Avatar
+	if ok, _ := job.Checkpoint("avatar:"+which, &cp); ok && cp.Hash == hash && fileExists(abs(job, cp.Path)) {
+		return &cp
+	}
+	rel := "assets/avatars/" + which + ".mp4"
+	actx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+	defer cancel()
+	a, err := c.MakeAvatar(actx, abs(job, seg.Audio), abs(job, rel))
+	if err != nil {
+		job.Logger().Warn("avatar skipped", "which", which, "err", err)
+		return nil
+	}
+	out := &Avatar{Path: rel, Seconds: a.Duration.Seconds(), Hash: hash}
+	job.SaveCheckpoint("avatar:"+which, out)
+	return out
+}
+
+func audioKey(i int) string { return fmt.Sprintf("audio:%02d", i+1) }
+func imageKey(i int) string { return fmt.Sprintf("image:%02d", i+1) }
+
+var _ = filepath.Join
+
+// googleEngine names the Google Cloud TTS client as a tts.Engine.
+type googleEngine struct{ *googletts.Client }
+
+func (googleEngine) Name() string { return "google-tts" }

@@ -1,0 +1,177 @@
+// Package pipeline is the work of YTMaker's five stages: the script, the
+// assets (narration, images, optional avatar), the render, the thumbnail
+// and the YouTube upload. Each stage uses the online service when its key
+// is configured and an offline default otherwise, so a new user gets a
+// real video with no API keys.
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/media/ffmpeg"
+	"github.com/ytmaker/ytmaker/internal/media/fonts"
+	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/internal/providers/youtube"
+	"github.com/ytmaker/ytmaker/internal/quota"
+	"github.com/ytmaker/ytmaker/internal/store"
+	"github.com/ytmaker/ytmaker/tasks"
+)
+
+// Config configures the pipeline.
+type Config struct {
+	Store *store.Store
+	Quota *quota.Tracker // nil: no quota accounting
+
+	GeminiAPIKey  string
+	GeminiModel   string
+	GeminiBaseURL string
+
+	StabilityAPIKey  string
+	StabilityBaseURL string
+
+	DIDAPIKey  string
+	DIDBaseURL string
+
+	GoogleTTSAPIKey  string
+	GoogleTTSBaseURL string
+
+	YouTube youtube.Config
+
+	FFmpeg, FFprobe  string
+	AssetConcurrency int
+	HTTPClient       *http.Client
+
+	// Metrics hooks (optional).
+	RenderFinished func(videoSeconds, wallSeconds float64)
+	UploadBytes    func(n int64)
+
+	Logger *slog.Logger
+}
+
+// Pipeline holds what the stages share.
+type Pipeline struct {
+	cfg Config
+	log *slog.Logger
+
+	ffOnce sync.Once
+	ff     *ffmpeg.Runner
+	ffErr  error
+
+	fontsOnce sync.Once
+	fonts     *fonts.Set
+	fontsErr  error
+
+	yt *youtube.Client
+}
+
+// New returns a pipeline. Nothing external is checked until a stage needs
+// it, so a missing ffmpeg shows up as a clear stage error, not a crash.
+func New(cfg Config) (*Pipeline, error) {
+	if cfg.Store == nil {
+		return nil, fmt.Errorf("pipeline: Store is required")
+	}
+	if cfg.AssetConcurrency <= 0 {
+		cfg.AssetConcurrency = 4
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{}
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	p := &Pipeline{cfg: cfg, log: log}
+	if cfg.YouTube.Configured() {
+		yc := cfg.YouTube
+		if yc.Logger == nil {
+			yc.Logger = log.With("component", "youtube")
+		}
+		yt, err := youtube.New(yc)
+		if err != nil {
+			return nil, err
+		}
+		p.yt = yt
+	}
+	return p, nil
+}
+
+// Stages returns the five stages by name, for procman.WorkerConfig.
+func (p *Pipeline) Stages() map[string]tasks.Stage {
+	return map[string]tasks.Stage{
+		string(project.StageScript):    tasks.StageFunc(p.runScript),
+		string(project.StageAssets):    tasks.StageFunc(p.runAssets),
+		string(project.StageRender):    tasks.StageFunc(p.runRender),
+		string(project.StageThumbnail): tasks.StageFunc(p.runThumbnail),
+		string(project.StageUpload):    tasks.StageFunc(p.runUpload),
+	}
+}
+
+// Close releases the fonts.
+func (p *Pipeline) Close() {
+	if p.fonts != nil {
+		p.fonts.Close()
+	}
+}
+
+func (p *Pipeline) ffmpeg() (*ffmpeg.Runner, error) {
+	p.ffOnce.Do(func() {
+		p.ff, p.ffErr = ffmpeg.New(ffmpeg.Config{FFmpegPath: p.cfg.FFmpeg, FFprobePath: p.cfg.FFprobe, Logger: p.log.With("component", "ffmpeg")})
+	})
+	return p.ff, p.ffErr
+}
+
+func (p *Pipeline) fontSet() (*fonts.Set, error) {
+	p.fontsOnce.Do(func() {
+		p.fonts, p.fontsErr = fonts.Load(fonts.Config{Logger: p.log})
+	})
+	return p.fonts, p.fontsErr
+}
+
+// load reads the project a job works on.
+func (p *Pipeline) load(job tasks.Job) (*project.Project, error) {
+	return p.cfg.Store.Project(job.ProjectID())
+}
+
+// Paths inside a project folder.
+const (
+	scriptFile    = "script.json"
+	manifestFile  = "assets/assets.json"
+	videoFile     = "output/final_video.mp4"
+	thumbnailFile = "output/thumbnail.jpg"
+	srtFile       = "output/subtitles.srt"
+)
+
+func abs(job tasks.Job, rel string) string { return filepath.Join(job.Dir(), filepath.FromSlash(rel)) }
+
+func fileExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular() && fi.Size() > 0
+}
+
+func hashOf(parts ...string) string {
+	h := sha256.New()
+	for _, s := range parts {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+func missingKey(provider, key string) error {
+	return errcode.Newf(errcode.InvalidInput, false, "%s was chosen for this project but %s is not set", provider, key).
+		WithDetail("field", "settings.providers")
+}
+
+func seconds(d time.Duration) float64 { return d.Seconds() }
+
+var _ = context.Background

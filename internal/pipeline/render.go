@@ -1,0 +1,137 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/media/render"
+	"github.com/ytmaker/ytmaker/internal/media/subtitles"
+	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/tasks"
+)
+
+// RenderResult is render_video_task's result.
+type RenderResult struct {
+	VideoPath     string  `json:"video_path"`
+	SubtitlesPath string  `json:"subtitles_path,omitempty"`
+	Seconds       float64 `json:"duration_seconds"`
+	Width         int     `json:"width"`
+	Height        int     `json:"height"`
+	FPS           int     `json:"fps"`
+	Frames        int     `json:"frames"`
+	Bytes         int64   `json:"size_bytes"`
+	RenderSeconds float64 `json:"render_seconds"`
+	Speed         float64 `json:"speed"` // video seconds per wall second
+	Method        string  `json:"method"`
+}
+
+func loadManifest(job tasks.Job) (*Manifest, error) {
+	b, err := os.ReadFile(abs(job, manifestFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, errcode.New(errcode.InvalidInput, "the assets have not been generated yet: run generate_assets_task first", false)
+	}
+	if err != nil {
+		return nil, errcode.Wrap(err, errcode.FileSystemError, true, "")
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, errcode.Wrap(err, errcode.FileSystemError, false, "assets/assets.json is corrupt: "+err.Error())
+	}
+	return &m, nil
+}
+
+// musicPath resolves the project's background music: a file name under
+// DATA_DIR/music (no other place, so settings cannot point ffmpeg at
+// arbitrary files).
+func (p *Pipeline) musicPath(pr *project.Project) (string, error) {
+	name := strings.TrimSpace(pr.Settings.Music)
+	if name == "" {
+		return "", nil
+	}
+	if filepath.IsAbs(name) || strings.Contains(name, "..") {
+		return "", project.InvalidField("settings.music", "must be a file name inside DATA_DIR/music, not a path")
+	}
+	path := filepath.Join(p.cfg.Store.Root(), "music", filepath.FromSlash(name))
+	if !fileExists(path) {
+		return "", project.InvalidField("settings.music", "%s does not exist (put music files in %s)", name, filepath.Join(p.cfg.Store.Root(), "music"))
+	}
+	return path, nil
+}
+
+func (p *Pipeline) runRender(ctx context.Context, job tasks.Job) (any, error) {
+	pr, err := p.load(job)
+	if err != nil {
+		return nil, err
+	}
+	man, err := loadManifest(job)
+	if err != nil {
+		return nil, err
+	}
+	ff, err := p.ffmpeg()
+	if err != nil {
+		return nil, err
+	}
+	music, err := p.musicPath(pr)
+	if err != nil {
+		return nil, err
+	}
+	w, h := pr.Settings.Size()
+	spec := render.Spec{Width: w, Height: h, Subtitles: pr.Settings.SubtitlesOn(), Language: man.Language,
+		Motion: render.Motion(pr.Settings.Motion), OutPath: abs(job, videoFile), SRTPath: abs(job, srtFile),
+		WorkDir: job.Dir()}
+	if music != "" {
+		spec.Music = &render.Music{Path: music, Volume: pr.Settings.MusicVolume}
+	}
+	segs := man.Segments
+	// A talking-head clip replaces the slide of the segment it speaks.
+	if man.Intro != nil && len(segs) > 1 {
+		spec.Intro = abs(job, man.Intro.Path)
+		segs = segs[1:]
+	}
+	if man.Outro != nil && len(segs) > 1 {
+		spec.Outro = abs(job, man.Outro.Path)
+		segs = segs[:len(segs)-1]
+	}
+	cols := subtitles.ColumnsFor(w, h, man.Language)
+	for _, s := range segs {
+		if !fileExists(abs(job, s.Audio)) || !fileExists(abs(job, s.Image)) {
+			return nil, errcode.Newf(errcode.InvalidInput, false, "segment %d's assets are missing: run generate_assets_task again", s.Index)
+		}
+		sentences := make([]subtitles.Sentence, len(s.Sentences))
+		for i, t := range s.Sentences {
+			sentences[i] = subtitles.Sentence{Text: t.Text, Start: t.Start, End: t.End}
+		}
+		spec.Segments = append(spec.Segments, render.Segment{Image: abs(job, s.Image), Audio: abs(job, s.Audio),
+			Cues: subtitles.Build(sentences, subtitles.Options{Language: man.Language, MaxColumns: cols})})
+	}
+	job.Progress(1, fmt.Sprintf("Rendering %d segments at %dx%d", len(spec.Segments), w, h))
+	start := time.Now()
+	out, err := render.Render(ctx, spec, render.Options{FFmpeg: ff, Logger: job.Logger(), OnProgress: func(pg render.Progress) {
+		job.ProgressETA(pg.Fraction*100, pg.ETA, "Rendering: "+pg.Stage)
+	}})
+	if err != nil {
+		return nil, err
+	}
+	wall := time.Since(start)
+	res := RenderResult{VideoPath: out.Path, Seconds: out.Duration.Seconds(), Width: w, Height: h, FPS: render.FPS,
+		Frames: out.Frames, Bytes: out.Size, RenderSeconds: wall.Seconds(), Method: out.Method}
+	if fileExists(spec.SRTPath) {
+		res.SubtitlesPath = spec.SRTPath
+	}
+	if wall > 0 {
+		res.Speed = out.Duration.Seconds() / wall.Seconds()
+	}
+	if p.cfg.RenderFinished != nil {
+		p.cfg.RenderFinished(out.Duration.Seconds(), wall.Seconds())
+	}
+	job.Progress(100, fmt.Sprintf("Rendered %.1f s of video in %.1f s (%.1f× real time)", res.Seconds, res.RenderSeconds, res.Speed))
+	return res, nil
+}

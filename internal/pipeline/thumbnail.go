@@ -1,0 +1,49 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ytmaker/ytmaker/internal/media/thumbnail"
+	"github.com/ytmaker/ytmaker/internal/script"
+	"github.com/ytmaker/ytmaker/tasks"
+)
+
+// ThumbnailResult is generate_thumbnail_task's result.
+type ThumbnailResult struct {
+	ThumbnailPath string `json:"thumbnail_path"`
+	Width         int    `json:"width"`
+	Height        int    `json:"height"`
+	Bytes         int    `json:"size_bytes"`
+	Title         string `json:"title"`
+}
+
+func (p *Pipeline) runThumbnail(ctx context.Context, job tasks.Job) (any, error) {
+	pr, err := p.load(job)
+	if err != nil {
+		return nil, err
+	}
+	fs, err := p.fontSet()
+	if err != nil {
+		return nil, err
+	}
+	sc, _ := script.Load(abs(job, scriptFile))
+	title := metadata(pr, sc).Title
+	lang := pr.Language
+	if sc != nil && sc.Language != "" {
+		lang = sc.Language
+	}
+	// The first image of the video, if the assets exist.
+	img := ""
+	if man, err := loadManifest(job); err == nil && len(man.Segments) > 0 && fileExists(abs(job, man.Segments[0].Image)) {
+		img = abs(job, man.Segments[0].Image)
+	}
+	job.Progress(20, "Drawing the thumbnail...")
+	r, err := thumbnail.Generate(ctx, fs, thumbnail.Spec{Image: img, Title: title, Language: lang,
+		OutPath: abs(job, thumbnailFile), Seed: fmt.Sprintf("%d:%s", pr.ID, pr.Name)})
+	if err != nil {
+		return nil, err
+	}
+	job.Progress(100, fmt.Sprintf("Thumbnail ready (%dx%d, %d KB)", r.Width, r.Height, r.Bytes/1024))
+	return ThumbnailResult{ThumbnailPath: r.Path, Width: r.Width, Height: r.Height, Bytes: r.Bytes, Title: title}, nil
+}
