@@ -33,10 +33,17 @@ func (p *Pipeline) runThumbnail(ctx context.Context, job tasks.Job) (any, error)
 	if sc != nil && sc.Language != "" {
 		lang = sc.Language
 	}
-	// The first image of the video, if the assets exist.
+	// The first generated picture of the video. Offline slides carry text
+	// of their own, so with only slides the title goes on a clean
+	// background in the same palette instead.
 	img := ""
-	if man, err := loadManifest(job); err == nil && len(man.Segments) > 0 && fileExists(abs(job, man.Segments[0].Image)) {
-		img = abs(job, man.Segments[0].Image)
+	if man, err := loadManifest(job); err == nil {
+		for _, s := range man.Segments {
+			if s.ImageSource == "stability" && fileExists(abs(job, s.Image)) {
+				img = abs(job, s.Image)
+				break
+			}
+		}
 	}
 	job.Progress(20, "Drawing the thumbnail...")
 	r, err := thumbnail.Generate(ctx, fs, thumbnail.Spec{Image: img, Title: title, Language: lang,
