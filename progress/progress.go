@@ -209,6 +209,25 @@ func (t *Throttle) flushPending() {
 	}
 }
 
+// Flush publishes a pending message now, if there is one.
+func (t *Throttle) Flush(ctx context.Context) error {
+	t.mu.Lock()
+	m := t.pending
+	t.pending = nil
+	if t.timer != nil {
+		t.timer.Stop()
+		t.timer = nil
+	}
+	if m == nil || t.closed {
+		t.mu.Unlock()
+		return nil
+	}
+	t.last = t.pub.now()
+	t.mu.Unlock()
+	_, err := t.pub.Publish(ctx, *m)
+	return err
+}
+
 // Close drops any pending message; later Sends do nothing.
 func (t *Throttle) Close() {
 	t.mu.Lock()

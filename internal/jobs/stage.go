@@ -97,6 +97,10 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 	if h := w.cfg.Hooks.StageDone; h != nil {
 		h(string(stage), time.Since(start), err)
 	}
+	if err == nil {
+		// The stage's last word ("Script ready") goes out before the run moves on.
+		job.throttle.Flush(context.WithoutCancel(ctx))
+	}
 	cause := context.Cause(tctx)
 
 	// The user cancelled: finish the run as cancelled, never retry.
