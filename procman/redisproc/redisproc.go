@@ -248,7 +248,8 @@ func describeExit(err error) string {
 // waitRedis waits until a Redis at addr answers PING, the timeout passes,
 // or exited closes (the process died).
 func waitRedis(ctx context.Context, addr, password string, timeout time.Duration, exited <-chan struct{}) error {
-	c := redis.NewClient(&redis.Options{Addr: addr, Password: password, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	c := redis.NewClient(&redis.Options{Addr: addr, Password: password, MaxRetries: -1, DialTimeout: 200 * time.Millisecond,
+		DialerRetries: 1})
 	defer c.Close()
 	deadline := time.Now().Add(timeout)
 	var err error
@@ -277,7 +278,8 @@ var ErrNothing = errors.New("nothing listens")
 // or something else (ErrPortTaken). A refused password is reported as such.
 func Probe(ctx context.Context, opt *redis.Options) error {
 	c := redis.NewClient(&redis.Options{Addr: opt.Addr, Username: opt.Username, Password: opt.Password, DB: opt.DB,
-		TLSConfig: opt.TLSConfig, MaxRetries: -1, DialTimeout: 500 * time.Millisecond, ReadTimeout: 500 * time.Millisecond})
+		TLSConfig: opt.TLSConfig, MaxRetries: -1, DialTimeout: 500 * time.Millisecond, ReadTimeout: 500 * time.Millisecond,
+		DialerRetries: 1})
 	defer c.Close()
 	pctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
