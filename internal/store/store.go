@@ -225,32 +225,28 @@ func (s *Store) CreateProject(ctx context.Context, in project.Input, batchID int
 
 // Project reads project.json.
 func (s *Store) Project(id int64) (*project.Project, error) {
-	if id <= 0 {
-		return nil, notFound("project", id)
-	}
-	var p project.Project
-	if err := readJSON(filepath.Join(s.ProjectDir(id), ProjectFile), &p); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, notFound("project", id)
-		}
-		return nil, errcode.Wrap(err, errcode.FileSystemError, false, "")
-	}
-	return &p, nil
+	return readEntity[project.Project](filepath.Join(s.ProjectDir(id), ProjectFile), "project", id)
 }
 
 // State reads project_state.json.
 func (s *Store) State(id int64) (*project.State, error) {
+	return readEntity[project.State](filepath.Join(s.ProjectDir(id), StateFile), "project", id)
+}
+
+// readEntity reads one JSON file of a project or batch: NOT_FOUND when it
+// does not exist, FILE_SYSTEM_ERROR when it cannot be read.
+func readEntity[T any](path, kind string, id int64) (*T, error) {
 	if id <= 0 {
-		return nil, notFound("project", id)
+		return nil, notFound(kind, id)
 	}
-	var st project.State
-	if err := readJSON(filepath.Join(s.ProjectDir(id), StateFile), &st); err != nil {
+	var v T
+	if err := readJSON(path, &v); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, notFound("project", id)
+			return nil, notFound(kind, id)
 		}
 		return nil, errcode.Wrap(err, errcode.FileSystemError, false, "")
 	}
-	return &st, nil
+	return &v, nil
 }
 
 // Lock holds project id's lock while fn runs. Use it to make several
@@ -496,17 +492,7 @@ func (s *Store) CreateBatch(ctx context.Context, in project.BatchInput) (*projec
 
 // Batch reads batch.json.
 func (s *Store) Batch(id int64) (*project.Batch, error) {
-	if id <= 0 {
-		return nil, notFound("batch", id)
-	}
-	var b project.Batch
-	if err := readJSON(filepath.Join(s.batchDir(id), BatchFile), &b); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, notFound("batch", id)
-		}
-		return nil, errcode.Wrap(err, errcode.FileSystemError, false, "")
-	}
-	return &b, nil
+	return readEntity[project.Batch](filepath.Join(s.batchDir(id), BatchFile), "batch", id)
 }
 
 // UpdateBatch changes batch.json under the batch's lock.
