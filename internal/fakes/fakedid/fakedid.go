@@ -23,8 +23,6 @@
 package fakedid
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	_ "embed"
 	"encoding/binary"
@@ -32,9 +30,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -44,6 +40,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ytmaker/ytmaker/internal/fakes/fakehttp"
 )
 
 //go:embed avatar.mp4
@@ -81,13 +79,10 @@ type Options struct {
 // Build one with Status, Delay, Drop, TalkError or TalkRejected, refine it
 // with the methods and queue it with Server.Fail.
 type Fault struct {
+	base        fakehttp.Fault
 	endpoint    string
-	status      int
 	kind        string
 	description string
-	retryAfter  time.Duration
-	delay       time.Duration
-	drop        bool
 	outcome     string // "error" or "rejected" for talk faults
 }
 
@@ -95,14 +90,14 @@ type Fault struct {
 // 400 BadRequestError, 401 AuthorizationError, 402
 // InsufficientCreditsError, 403 PermissionError, 404 NotFoundError, 429
 // TooManyRequestsError, 5xx UnknownError.
-func Status(code int) Fault { return Fault{status: code} }
+func Status(code int) Fault { return Fault{base: fakehttp.Fault{Status: code}} }
 
 // Delay answers normally after d (or delays the fault's answer, as a
 // method). The wait ends early when the client goes away.
-func Delay(d time.Duration) Fault { return Fault{delay: d} }
+func Delay(d time.Duration) Fault { return Fault{base: fakehttp.Fault{Delay: d}} }
 
 // Drop closes the connection in the middle of the answer.
-func Drop() Fault { return Fault{drop: true} }
+func Drop() Fault { return Fault{base: fakehttp.Fault{Drop: true}} }
 
 // TalkError makes the next talk created end with status "error" and
 // {"kind": kind, "description": description} (kinds: FaceError,
@@ -122,10 +117,10 @@ func TalkRejected() Fault {
 func (f Fault) On(endpoint string) Fault { f.endpoint = endpoint; return f }
 
 // RetryAfter adds a Retry-After header (whole seconds).
-func (f Fault) RetryAfter(d time.Duration) Fault { f.retryAfter = d; return f }
+func (f Fault) RetryAfter(d time.Duration) Fault { f.base.RetryAfter = d; return f }
 
 // Delay makes the fault's answer arrive after d.
-func (f Fault) Delay(d time.Duration) Fault { f.delay = d; return f }
+func (f Fault) Delay(d time.Duration) Fault { f.base.Delay = d; return f }
 
 // Kind replaces the kind and description of a Status fault's body.
 func (f Fault) Kind(kind, description string) Fault {
@@ -135,27 +130,18 @@ func (f Fault) Kind(kind, description string) Fault {
 
 // String describes the fault, as recorded in Request.Fault.
 func (f Fault) String() string {
-	var parts []string
-	switch {
-	case f.status != 0:
-		parts = append(parts, fmt.Sprintf("status %d", f.status))
-	case f.drop:
-		parts = append(parts, "drop")
-	case f.outcome == "error":
-		parts = append(parts, "talk error "+f.kind)
-	case f.outcome == "rejected":
-		parts = append(parts, "talk rejected")
+	var kind string
+	switch f.outcome {
+	case "error":
+		kind = "talk error " + f.kind
+	case "rejected":
+		kind = "talk rejected"
 	}
+	var on []string
 	if f.endpoint != "" {
-		parts = append(parts, "on "+f.endpoint)
+		on = append(on, "on "+f.endpoint)
 	}
-	if f.retryAfter > 0 {
-		parts = append(parts, "retry after "+f.retryAfter.String())
-	}
-	if f.delay > 0 {
-		parts = append(parts, "delay "+f.delay.String())
-	}
-	return strings.Join(parts, ", ")
+	return f.base.Describe(kind, on...)
 }
 
 // Request is one call the fake received, secrets removed.
@@ -201,19 +187,24 @@ type talk struct {
 }
 
 // Server is a running fake. It is safe for concurrent use.
+//
+// Its methods URL, Client, Close, Fail, PendingFaults and Requests are
+// those of fakehttp.Server; the package documentation tells how the
+// faults given to Fail apply.
 type Server struct {
-	ts   *httptest.Server
+	*server
 	opts Options
 
+	faults   fakehttp.Queue[Fault]
+	requests fakehttp.Log[Request]
+	ids      fakehttp.Counter
+
 	mu        sync.Mutex
-	faults    []Fault
-	requests  []Request
 	uploads   map[string]upload // by s3 URL
 	talks     map[string]*talk
 	results   map[string]*talk // by result file name
 	remaining int
 	total     int
-	seq       int
 	videos    map[string][]byte // ffmpeg output by audio URL
 }
 
@@ -240,47 +231,22 @@ func New(opts Options) *Server {
 		total:     opts.Credits,
 		videos:    map[string][]byte{},
 	}
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.server = fakehttp.NewServer(http.HandlerFunc(s.serve), &s.faults, &s.requests)
 	return s
 }
 
-// URL is the base URL to give the client.
-func (s *Server) URL() string { return s.ts.URL }
-
-// Client returns an HTTP client for the server.
-func (s *Server) Client() *http.Client { return s.ts.Client() }
-
-// Close shuts the server down, waiting for calls in progress.
-func (s *Server) Close() { s.ts.Close() }
-
-// Fail queues faults (see the package documentation for how they apply).
-func (s *Server) Fail(faults ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, faults...)
-}
-
-// PendingFaults returns how many queued faults have not been used yet.
-func (s *Server) PendingFaults() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.faults)
-}
-
-// Requests returns the calls received so far, oldest first.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
+// server is the part of a Server that serves and shows its faults and
+// requests.
+type server = fakehttp.Server[Fault, Request]
 
 // Calls returns how many requests reached endpoint ("" counts all).
 func (s *Server) Calls(endpoint string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	if endpoint == "" {
+		return s.requests.Len()
+	}
 	n := 0
-	for _, r := range s.requests {
-		if endpoint == "" || r.Endpoint == endpoint {
+	for _, r := range s.requests.All() {
+		if r.Endpoint == endpoint {
 			n++
 		}
 	}
@@ -305,25 +271,9 @@ func (s *Server) Talk(id string) (TalkState, bool) {
 	return TalkState{ID: t.id, Status: t.status, Polls: t.polls, SourceURL: t.sourceURL, AudioURL: t.audioURL, Config: t.config}, true
 }
 
-func (s *Server) nextFault(endpoint string) (Fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.faults) == 0 {
-		return Fault{}, false
-	}
-	f := s.faults[0]
-	if f.endpoint != "" && f.endpoint != endpoint {
-		return Fault{}, false
-	}
-	s.faults = s.faults[1:]
-	return f, true
-}
-
+// newID returns a new ID for an upload ("aud", "img") or a talk ("tlk").
 func (s *Server) newID(prefix string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.seq++
-	return fmt.Sprintf("%s_%08dFake", prefix, s.seq)
+	return fmt.Sprintf("%s_%08dFake", prefix, s.ids.Next())
 }
 
 func route(method, p string) string {
@@ -347,9 +297,8 @@ func route(method, p string) string {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rec := Request{Method: r.Method, Path: r.URL.Path, Endpoint: route(r.Method, r.URL.Path), Header: r.Header.Clone()}
 	rec.Header.Del("Authorization")
-	save := s.record(&rec)
+	w, save := s.requests.Track(w, &rec, &rec.Status)
 	defer save()
-	w = &savingWriter{ResponseWriter: w, save: save, status: &rec.Status}
 
 	if rec.Endpoint == "" {
 		writeError(w, http.StatusNotFound, "NotFoundError", "The requested route was not found")
@@ -363,27 +312,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	fault, faulty := s.nextFault(rec.Endpoint)
-	if faulty {
-		rec.Fault = fault.String()
-		if fault.delay > 0 && !sleep(r.Context(), fault.delay) {
-			return
+	fault, _ := s.faults.PopIf(func(f Fault) bool { return f.endpoint == "" || f.endpoint == rec.Endpoint })
+	rec.Fault = fault.String()
+	if fault.base.Apply(w, r, droppedAnswer, func(code int, _ string) {
+		kind, desc := errorFor(code)
+		if fault.kind != "" {
+			kind, desc = fault.kind, fault.description
 		}
-		if fault.retryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int((fault.retryAfter+time.Second-1)/time.Second)))
-		}
-		switch {
-		case fault.drop:
-			dropConnection(w)
-			return
-		case fault.status != 0:
-			kind, desc := errorFor(fault.status)
-			if fault.kind != "" {
-				kind, desc = fault.kind, fault.description
-			}
-			writeError(w, fault.status, kind, desc)
-			return
-		}
+		writeError(w, code, kind, desc)
+	}) {
+		return
 	}
 
 	switch rec.Endpoint {
@@ -489,9 +427,8 @@ func (s *Server) createTalk(w http.ResponseWriter, r *http.Request, rec *Request
 		return
 	}
 	s.remaining--
-	s.seq++
 	t := &talk{
-		id:        fmt.Sprintf("tlk_%08dFake", s.seq),
+		id:        s.newID("tlk"),
 		sourceURL: b.SourceURL,
 		config:    b.Config,
 		created:   time.Now().UTC(),
@@ -602,7 +539,7 @@ func (s *Server) getTalk(w http.ResponseWriter, id string) {
 	switch t.status {
 	case "done":
 		expires := time.Now().Add(s.opts.ResultTTL).Unix()
-		body["result_url"] = fmt.Sprintf("%s/results/%s.mp4?AWSAccessKeyId=AKIAFAKEFAKEFAKE&Expires=%d&Signature=ZmFrZQ%%3D%%3D", s.ts.URL, t.id, expires)
+		body["result_url"] = fmt.Sprintf("%s/results/%s.mp4?AWSAccessKeyId=AKIAFAKEFAKEFAKE&Expires=%d&Signature=ZmFrZQ%%3D%%3D", s.URL(), t.id, expires)
 		body["duration"] = t.duration
 	case "error":
 		kind, desc := t.errKind, t.errDesc
@@ -761,87 +698,9 @@ func writeS3Error(w http.ResponseWriter, code int, s3code, msg string) {
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	var buf bytes.Buffer
-	json.NewEncoder(&buf).Encode(v)
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(code)
-	w.Write(buf.Bytes())
+	fakehttp.JSON{ContentType: "application/json; charset=utf-8", Length: true}.Write(w, code, v)
 }
 
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// dropConnection promises a body it never finishes and closes the
-// connection.
-func dropConnection(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler)
-	}
-	conn, buf, err := hj.Hijack()
-	if err != nil {
-		return
-	}
-	defer conn.Close()
-	fmt.Fprint(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2048\r\n\r\n{\"id\":\"tlk_")
-	buf.Flush()
-}
-
-// record stores rec as received and returns a function that stores its
-// current state again, so a client that sees an answer also sees the call.
-func (s *Server) record(rec *Request) (save func()) {
-	s.mu.Lock()
-	i := len(s.requests)
-	s.requests = append(s.requests, *rec)
-	s.mu.Unlock()
-	return func() {
-		s.mu.Lock()
-		s.requests[i] = *rec
-		s.mu.Unlock()
-	}
-}
-
-// savingWriter notes the status and stores the request record just
-// before the answer starts.
-type savingWriter struct {
-	http.ResponseWriter
-	save    func()
-	status  *int
-	started bool
-}
-
-// WriteHeader saves the record, then starts the answer.
-func (w *savingWriter) WriteHeader(code int) {
-	if !w.started {
-		w.started = true
-		*w.status = code
-		w.save()
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// Write starts the answer if needed, then writes b.
-func (w *savingWriter) Write(b []byte) (int, error) {
-	if !w.started {
-		w.WriteHeader(http.StatusOK)
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Hijack hands over the connection (used to drop it mid-answer).
-func (w *savingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	if !w.started {
-		w.started = true
-		w.save()
-	}
-	return http.NewResponseController(w.ResponseWriter).Hijack()
-}
+// droppedAnswer is what a Drop fault sends: a talk promised and never
+// finished.
+const droppedAnswer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2048\r\n\r\n{\"id\":\"tlk_"

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ytmaker/ytmaker/internal/fakes/fakehttp"
 )
 
 func call(t *testing.T, method, url, auth, contentType string, body io.Reader) (int, map[string]any, []byte) {
@@ -20,12 +22,7 @@ func call(t *testing.T, method, url, auth, contentType string, body io.Reader) (
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	resp, raw := fakehttp.Do(t, req)
 	var m map[string]any
 	json.Unmarshal(raw, &m)
 	return resp.StatusCode, m, raw

@@ -1,9 +1,9 @@
 package fakegemini
 
 import (
-	"fmt"
-	"strings"
 	"time"
+
+	"github.com/ytmaker/ytmaker/internal/fakes/fakehttp"
 )
 
 // outputKind names a malformed or blocked model answer.
@@ -24,35 +24,31 @@ const (
 // methods, and queue it with Server.Fail. Faults are values; the methods
 // return modified copies.
 type Fault struct {
-	status     int
-	message    string
-	retryAfter time.Duration
-	delay      time.Duration
-	drop       bool
-	output     outputKind
-	text       string
-	quotaID    string
+	base    fakehttp.Fault
+	output  outputKind
+	text    string
+	quotaID string
 }
 
 // Status answers with an HTTP error in the API's google.rpc shape:
 // 400 INVALID_ARGUMENT, 401 UNAUTHENTICATED, 403 PERMISSION_DENIED,
 // 404 NOT_FOUND, 429 RESOURCE_EXHAUSTED, 500 INTERNAL, 503 UNAVAILABLE,
 // 504 DEADLINE_EXCEEDED, each with the service's usual message.
-func Status(code int) Fault { return Fault{status: code} }
+func Status(code int) Fault { return Fault{base: fakehttp.Fault{Status: code}} }
 
 // DailyQuota answers 429 RESOURCE_EXHAUSTED for a per-day quota, with a
 // QuotaFailure detail naming it.
 func DailyQuota() Fault {
-	return Fault{status: 429, quotaID: "GenerateRequestsPerDayPerProjectPerModel-FreeTier"}
+	return Fault{base: fakehttp.Fault{Status: 429}, quotaID: "GenerateRequestsPerDayPerProjectPerModel-FreeTier"}
 }
 
 // Delay answers normally after d (or the fault's answer, as a method).
 // The wait ends early when the client goes away.
-func Delay(d time.Duration) Fault { return Fault{delay: d} }
+func Delay(d time.Duration) Fault { return Fault{base: fakehttp.Fault{Delay: d}} }
 
 // Drop sends the start of a successful answer and closes the connection
 // in the middle of the body.
-func Drop() Fault { return Fault{drop: true} }
+func Drop() Fault { return Fault{base: fakehttp.Fault{Drop: true}} }
 
 // BadJSON answers 200 with model text that is not JSON.
 func BadJSON() Fault { return Fault{output: outputBadJSON} }
@@ -74,41 +70,36 @@ func Text(s string) Fault { return Fault{output: outputText, text: s} }
 
 // RetryAfter adds a Retry-After header and, on a 429, a RetryInfo detail
 // with retryDelay d (as "59s").
-func (f Fault) RetryAfter(d time.Duration) Fault { f.retryAfter = d; return f }
+func (f Fault) RetryAfter(d time.Duration) Fault { f.base.RetryAfter = d; return f }
 
 // Delay makes the fault's answer arrive after d.
-func (f Fault) Delay(d time.Duration) Fault { f.delay = d; return f }
+func (f Fault) Delay(d time.Duration) Fault { f.base.Delay = d; return f }
 
 // Message replaces the error message of a Status fault.
-func (f Fault) Message(msg string) Fault { f.message = msg; return f }
+func (f Fault) Message(msg string) Fault { f.base.Message = msg; return f }
 
 // String describes the fault, as recorded in Request.Fault.
 func (f Fault) String() string {
-	var parts []string
-	switch {
-	case f.status != 0:
-		parts = append(parts, fmt.Sprintf("status %d", f.status))
-	case f.drop:
-		parts = append(parts, "drop")
-	case f.output == outputBadJSON:
-		parts = append(parts, "bad JSON")
-	case f.output == outputMaxTokens:
-		parts = append(parts, "MAX_TOKENS")
-	case f.output == outputSafety:
-		parts = append(parts, "SAFETY")
-	case f.output == outputPromptBlocked:
-		parts = append(parts, "prompt blocked")
-	case f.output == outputText:
-		parts = append(parts, "scripted text")
-	}
+	var quota []string
 	if f.quotaID != "" {
-		parts = append(parts, "quota "+f.quotaID)
+		quota = append(quota, "quota "+f.quotaID)
 	}
-	if f.retryAfter > 0 {
-		parts = append(parts, "retry after "+f.retryAfter.String())
+	return f.base.Describe(f.output.String(), quota...)
+}
+
+// String describes an output fault in Request.Fault; "" for none.
+func (k outputKind) String() string {
+	switch k {
+	case outputBadJSON:
+		return "bad JSON"
+	case outputMaxTokens:
+		return "MAX_TOKENS"
+	case outputSafety:
+		return "SAFETY"
+	case outputPromptBlocked:
+		return "prompt blocked"
+	case outputText:
+		return "scripted text"
 	}
-	if f.delay > 0 {
-		parts = append(parts, "delay "+f.delay.String())
-	}
-	return strings.Join(parts, ", ")
+	return ""
 }

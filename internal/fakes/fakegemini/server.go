@@ -23,21 +23,18 @@ package fakegemini
 
 import (
 	"bufio"
-	"context"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 	"unicode/utf8"
 
+	"github.com/ytmaker/ytmaker/internal/fakes/fakehttp"
 	"github.com/ytmaker/ytmaker/internal/language"
 	"github.com/ytmaker/ytmaker/internal/script"
 )
@@ -77,77 +74,29 @@ type Request struct {
 }
 
 // Server is a running fake. It is safe for concurrent use.
+//
+// Its methods URL, Client, Close, Fail, PendingFaults, Requests and Calls
+// are those of fakehttp.Server. URL is the base URL to give the client
+// (genai.HTTPOptions.BaseURL). Each fault given to Fail applies to one
+// later generateContent call, in order; calls beyond the queue succeed.
 type Server struct {
-	ts   *httptest.Server
+	*server
 	opts Options
 
-	mu       sync.Mutex
-	faults   []Fault
-	requests []Request
-	seq      int
+	faults   fakehttp.Queue[Fault]
+	requests fakehttp.Log[Request]
+	ids      fakehttp.Counter
 }
+
+// server is the part of a Server that serves and shows its faults and
+// requests.
+type server = fakehttp.Server[Fault, Request]
 
 // New starts a fake server.
 func New(opts Options) *Server {
 	s := &Server{opts: opts}
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.server = fakehttp.NewServer(http.HandlerFunc(s.serve), &s.faults, &s.requests)
 	return s
-}
-
-// URL is the base URL to give the client (genai.HTTPOptions.BaseURL).
-func (s *Server) URL() string { return s.ts.URL }
-
-// Client returns an HTTP client for the server.
-func (s *Server) Client() *http.Client { return s.ts.Client() }
-
-// Close shuts the server down, waiting for calls in progress.
-func (s *Server) Close() { s.ts.Close() }
-
-// Fail queues faults; each applies to one later generateContent call, in
-// order. Calls beyond the queue succeed.
-func (s *Server) Fail(faults ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, faults...)
-}
-
-// PendingFaults returns how many queued faults have not been used yet.
-func (s *Server) PendingFaults() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.faults)
-}
-
-// Requests returns the calls received so far, oldest first.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
-
-// Calls returns how many calls were received.
-func (s *Server) Calls() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.requests)
-}
-
-func (s *Server) nextFault() (Fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.faults) == 0 {
-		return Fault{}, false
-	}
-	f := s.faults[0]
-	s.faults = s.faults[1:]
-	return f, true
-}
-
-func (s *Server) nextID() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.seq++
-	return s.seq
 }
 
 var pathRE = regexp.MustCompile(`^/(v1beta|v1|v1alpha)/models/([^/:]+):([A-Za-z]+)$`)
@@ -156,37 +105,19 @@ const maxRecordedBody = 16 << 10
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 32<<20))
+	header, query := fakehttp.WithoutGoogleKey(r)
 	rec := Request{
 		Method: r.Method,
 		Path:   r.URL.Path,
-		Header: r.Header.Clone(),
-		Query:  r.URL.Query(),
+		Header: header,
+		Query:  query,
 		Body:   cut(string(body), maxRecordedBody),
 	}
-	rec.Header.Del("X-Goog-Api-Key")
-	rec.Header.Del("Authorization")
-	rec.Query.Del("key")
-	save := s.record(&rec)
+	w, save := s.requests.Track(w, &rec, &rec.Status)
 	defer save()
-	w = &savingWriter{ResponseWriter: w, save: save, status: &rec.Status}
 
-	key := r.Header.Get("X-Goog-Api-Key")
-	if key == "" {
-		key = r.URL.Query().Get("key")
-	}
-	if key == "" {
-		rec.Status = writeError(w, http.StatusForbidden, "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.", nil)
-		return
-	}
-	if s.opts.APIKey != "" && key != s.opts.APIKey {
-		rec.Status = writeError(w, http.StatusBadRequest, "API key not valid. Please pass a valid API key.", []any{
-			map[string]any{
-				"@type":    "type.googleapis.com/google.rpc.ErrorInfo",
-				"reason":   "API_KEY_INVALID",
-				"domain":   "googleapis.com",
-				"metadata": map[string]string{"service": "generativelanguage.googleapis.com"},
-			},
-		})
+	if code, msg, details := fakehttp.CheckGoogleAPIKey(r, s.opts.APIKey, "generativelanguage.googleapis.com"); code != 0 {
+		rec.Status = writeError(w, code, msg, details)
 		return
 	}
 
@@ -218,25 +149,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	fault, faulty := s.nextFault()
-	if faulty {
-		rec.Fault = fault.String()
-		if fault.delay > 0 && !sleep(r.Context(), fault.delay) {
-			rec.Status = 0
-			return
-		}
-		if fault.retryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int((fault.retryAfter+time.Second-1)/time.Second)))
-		}
-		switch {
-		case fault.drop:
-			dropConnection(w)
-			rec.Status = 0
-			return
-		case fault.status != 0:
-			rec.Status = writeError(w, fault.status, fault.message, faultDetails(fault))
-			return
-		}
+	fault, _ := s.faults.Pop()
+	rec.Fault = fault.String()
+	if fault.base.Apply(w, r, droppedAnswer, func(code int, msg string) {
+		rec.Status = writeError(w, code, msg, faultDetails(fault))
+	}) {
+		return
 	}
 
 	resp := s.answer(rec.Model, req, fault)
@@ -250,7 +168,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 // faultDetails returns the google.rpc details a Status fault carries.
 func faultDetails(f Fault) []any {
 	var details []any
-	if f.status == http.StatusTooManyRequests {
+	if f.base.Status == http.StatusTooManyRequests {
 		id := f.quotaID
 		if id == "" {
 			id = "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"
@@ -262,44 +180,17 @@ func faultDetails(f Fault) []any {
 				"quotaId":     id,
 			}},
 		})
-		if f.retryAfter > 0 {
-			details = append(details, map[string]any{
-				"@type":      "type.googleapis.com/google.rpc.RetryInfo",
-				"retryDelay": strconv.FormatFloat(f.retryAfter.Seconds(), 'f', -1, 64) + "s",
-			})
+		if f.base.RetryAfter > 0 {
+			details = append(details, fakehttp.GoogleRetryInfo(f.base.RetryAfter))
 		}
 	}
 	return details
 }
 
-// sleep waits d or until ctx is done; it reports whether d elapsed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// dropConnection promises a body it never finishes and closes the
-// connection.
-func dropConnection(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler)
-	}
-	conn, buf, err := hj.Hijack()
-	if err != nil {
-		return
-	}
-	defer conn.Close()
-	partial := `{"candidates":[{"content":{"role":"model","parts":[{"text":"{\"title\":`
-	fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: %d\r\n\r\n%s", 4096, partial)
-	buf.Flush()
-}
+// droppedAnswer is what a Drop fault sends: a script promised and never
+// finished.
+const droppedAnswer = "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: 4096\r\n\r\n" +
+	`{"candidates":[{"content":{"role":"model","parts":[{"text":"{\"title\":`
 
 var statusNames = map[int]string{
 	400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
@@ -319,32 +210,16 @@ var defaultMessages = map[int]string{
 	504: "The service is unable to finish processing within the deadline.",
 }
 
-// writeError writes a google.rpc.Status error and returns the status.
+// writeError answers code with msg, or the service's usual message when
+// msg is "", as a google.rpc.Status error, and returns code.
 func writeError(w http.ResponseWriter, code int, msg string, details []any) int {
-	if msg == "" {
-		msg = defaultMessages[code]
-		if msg == "" {
-			msg = http.StatusText(code)
-		}
-	}
-	status := statusNames[code]
-	if status == "" {
-		status = "UNKNOWN"
-	}
-	e := map[string]any{"code": code, "message": msg, "status": status}
-	if len(details) > 0 {
-		e["details"] = details
-	}
-	writeJSON(w, code, map[string]any{"error": e})
+	msg = cmp.Or(msg, defaultMessages[code], http.StatusText(code))
+	writeJSON(w, code, fakehttp.GoogleError(code, cmp.Or(statusNames[code], "UNKNOWN"), msg, details))
 	return code
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(v)
+	fakehttp.JSON{ContentType: "application/json; charset=UTF-8", RawHTML: true}.Write(w, code, v)
 }
 
 func cut(s string, n int) string {
@@ -538,7 +413,7 @@ func (s *Server) answer(model string, req generateRequest, f Fault) generateResp
 	prompt := req.userText()
 	resp := generateResponse{
 		ModelVersion: model,
-		ResponseID:   fmt.Sprintf("fake-%06d", s.nextID()),
+		ResponseID:   fmt.Sprintf("fake-%06d", s.ids.Next()),
 	}
 	thoughts := s.opts.ThoughtsTokens
 	usage := usageMetadata{PromptTokenCount: tokens(prompt) + tokens(req.systemText()), ThoughtsTokenCount: thoughts}
@@ -683,56 +558,4 @@ func truncateTokens(s string, n int) string {
 		}
 	}
 	return s
-}
-
-// record stores rec as received and returns a function that stores its
-// current state again. The request counts from its arrival, so a client
-// that sees an answer also sees the call in Calls.
-func (s *Server) record(rec *Request) (save func()) {
-	s.mu.Lock()
-	i := len(s.requests)
-	s.requests = append(s.requests, *rec)
-	s.mu.Unlock()
-	return func() {
-		s.mu.Lock()
-		s.requests[i] = *rec
-		s.mu.Unlock()
-	}
-}
-
-// savingWriter notes the status and stores the request record just
-// before the answer starts, so that the record is complete when the
-// client sees the answer.
-type savingWriter struct {
-	http.ResponseWriter
-	save    func()
-	status  *int
-	started bool
-}
-
-// WriteHeader saves the record, then starts the answer.
-func (w *savingWriter) WriteHeader(code int) {
-	if !w.started {
-		w.started = true
-		*w.status = code
-		w.save()
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// Write starts the answer if needed, then writes b.
-func (w *savingWriter) Write(b []byte) (int, error) {
-	if !w.started {
-		w.WriteHeader(http.StatusOK)
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Hijack hands over the connection (used to drop it mid-answer).
-func (w *savingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	if !w.started {
-		w.started = true
-		w.save()
-	}
-	return http.NewResponseController(w.ResponseWriter).Hijack()
 }

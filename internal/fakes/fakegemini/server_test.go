@@ -2,10 +2,11 @@ package fakegemini
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/ytmaker/ytmaker/internal/fakes/fakehttp"
 )
 
 type errorBody struct {
@@ -24,12 +25,7 @@ func post(t *testing.T, url, key, body string) (int, []byte) {
 	if key != "" {
 		req.Header.Set("X-Goog-Api-Key", key)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	resp, b := fakehttp.Do(t, req)
 	return resp.StatusCode, b
 }
 

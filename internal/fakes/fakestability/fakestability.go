@@ -17,11 +17,9 @@
 package fakestability
 
 import (
-	"bufio"
 	"bytes"
-	"context"
+	"cmp"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"image"
@@ -29,15 +27,14 @@ import (
 	"image/jpeg"
 	"image/png"
 	"mime"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ytmaker/ytmaker/internal/fakes/fakehttp"
 )
 
 // Options configures a Server.
@@ -55,13 +52,9 @@ type Options struct {
 // succeeding. Build one with Status, ContentFiltered, Delay or Drop,
 // refine it with the methods and queue it with Server.Fail.
 type Fault struct {
-	status     int
-	name       string
-	message    string
-	retryAfter time.Duration
-	delay      time.Duration
-	drop       bool
-	filtered   bool
+	base     fakehttp.Fault
+	name     string
+	filtered bool
 }
 
 // Status answers with an HTTP error and the service's body for it:
@@ -69,7 +62,7 @@ type Fault struct {
 // credits), 403 content_moderation, 404 not_found, 413
 // payload_too_large, 422 invalid_language, 429 rate_limit_exceeded,
 // 500 internal_error, 502/503 service_unavailable, 504 gateway_timeout.
-func Status(code int) Fault { return Fault{status: code} }
+func Status(code int) Fault { return Fault{base: fakehttp.Fault{Status: code}} }
 
 // ContentFiltered answers 200 with a blurred (uniform grey) image and
 // finish-reason CONTENT_FILTERED.
@@ -77,43 +70,31 @@ func ContentFiltered() Fault { return Fault{filtered: true} }
 
 // Delay answers normally after d (or delays the fault's answer, as a
 // method). The wait ends early when the client goes away.
-func Delay(d time.Duration) Fault { return Fault{delay: d} }
+func Delay(d time.Duration) Fault { return Fault{base: fakehttp.Fault{Delay: d}} }
 
 // Drop sends the headers and part of the image, then closes the
 // connection.
-func Drop() Fault { return Fault{drop: true} }
+func Drop() Fault { return Fault{base: fakehttp.Fault{Drop: true}} }
 
 // RetryAfter adds a Retry-After header (whole seconds).
-func (f Fault) RetryAfter(d time.Duration) Fault { f.retryAfter = d; return f }
+func (f Fault) RetryAfter(d time.Duration) Fault { f.base.RetryAfter = d; return f }
 
 // Delay makes the fault's answer arrive after d.
-func (f Fault) Delay(d time.Duration) Fault { f.delay = d; return f }
+func (f Fault) Delay(d time.Duration) Fault { f.base.Delay = d; return f }
 
 // Name replaces the error name of a Status fault (for example
 // "unauthorized" on a 403).
 func (f Fault) Name(name string) Fault { f.name = name; return f }
 
 // Message replaces the error text of a Status fault.
-func (f Fault) Message(msg string) Fault { f.message = msg; return f }
+func (f Fault) Message(msg string) Fault { f.base.Message = msg; return f }
 
 // String describes the fault, as recorded in Request.Fault.
 func (f Fault) String() string {
-	var parts []string
-	switch {
-	case f.status != 0:
-		parts = append(parts, fmt.Sprintf("status %d", f.status))
-	case f.filtered:
-		parts = append(parts, "CONTENT_FILTERED")
-	case f.drop:
-		parts = append(parts, "drop")
+	if f.filtered {
+		return f.base.Describe("CONTENT_FILTERED")
 	}
-	if f.retryAfter > 0 {
-		parts = append(parts, "retry after "+f.retryAfter.String())
-	}
-	if f.delay > 0 {
-		parts = append(parts, "delay "+f.delay.String())
-	}
-	return strings.Join(parts, ", ")
+	return f.base.Describe("")
 }
 
 // Request is one call the fake received, secrets removed.
@@ -132,77 +113,32 @@ type Request struct {
 }
 
 // Server is a running fake. It is safe for concurrent use.
+//
+// Its methods URL, Client, Close, Fail, PendingFaults, Requests and Calls
+// are those of fakehttp.Server. Each fault given to Fail applies to one
+// later generate call, in order.
 type Server struct {
-	ts   *httptest.Server
+	*server
 	opts Options
 
-	mu       sync.Mutex
-	faults   []Fault
-	requests []Request
-	seq      int
+	faults   fakehttp.Queue[Fault]
+	requests fakehttp.Log[Request]
+	ids      fakehttp.Counter
 }
+
+// server is the part of a Server that serves and shows its faults and
+// requests.
+type server = fakehttp.Server[Fault, Request]
 
 // New starts a fake server.
 func New(opts Options) *Server {
 	s := &Server{opts: opts}
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.server = fakehttp.NewServer(http.HandlerFunc(s.serve), &s.faults, &s.requests)
 	return s
 }
 
-// URL is the base URL to give the client.
-func (s *Server) URL() string { return s.ts.URL }
-
-// Client returns an HTTP client for the server.
-func (s *Server) Client() *http.Client { return s.ts.Client() }
-
-// Close shuts the server down, waiting for calls in progress.
-func (s *Server) Close() { s.ts.Close() }
-
-// Fail queues faults; each applies to one later generate call, in order.
-func (s *Server) Fail(faults ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, faults...)
-}
-
-// PendingFaults returns how many queued faults have not been used yet.
-func (s *Server) PendingFaults() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.faults)
-}
-
-// Requests returns the calls received so far, oldest first.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
-
-// Calls returns how many calls were received.
-func (s *Server) Calls() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.requests)
-}
-
-func (s *Server) nextFault() (Fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.faults) == 0 {
-		return Fault{}, false
-	}
-	f := s.faults[0]
-	s.faults = s.faults[1:]
-	return f, true
-}
-
-func (s *Server) nextID() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.seq++
-	return fmt.Sprintf("%032x", s.seq)
-}
+// nextID returns a new request ID.
+func (s *Server) nextID() string { return fmt.Sprintf("%032x", s.ids.Next()) }
 
 var pathRE = regexp.MustCompile(`^/v2beta/stable-image/generate/(core|ultra|sd3)$`)
 
@@ -222,9 +158,8 @@ const maxBody = 10 << 20
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rec := Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Accept: r.Header.Get("Accept")}
 	rec.Header.Del("Authorization")
-	save := s.record(&rec)
+	w, save := s.requests.Track(w, &rec, &rec.Status)
 	defer save()
-	w = &savingWriter{ResponseWriter: w, save: save, status: &rec.Status}
 	fail := func(code int, name string, errs ...string) {
 		rec.Status = code
 		s.writeError(w, code, name, errs...)
@@ -278,31 +213,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	fault, faulty := s.nextFault()
-	if faulty {
-		rec.Fault = fault.String()
-		if fault.delay > 0 && !sleep(r.Context(), fault.delay) {
-			return
-		}
-		if fault.retryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int((fault.retryAfter+time.Second-1)/time.Second)))
-		}
-		switch {
-		case fault.drop:
-			dropConnection(w)
-			return
-		case fault.status != 0:
-			rec.Status = fault.status
-			name, msg := errorFor(fault.status)
-			if fault.name != "" {
-				name = fault.name
-			}
-			if fault.message != "" {
-				msg = fault.message
-			}
-			s.writeError(w, fault.status, name, msg)
-			return
-		}
+	fault, _ := s.faults.Pop()
+	rec.Fault = fault.String()
+	if fault.base.Apply(w, r, droppedAnswer, func(code int, msg string) {
+		name, usual := errorFor(code)
+		fail(code, cmp.Or(fault.name, name), cmp.Or(msg, usual))
+	}) {
+		return
 	}
 
 	format := rec.Fields["output_format"]
@@ -337,8 +254,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rec.Status, rec.Width, rec.Height = http.StatusOK, width, height
 	w.Header().Set("X-Request-Id", s.nextID())
 	if accept == "application/json" {
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(map[string]any{
+		fakehttp.JSON{}.Write(w, http.StatusOK, map[string]any{
 			"image":         base64.StdEncoding.EncodeToString(buf.Bytes()),
 			"finish_reason": finish,
 			"seed":          seed,
@@ -463,86 +379,9 @@ func errorFor(code int) (name, msg string) {
 }
 
 func (s *Server) writeError(w http.ResponseWriter, code int, name string, errs ...string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(map[string]any{"id": s.nextID(), "name": name, "errors": errs})
+	fakehttp.JSON{}.Write(w, code, map[string]any{"id": s.nextID(), "name": name, "errors": errs})
 }
 
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// dropConnection promises an image it never finishes and closes the
-// connection.
-func dropConnection(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler)
-	}
-	conn, buf, err := hj.Hijack()
-	if err != nil {
-		return
-	}
-	defer conn.Close()
-	fmt.Fprintf(buf, "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nFinish-Reason: SUCCESS\r\nContent-Length: 100000\r\n\r\n\x89PNG\r\n\x1a\n")
-	buf.Flush()
-}
-
-// record stores rec as received and returns a function that stores its
-// current state again. The request counts from its arrival, so a client
-// that sees an answer also sees the call in Calls.
-func (s *Server) record(rec *Request) (save func()) {
-	s.mu.Lock()
-	i := len(s.requests)
-	s.requests = append(s.requests, *rec)
-	s.mu.Unlock()
-	return func() {
-		s.mu.Lock()
-		s.requests[i] = *rec
-		s.mu.Unlock()
-	}
-}
-
-// savingWriter notes the status and stores the request record just
-// before the answer starts, so that the record is complete when the
-// client sees the answer.
-type savingWriter struct {
-	http.ResponseWriter
-	save    func()
-	status  *int
-	started bool
-}
-
-// WriteHeader saves the record, then starts the answer.
-func (w *savingWriter) WriteHeader(code int) {
-	if !w.started {
-		w.started = true
-		*w.status = code
-		w.save()
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// Write starts the answer if needed, then writes b.
-func (w *savingWriter) Write(b []byte) (int, error) {
-	if !w.started {
-		w.WriteHeader(http.StatusOK)
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Hijack hands over the connection (used to drop it mid-answer).
-func (w *savingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	if !w.started {
-		w.started = true
-		w.save()
-	}
-	return http.NewResponseController(w.ResponseWriter).Hijack()
-}
+// droppedAnswer is what a Drop fault sends: an image promised and never
+// finished.
+const droppedAnswer = "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nFinish-Reason: SUCCESS\r\nContent-Length: 100000\r\n\r\n\x89PNG\r\n\x1a\n"

@@ -7,11 +7,12 @@ import (
 	"image"
 	_ "image/jpeg"
 	_ "image/png"
-	"io"
 	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/ytmaker/ytmaker/internal/fakes/fakehttp"
 )
 
 func generate(t *testing.T, srv *Server, model, key, accept string, fields map[string]string) (*http.Response, []byte) {
@@ -30,13 +31,7 @@ func generate(t *testing.T, srv *Server, model, key, accept string, fields map[s
 	if accept != "" {
 		req.Header.Set("Accept", accept)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp, b
+	return fakehttp.Do(t, req)
 }
 
 func TestValidationAndAuth(t *testing.T) {

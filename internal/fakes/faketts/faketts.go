@@ -17,24 +17,20 @@
 package faketts
 
 import (
-	"bufio"
-	"context"
+	"cmp"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 
+	"github.com/ytmaker/ytmaker/internal/fakes/fakehttp"
 	"github.com/ytmaker/ytmaker/internal/language"
 )
 
@@ -56,52 +52,33 @@ type Options struct {
 // succeeding. Build one with Status, Delay or Drop, refine it with the
 // methods and queue it with Server.Fail.
 type Fault struct {
-	status     int
-	message    string
-	retryAfter time.Duration
-	delay      time.Duration
-	drop       bool
+	base fakehttp.Fault
 }
 
 // Status answers with an HTTP error in the google.rpc shape (400
 // INVALID_ARGUMENT, 401 UNAUTHENTICATED, 403 PERMISSION_DENIED, 429
 // RESOURCE_EXHAUSTED, 500 INTERNAL, 503 UNAVAILABLE, 504
 // DEADLINE_EXCEEDED, ...).
-func Status(code int) Fault { return Fault{status: code} }
+func Status(code int) Fault { return Fault{base: fakehttp.Fault{Status: code}} }
 
 // Delay answers normally after d (or delays the fault's answer, as a
 // method). The wait ends early when the client goes away.
-func Delay(d time.Duration) Fault { return Fault{delay: d} }
+func Delay(d time.Duration) Fault { return Fault{base: fakehttp.Fault{Delay: d}} }
 
 // Drop closes the connection in the middle of the answer.
-func Drop() Fault { return Fault{drop: true} }
+func Drop() Fault { return Fault{base: fakehttp.Fault{Drop: true}} }
 
 // RetryAfter adds a Retry-After header and, on a 429, a RetryInfo detail.
-func (f Fault) RetryAfter(d time.Duration) Fault { f.retryAfter = d; return f }
+func (f Fault) RetryAfter(d time.Duration) Fault { f.base.RetryAfter = d; return f }
 
 // Delay makes the fault's answer arrive after d.
-func (f Fault) Delay(d time.Duration) Fault { f.delay = d; return f }
+func (f Fault) Delay(d time.Duration) Fault { f.base.Delay = d; return f }
 
 // Message replaces the error message of a Status fault.
-func (f Fault) Message(msg string) Fault { f.message = msg; return f }
+func (f Fault) Message(msg string) Fault { f.base.Message = msg; return f }
 
 // String describes the fault, as recorded in Request.Fault.
-func (f Fault) String() string {
-	var parts []string
-	switch {
-	case f.status != 0:
-		parts = append(parts, fmt.Sprintf("status %d", f.status))
-	case f.drop:
-		parts = append(parts, "drop")
-	}
-	if f.retryAfter > 0 {
-		parts = append(parts, "retry after "+f.retryAfter.String())
-	}
-	if f.delay > 0 {
-		parts = append(parts, "delay "+f.delay.String())
-	}
-	return strings.Join(parts, ", ")
-}
+func (f Fault) String() string { return f.base.Describe("") }
 
 // Request is one call the fake received, secrets removed.
 type Request struct {
@@ -122,68 +99,27 @@ type Request struct {
 }
 
 // Server is a running fake. It is safe for concurrent use.
+//
+// Its methods URL, Client, Close, Fail, PendingFaults, Requests and Calls
+// are those of fakehttp.Server. Each fault given to Fail applies to one
+// later call, in order.
 type Server struct {
-	ts   *httptest.Server
+	*server
 	opts Options
 
-	mu       sync.Mutex
-	faults   []Fault
-	requests []Request
+	faults   fakehttp.Queue[Fault]
+	requests fakehttp.Log[Request]
 }
+
+// server is the part of a Server that serves and shows its faults and
+// requests.
+type server = fakehttp.Server[Fault, Request]
 
 // New starts a fake server.
 func New(opts Options) *Server {
 	s := &Server{opts: opts}
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.server = fakehttp.NewServer(http.HandlerFunc(s.serve), &s.faults, &s.requests)
 	return s
-}
-
-// URL is the base URL to give the client.
-func (s *Server) URL() string { return s.ts.URL }
-
-// Client returns an HTTP client for the server.
-func (s *Server) Client() *http.Client { return s.ts.Client() }
-
-// Close shuts the server down, waiting for calls in progress.
-func (s *Server) Close() { s.ts.Close() }
-
-// Fail queues faults; each applies to one later call, in order.
-func (s *Server) Fail(faults ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, faults...)
-}
-
-// PendingFaults returns how many queued faults have not been used yet.
-func (s *Server) PendingFaults() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.faults)
-}
-
-// Requests returns the calls received so far, oldest first.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
-}
-
-// Calls returns how many calls were received.
-func (s *Server) Calls() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.requests)
-}
-
-func (s *Server) nextFault() (Fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.faults) == 0 {
-		return Fault{}, false
-	}
-	f := s.faults[0]
-	s.faults = s.faults[1:]
-	return f, true
 }
 
 type synthesizeBody struct {
@@ -203,27 +139,13 @@ type synthesizeBody struct {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	rec := Request{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Query: r.URL.Query()}
-	rec.Header.Del("X-Goog-Api-Key")
-	rec.Header.Del("Authorization")
-	rec.Query.Del("key")
-	save := s.record(&rec)
+	header, query := fakehttp.WithoutGoogleKey(r)
+	rec := Request{Method: r.Method, Path: r.URL.Path, Header: header, Query: query}
+	w, save := s.requests.Track(w, &rec, &rec.Status)
 	defer save()
-	w = &savingWriter{ResponseWriter: w, save: save, status: &rec.Status}
 
-	key := r.Header.Get("X-Goog-Api-Key")
-	if key == "" {
-		key = r.URL.Query().Get("key")
-	}
-	if key == "" {
-		writeError(w, http.StatusForbidden, "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.", nil)
-		return
-	}
-	if s.opts.APIKey != "" && key != s.opts.APIKey {
-		writeError(w, http.StatusBadRequest, "API key not valid. Please pass a valid API key.", []any{map[string]any{
-			"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID", "domain": "googleapis.com",
-			"metadata": map[string]string{"service": "texttospeech.googleapis.com"},
-		}})
+	if code, msg, details := fakehttp.CheckGoogleAPIKey(r, s.opts.APIKey, "texttospeech.googleapis.com"); code != 0 {
+		writeError(w, code, msg, details)
 		return
 	}
 	if r.URL.Path != "/v1/text:synthesize" && r.URL.Path != "/v1beta1/text:synthesize" {
@@ -273,29 +195,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	if fault, ok := s.nextFault(); ok {
-		rec.Fault = fault.String()
-		if fault.delay > 0 && !sleep(r.Context(), fault.delay) {
-			return
+	fault, _ := s.faults.Pop()
+	rec.Fault = fault.String()
+	if fault.base.Apply(w, r, droppedAnswer, func(code int, msg string) {
+		var details []any
+		if code == http.StatusTooManyRequests && fault.base.RetryAfter > 0 {
+			details = append(details, fakehttp.GoogleRetryInfo(fault.base.RetryAfter))
 		}
-		if fault.retryAfter > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int((fault.retryAfter+time.Second-1)/time.Second)))
-		}
-		switch {
-		case fault.drop:
-			dropConnection(w)
-			return
-		case fault.status != 0:
-			var details []any
-			if fault.status == http.StatusTooManyRequests && fault.retryAfter > 0 {
-				details = append(details, map[string]any{
-					"@type":      "type.googleapis.com/google.rpc.RetryInfo",
-					"retryDelay": strconv.FormatFloat(fault.retryAfter.Seconds(), 'f', -1, 64) + "s",
-				})
-			}
-			writeError(w, fault.status, fault.message, details)
-			return
-		}
+		writeError(w, code, msg, details)
+	}) {
+		return
 	}
 
 	rate := rec.SampleRate
@@ -433,103 +342,17 @@ var defaultMessages = map[int]string{
 	504: "Deadline exceeded.",
 }
 
+// writeError answers code with msg, or the service's usual message when
+// msg is "", in the google.rpc shape.
 func writeError(w http.ResponseWriter, code int, msg string, details []any) {
-	if msg == "" {
-		msg = defaultMessages[code]
-		if msg == "" {
-			msg = http.StatusText(code)
-		}
-	}
-	status := statusNames[code]
-	if status == "" {
-		status = "UNKNOWN"
-	}
-	e := map[string]any{"code": code, "message": msg, "status": status}
-	if len(details) > 0 {
-		e["details"] = details
-	}
-	writeJSON(w, code, map[string]any{"error": e})
+	msg = cmp.Or(msg, defaultMessages[code], http.StatusText(code))
+	writeJSON(w, code, fakehttp.GoogleError(code, cmp.Or(statusNames[code], "UNKNOWN"), msg, details))
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(v)
+	fakehttp.JSON{ContentType: "application/json; charset=UTF-8"}.Write(w, code, v)
 }
 
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// dropConnection promises a body it never finishes and closes the
-// connection.
-func dropConnection(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler)
-	}
-	conn, buf, err := hj.Hijack()
-	if err != nil {
-		return
-	}
-	defer conn.Close()
-	fmt.Fprint(buf, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 65536\r\n\r\n{\"audioContent\": \"UklGR")
-	buf.Flush()
-}
-
-// record stores rec as received and returns a function that stores its
-// current state again, so a client that sees an answer also sees the call.
-func (s *Server) record(rec *Request) (save func()) {
-	s.mu.Lock()
-	i := len(s.requests)
-	s.requests = append(s.requests, *rec)
-	s.mu.Unlock()
-	return func() {
-		s.mu.Lock()
-		s.requests[i] = *rec
-		s.mu.Unlock()
-	}
-}
-
-// savingWriter notes the status and stores the request record just
-// before the answer starts.
-type savingWriter struct {
-	http.ResponseWriter
-	save    func()
-	status  *int
-	started bool
-}
-
-// WriteHeader saves the record, then starts the answer.
-func (w *savingWriter) WriteHeader(code int) {
-	if !w.started {
-		w.started = true
-		*w.status = code
-		w.save()
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// Write starts the answer if needed, then writes b.
-func (w *savingWriter) Write(b []byte) (int, error) {
-	if !w.started {
-		w.WriteHeader(http.StatusOK)
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Hijack hands over the connection (used to drop it mid-answer).
-func (w *savingWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	if !w.started {
-		w.started = true
-		w.save()
-	}
-	return http.NewResponseController(w.ResponseWriter).Hijack()
-}
+// droppedAnswer is what a Drop fault sends: audio promised and never
+// finished.
+const droppedAnswer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 65536\r\n\r\n{\"audioContent\": \"UklGR"

@@ -4,10 +4,11 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/ytmaker/ytmaker/internal/fakes/fakehttp"
 )
 
 func synth(t *testing.T, url, key, body string) (int, map[string]any) {
@@ -16,12 +17,7 @@ func synth(t *testing.T, url, key, body string) (int, map[string]any) {
 	if key != "" {
 		req.Header.Set("X-Goog-Api-Key", key)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	resp, raw := fakehttp.Do(t, req)
 	var m map[string]any
 	json.Unmarshal(raw, &m)
 	return resp.StatusCode, m

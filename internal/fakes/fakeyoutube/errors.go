@@ -1,8 +1,9 @@
 package fakeyoutube
 
 import (
-	"encoding/json"
 	"net/http"
+
+	"github.com/ytmaker/ytmaker/internal/fakes/fakehttp"
 )
 
 const quotaMessage = `The request cannot be completed because you have exceeded your <a href="/youtube/v3/getting-started#quota">quota</a>.`
@@ -79,9 +80,7 @@ func writeError(w http.ResponseWriter, code int, reason, domain, message string)
 		item.Location, item.LocationType = "Authorization", "header"
 	}
 	b.Error.Errors = []errorItem{item}
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(b)
+	writeJSON(w, code, b)
 }
 
 func writeFault(w http.ResponseWriter, f *Fault) {
@@ -107,13 +106,10 @@ func writeOAuthError(w http.ResponseWriter, code int, errCode, description strin
 	if errCode == "" {
 		errCode = "server_error"
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(map[string]string{"error": errCode, "error_description": description})
+	fakehttp.JSON{ContentType: "application/json; charset=utf-8"}.Write(w, code,
+		map[string]string{"error": errCode, "error_description": description})
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(v)
+	fakehttp.JSON{ContentType: "application/json; charset=UTF-8"}.Write(w, code, v)
 }

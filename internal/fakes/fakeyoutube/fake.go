@@ -54,6 +54,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ytmaker/ytmaker/internal/fakes/fakehttp"
 )
 
 // Defaults for Options.
@@ -151,6 +153,9 @@ type Server struct {
 	opts Options
 	log  *slog.Logger
 
+	faults   fakehttp.Queue[Fault]
+	requests fakehttp.Log[Request]
+
 	mu              sync.Mutex
 	accessTokens    map[string]time.Time // token -> expiry
 	refreshTokens   map[string]bool
@@ -161,8 +166,6 @@ type Server struct {
 	sessions        map[string]*session
 	videos          map[string]*Video
 	videoOrder      []string
-	faults          []*Fault
-	requests        []Request
 	authRequests    []url.Values
 	quota           QuotaUsage
 }
@@ -256,30 +259,21 @@ func (s *Server) RefreshToken() string { return s.opts.RefreshToken }
 // Inject queues faults. Each fires on the matching requests described by
 // its fields and is then removed.
 func (s *Server) Inject(faults ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	queued := make([]Fault, 0, len(faults))
 	for _, f := range faults {
-		f := f
 		if f.Times <= 0 {
 			f.Times = 1
 		}
-		s.faults = append(s.faults, &f)
+		queued = append(queued, f)
 	}
+	s.faults.Push(queued...)
 }
 
 // ClearFaults drops every queued fault.
-func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	s.faults = nil
-	s.mu.Unlock()
-}
+func (s *Server) ClearFaults() { s.faults.Clear() }
 
 // PendingFaults returns how many queued faults have not fired yet.
-func (s *Server) PendingFaults() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.faults)
-}
+func (s *Server) PendingFaults() int { return s.faults.Len() }
 
 // ExpireAccessTokens makes every access token issued so far invalid, so the
 // next API call answers 401 and the client must refresh.
@@ -339,21 +333,10 @@ func (s *Server) ExpireSession(id string, status int) bool {
 }
 
 // Requests returns a copy of every request received so far, in order.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.requests)
-}
+func (s *Server) Requests() []Request { return s.requests.All() }
 
 // RequestsSince returns the requests after the first n (see Requests).
-func (s *Server) RequestsSince(n int) []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if n > len(s.requests) {
-		n = len(s.requests)
-	}
-	return slices.Clone(s.requests[n:])
-}
+func (s *Server) RequestsSince(n int) []Request { return s.requests.Since(n) }
 
 // AuthRequests returns the query of every authorization request.
 func (s *Server) AuthRequests() []url.Values {
@@ -402,17 +385,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(entry.Header.Get("Authorization"), "Bearer ") {
 		entry.Header.Set("Authorization", "Bearer ***")
 	}
-	s.mu.Lock()
-	idx := len(s.requests)
-	s.requests = append(s.requests, entry)
-	s.mu.Unlock()
-	rec := &recorder{ResponseWriter: w, s: s, idx: idx, body: body}
-	cut := s.route(rec, r, op)
+	save := s.requests.Record(&entry)
+	w = fakehttp.BeforeAnswer(w, func(code int) {
+		entry.Status, entry.Bytes, entry.Cut = code, body.n, code == 0
+		save()
+	})
+	cut := s.route(w, r, op)
 	if !cut {
-		rec.settle(rec.status, false)
+		entry.Bytes = body.n
+		save()
 	}
 	s.log.Debug("fakeyoutube request", "op", op, "method", r.Method, "path", r.URL.Path,
-		"content_range", entry.ContentRange, "bytes", body.n, "status", rec.status, "cut", cut)
+		"content_range", entry.ContentRange, "bytes", body.n, "status", entry.Status, "cut", cut)
 }
 
 func classify(r *http.Request) Op {
@@ -440,15 +424,9 @@ func classify(r *http.Request) Op {
 
 // route handles r and reports whether the connection was cut.
 func (s *Server) route(w http.ResponseWriter, r *http.Request, op Op) (cut bool) {
-	if f := s.takeFault(op); f != nil {
-		if f.Delay > 0 {
-			t := time.NewTimer(f.Delay)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return false
-			}
+	if f, ok := s.takeFault(op); ok {
+		if f.Delay > 0 && !fakehttp.Sleep(r.Context(), f.Delay) {
+			return false
 		}
 		if f.Drop {
 			io.Copy(io.Discard, r.Body)
@@ -459,7 +437,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, op Op) (cut bool)
 			if op == OpToken {
 				writeOAuthError(w, f.Status, f.Reason, f.Message)
 			} else {
-				writeFault(w, f)
+				writeFault(w, &f)
 			}
 			return false
 		}
@@ -485,33 +463,23 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, op Op) (cut bool)
 
 // takeFault returns the first queued fault that fires for op, if any.
 // Cut faults are handled by the session handler instead.
-func (s *Server) takeFault(op Op) *Fault {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, f := range s.faults {
+func (s *Server) takeFault(op Op) (Fault, bool) {
+	return s.faults.Take(func(f *Fault) (use, keep bool) {
 		if f.isCut() || !f.matches(op) {
-			continue
+			return false, false
 		}
 		if f.Skip > 0 {
 			f.Skip--
-			continue
+			return false, false
 		}
-		fired := *f
 		f.Times--
-		if f.Times <= 0 {
-			s.faults = slices.Delete(s.faults, i, i+1)
-		}
-		return &fired
-	}
-	return nil
+		return true, f.Times > 0
+	})
 }
 
 // hangUp drops the client connection without an answer. It reports true
 // when the connection could be taken over.
 func hangUp(w http.ResponseWriter) bool {
-	if rec, ok := w.(*recorder); ok {
-		rec.settle(0, true)
-	}
 	rc := http.NewResponseController(w)
 	conn, _, err := rc.Hijack()
 	if err != nil {
@@ -529,41 +497,6 @@ func newID(n int) string {
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
-
-// recorder completes the request's record when the status is written.
-type recorder struct {
-	http.ResponseWriter
-	s      *Server
-	idx    int
-	body   *countingBody
-	status int
-}
-
-// settle stores the answered status and the bytes read so far.
-func (r *recorder) settle(status int, cut bool) {
-	r.s.mu.Lock()
-	e := &r.s.requests[r.idx]
-	e.Status, e.Bytes, e.Cut = status, r.body.n, cut
-	r.s.mu.Unlock()
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-		r.settle(code, false)
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.WriteHeader(http.StatusOK)
-	}
-	return r.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // countingBody counts the bytes a handler reads.
 type countingBody struct {

@@ -585,19 +585,21 @@ func (s *Server) handleSession(w http.ResponseWriter, r *http.Request, op Op) bo
 // request covering [first, last], or -1. A fault that fires is removed.
 func (s *Server) cutFor(ss *session, first, last int64) int64 {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, f := range s.faults {
+	total := ss.total
+	s.mu.Unlock()
+	cut := int64(-1)
+	s.faults.Take(func(f *Fault) (use, keep bool) {
 		if !f.isCut() {
-			continue
+			return false, false
 		}
-		p := f.cutPoint(ss.total)
+		p := f.cutPoint(total)
 		if p < 0 || p < first || p > last {
-			continue
+			return false, false
 		}
-		s.faults = slices.Delete(s.faults, i, i+1)
-		return p
-	}
-	return -1
+		cut = p
+		return true, false
+	})
+	return cut
 }
 
 // commit stores body, which starts at offset first. Bytes below the

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/fakes/fakedid"
+	"github.com/ytmaker/ytmaker/internal/fakes/fakehttp"
 )
 
 const testKey = "dGVzdEBleGFtcGxlLmNvbQ:secret-123"
@@ -49,24 +50,12 @@ func setup(t *testing.T, opts fakedid.Options, mutate ...func(*Config)) (*Client
 	if opts.APIKey == "" {
 		opts.APIKey = testKey
 	}
-	srv := fakedid.New(opts)
-	t.Cleanup(srv.Close)
+	srv := fakehttp.Start(t, fakedid.New, opts)
 	cfg := Config{APIKey: testKey, BaseURL: srv.URL(), HTTPClient: srv.Client(), PollInterval: 5 * time.Millisecond, Timeout: 10 * time.Second}
-	for _, m := range mutate {
-		m(&cfg)
-	}
-	c, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, srv
+	return fakehttp.NewClient(t, New, cfg, mutate...), srv
 }
 
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
+func ctx(t *testing.T) context.Context { return fakehttp.Context(t, 60*time.Second) }
 
 func TestMakeAvatarFullFlow(t *testing.T) {
 	c, srv := setup(t, fakedid.Options{Credits: 5})

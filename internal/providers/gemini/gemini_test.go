@@ -12,6 +12,7 @@ import (
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/fakes/fakegemini"
+	"github.com/ytmaker/ytmaker/internal/fakes/fakehttp"
 	"github.com/ytmaker/ytmaker/internal/language"
 	"github.com/ytmaker/ytmaker/internal/script"
 )
@@ -60,16 +61,10 @@ func newServer(t *testing.T, opts fakegemini.Options) *fakegemini.Server {
 	if opts.APIKey == "" {
 		opts.APIKey = testKey
 	}
-	srv := fakegemini.New(opts)
-	t.Cleanup(srv.Close)
-	return srv
+	return fakehttp.Start(t, fakegemini.New, opts)
 }
 
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
+func ctx(t *testing.T) context.Context { return fakehttp.Context(t, 20*time.Second) }
 
 func TestWriteEnglishOverTheWire(t *testing.T) {
 	srv := newServer(t, fakegemini.Options{ThoughtsTokens: 120})

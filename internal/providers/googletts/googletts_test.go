@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/fakes/fakehttp"
 	"github.com/ytmaker/ytmaker/internal/fakes/faketts"
 	"github.com/ytmaker/ytmaker/internal/media/tts"
 )
@@ -24,24 +25,12 @@ func setup(t *testing.T, opts faketts.Options, mutate ...func(*Config)) (*Client
 	if opts.APIKey == "" {
 		opts.APIKey = testKey
 	}
-	srv := faketts.New(opts)
-	t.Cleanup(srv.Close)
+	srv := fakehttp.Start(t, faketts.New, opts)
 	cfg := Config{APIKey: testKey, BaseURL: srv.URL(), HTTPClient: srv.Client(), Timeout: 10 * time.Second}
-	for _, m := range mutate {
-		m(&cfg)
-	}
-	c, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, srv
+	return fakehttp.NewClient(t, New, cfg, mutate...), srv
 }
 
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
+func ctx(t *testing.T) context.Context { return fakehttp.Context(t, 30*time.Second) }
 
 // readWAV checks a written file and returns its sample rate and duration.
 func readWAV(t *testing.T, path string) (int, time.Duration) {

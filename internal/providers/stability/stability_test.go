@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/fakes/fakehttp"
 	"github.com/ytmaker/ytmaker/internal/fakes/fakestability"
 )
 
@@ -24,24 +25,12 @@ const testKey = "sk-test-0123456789abcdef"
 
 func setup(t *testing.T, mutate ...func(*Config)) (*Client, *fakestability.Server) {
 	t.Helper()
-	srv := fakestability.New(fakestability.Options{APIKey: testKey, MaxSide: 192})
-	t.Cleanup(srv.Close)
+	srv := fakehttp.Start(t, fakestability.New, fakestability.Options{APIKey: testKey, MaxSide: 192})
 	cfg := Config{APIKey: testKey, BaseURL: srv.URL(), HTTPClient: srv.Client(), Timeout: 10 * time.Second}
-	for _, m := range mutate {
-		m(&cfg)
-	}
-	c, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, srv
+	return fakehttp.NewClient(t, New, cfg, mutate...), srv
 }
 
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
+func ctx(t *testing.T) context.Context { return fakehttp.Context(t, 20*time.Second) }
 
 func TestGenerateWritesPNG(t *testing.T) {
 	c, srv := setup(t, func(c *Config) { c.ClientID = "ytmaker" })
