@@ -15,6 +15,7 @@ import (
 	"os"
 	"regexp"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/ytmaker/ytmaker/errcode"
@@ -335,7 +336,7 @@ func (u *upload) sendChunk(ctx context.Context) (state, error) {
 	var counter *countingReader
 	resp, err := u.c.send(ctx, func() (*http.Request, error) {
 		if counter != nil {
-			u.bytesSent += counter.n
+			u.bytesSent += counter.n.Load()
 		}
 		counter = &countingReader{r: io.NewSectionReader(u.f, off, n)}
 		r, err := http.NewRequest(http.MethodPut, u.sess.URI, counter)
@@ -348,7 +349,7 @@ func (u *upload) sendChunk(ctx context.Context) (state, error) {
 		return r, nil
 	})
 	if counter != nil {
-		u.bytesSent += counter.n
+		u.bytesSent += counter.n.Load()
 	}
 	if err != nil {
 		if _, ok := errcode.As(err); ok {
@@ -469,14 +470,16 @@ func (u *upload) interrupted(ce *errcode.Error) error {
 	return e
 }
 
-// countingReader counts the bytes read from r.
+// countingReader counts the bytes read from r. The transport may still be
+// reading the body when the response arrives (a server may answer early),
+// so the count is atomic.
 type countingReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }
