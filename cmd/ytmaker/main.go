@@ -31,8 +31,18 @@ func commands() []command {
 		{"serve", "run everything: Redis (attached or started), worker, scheduler and HTTP API (default)", runServe},
 		{"worker", "run a worker only (scale out on more machines sharing one Redis)", runWorker},
 		{"scheduler", "run the periodic scheduler (beat) only", runScheduler},
+		{"generate", "make a video from a text file (--wait shows progress)", runGenerate},
 		{"status", "print the health of a running server; exit 0 when healthy", runStatus},
 		{"debug-task", "enqueue debug_task; the worker logs \"Request: ...\"", runDebugTask},
+		{"youtube", "youtube auth: authorize uploads to your channel", runYouTube},
+		{"projects", "projects list | show ID | delete ID: see and manage projects on a running server", runProjects},
+		{"resume", "resume ID: continue a paused or failed project", runResume},
+		{"pause", "pause ID: stop a project's run after its current stage", runPause},
+		{"cancel", "cancel ID: stop a project's run now", runCancel},
+		{"retry", "retry ID: run a failed project again from the failed stage", runRetry},
+		{"batch", "batch create --file F | start | pause | resume | show ID | list: many videos at once", runBatch},
+		{"tasks", "tasks show ID: a background task's state, result and error", runTasks},
+		{"monitor", "run the queue dashboard on its own (--port 5555)", runMonitor},
 		{"version", "print the version", runVersion},
 	}
 }
@@ -101,7 +111,11 @@ func versionString() string {
 
 func runVersion(ctx context.Context, args []string) int {
 	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	fs.Usage = func() { fmt.Fprintln(fs.Output(), "Usage: ytmaker version\n\nPrint the version.") }
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	fmt.Println("ytmaker", versionString())

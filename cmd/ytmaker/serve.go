@@ -12,7 +12,9 @@ import (
 
 	"github.com/ytmaker/ytmaker/internal/api"
 	"github.com/ytmaker/ytmaker/internal/config"
+	"github.com/ytmaker/ytmaker/internal/metrics"
 	"github.com/ytmaker/ytmaker/procman"
+	"github.com/ytmaker/ytmaker/tasks"
 )
 
 func runServe(ctx context.Context, args []string) int {
@@ -39,7 +41,9 @@ func runServe(ctx context.Context, args []string) int {
 	sigCtx, stopSignals := signalContext()
 	defer stopSignals()
 
-	stages, syncQuotas, closeStages, err := pipelineStages(c, log)
+	met := metrics.New(metrics.Options{Logger: log})
+	stages, syncQuotas, closeStages, err := pipelineStages(c, log,
+		pipelineHooks{RenderFinished: met.RenderFinished, UploadBytes: met.UploadBytes})
 	if err != nil {
 		ln.Close()
 		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
@@ -47,8 +51,9 @@ func runServe(ctx context.Context, args []string) int {
 	}
 	defer closeStages()
 	m, err := procman.New(procman.Config{RedisURL: c.RedisURL, DataDir: c.DataDir, RedisServer: c.RedisServer,
-		Worker: &procman.WorkerConfig{Concurrency: c.WorkerConcurrency, Stages: stages, SyncQuotas: syncQuotas},
-		Beat:   true, ShutdownTimeout: c.ShutdownTimeout, ResultTTL: c.ResultTTL, Limits: c.TimeLimits, Logger: log})
+		Worker: &procman.WorkerConfig{Concurrency: c.WorkerConcurrency, Stages: stages, SyncQuotas: syncQuotas,
+			TaskDone: met.TaskDone, StageDone: met.StageDone},
+		Beat: true, ShutdownTimeout: c.ShutdownTimeout, ResultTTL: c.ResultTTL, Limits: c.TimeLimits, Logger: log})
 	if err != nil {
 		ln.Close()
 		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
@@ -60,8 +65,16 @@ func runServe(ctx context.Context, args []string) int {
 		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
 		return 1
 	}
-	handler := api.New(api.Config{Status: m.Status, Logger: log})
+	handler, closeHandler, err := newHandler(c, m, met, log)
+	if err != nil {
+		ln.Close()
+		m.StopAll(context.Background())
+		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
+		return 1
+	}
+	defer closeHandler()
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv.RegisterOnShutdown(handler.Shutdown) // ends live progress streams
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- srv.Serve(ln) }()
 	fmt.Printf("✓ HTTP API on http://%s (status: http://%s/status)\n", c.HTTPAddr, c.HTTPAddr)
@@ -86,6 +99,26 @@ func runServe(ctx context.Context, args []string) int {
 		fmt.Println("✅ YTMaker shut down cleanly")
 	}
 	return exit
+}
+
+// newHandler builds the HTTP API with the dashboard at /monitor/, the
+// metrics at /metrics and the quota report.
+func newHandler(c *config.Config, m *procman.Manager, met *metrics.Metrics, log *slog.Logger) (*api.Server, func(), error) {
+	if err := met.WatchQueues(m.Client().Orchestrator().Inspector(), tasks.QueueVideo, tasks.QueueBatch, tasks.QueueMaintenance); err != nil {
+		return nil, nil, err
+	}
+	mon, err := api.NewMonitor(c.RedisURL, api.MonitorPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	tracker, qrdb, err := newQuota(c, log)
+	if err != nil {
+		mon.Close()
+		return nil, nil, err
+	}
+	h := api.New(api.Config{Status: m.Status, Tasks: m.Client(), Quotas: tracker, Metrics: met.Handler(), Monitor: mon,
+		Observer: met, Token: c.APIToken, Logger: log})
+	return h, func() { mon.Close(); qrdb.Close() }, nil
 }
 
 func shutdownHTTP(srv *http.Server) {

@@ -1,0 +1,198 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/ytmaker/ytmaker/errcode"
+)
+
+// decodeStrict decodes exactly one JSON value from r into v: unknown
+// fields, wrong types and trailing data are errors. Every error it returns
+// is an *apiError with a 4xx status.
+func decodeStrict(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return jsonError(err)
+		}
+		return newError(http.StatusBadRequest, CodeInvalidJSON, "the body must hold exactly one JSON value; found more after it")
+	}
+	return nil
+}
+
+// jsonError maps an encoding/json error to an API error.
+func jsonError(err error) *apiError {
+	var (
+		mbe   *http.MaxBytesError
+		syn   *json.SyntaxError
+		typ   *json.UnmarshalTypeError
+		coded *errcode.Error
+	)
+	switch {
+	case errors.As(err, &mbe):
+		return newError(http.StatusRequestEntityTooLarge, CodeTooLarge, "the body is larger than %d bytes", mbe.Limit).with("limit", mbe.Limit)
+	case errors.Is(err, io.EOF):
+		return newError(http.StatusBadRequest, CodeEmptyBody, "the body is empty; send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return newError(http.StatusBadRequest, CodeInvalidJSON, "the JSON body ends too early")
+	case errors.As(err, &syn):
+		return newError(http.StatusBadRequest, CodeInvalidJSON, "malformed JSON at byte %d: %s", syn.Offset, syn.Error()).with("offset", syn.Offset)
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "(body)"
+		}
+		return newError(http.StatusBadRequest, CodeInvalidType, "%s must be %s, not %s", field, typeName(typ.Type.String()), typ.Value).
+			with("field", field).with("expected", typeName(typ.Type.String()))
+	case errors.As(err, &coded):
+		if ae, ok := toAPIError(coded); ok {
+			return ae
+		}
+	}
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		name = strings.Trim(name, `"`)
+		return newError(http.StatusBadRequest, CodeUnknownField, "unknown field %q", name).with("field", name)
+	}
+	return newError(http.StatusBadRequest, CodeInvalidJSON, "%s", strings.TrimPrefix(msg, "json: "))
+}
+
+// typeName turns a Go type into a JSON word for messages.
+func typeName(goType string) string {
+	switch {
+	case goType == "string":
+		return "a string"
+	case goType == "bool":
+		return "a boolean"
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"):
+		return "an integer"
+	case strings.HasPrefix(goType, "float"):
+		return "a number"
+	case strings.HasPrefix(goType, "[]"):
+		return "an array"
+	case strings.HasPrefix(goType, "map["), strings.Contains(goType, "."):
+		return "an object"
+	}
+	return goType
+}
+
+// mediaType returns the request's media type, lower case ("" when absent).
+func mediaType(r *http.Request) (string, map[string]string, error) {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return "", nil, nil
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return "", nil, newError(http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "Content-Type %q cannot be parsed", ct)
+	}
+	return strings.ToLower(mt), params, nil
+}
+
+func isJSONType(mt string) bool {
+	return mt == "" || mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+// decodeBody decodes a JSON request body of at most limit bytes into v.
+// With optional, an empty body leaves v alone.
+func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxJSONBytes)
+	var rd io.Reader = body
+	if optional {
+		// An empty body is fine whatever its type (many clients label an
+		// empty POST as a form).
+		b, err := io.ReadAll(body)
+		if err != nil {
+			return jsonError(err)
+		}
+		if len(bytes.TrimSpace(b)) == 0 {
+			return nil
+		}
+		rd = bytes.NewReader(b)
+	}
+	mt, _, err := mediaType(r)
+	if err != nil {
+		return err
+	}
+	if !isJSONType(mt) {
+		return newError(http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "send JSON (Content-Type: application/json), not %s", mt)
+	}
+	return decodeStrict(rd, v)
+}
+
+// parseID reads a positive integer ID. Anything else (signs, spaces,
+// letters, overflow) is rejected, so paths are built only from integers.
+func parseID(s string) (int64, bool) {
+	if s == "" || len(s) > 18 {
+		return 0, false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, false
+	}
+	return id, true
+}
+
+// pathID reads {id}; a malformed one is answered 404 with code.
+func pathID(w http.ResponseWriter, r *http.Request, code, kind string) (int64, bool) {
+	raw := r.PathValue("id")
+	id, ok := parseID(raw)
+	if !ok {
+		writeError(w, newError(http.StatusNotFound, code, "%s %q does not exist: IDs are positive integers", kind, raw))
+	}
+	return id, ok
+}
+
+// queryInt reads an integer query parameter within [lo, hi].
+func queryInt(q url.Values, name string, def, lo, hi int) (int, error) {
+	v := strings.TrimSpace(q.Get(name))
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, invalid(name, "must be an integer from %d to %d", lo, hi)
+	}
+	return n, nil
+}
+
+// queryBool reads a boolean query parameter (true/false/1/0/yes/no).
+func queryBool(q url.Values, name string, def bool) (bool, error) {
+	v := strings.TrimSpace(q.Get(name))
+	if v == "" {
+		return def, nil
+	}
+	b, ok := parseBool(v)
+	if !ok {
+		return false, invalid(name, "must be true or false")
+	}
+	return b, nil
+}
+
+func parseBool(v string) (bool, bool) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1", "yes", "y", "on":
+		return true, true
+	case "false", "0", "no", "n", "off":
+		return false, true
+	}
+	return false, false
+}

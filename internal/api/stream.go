@@ -1,0 +1,194 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/ytmaker/ytmaker/internal/api/wire"
+	"github.com/ytmaker/ytmaker/progress"
+)
+
+// wsWriteTimeout bounds one WebSocket write or ping.
+const wsWriteTimeout = 10 * time.Second
+
+// openStream checks the project and joins its progress topic. Errors are
+// answered as JSON before any upgrade.
+func (s *Server) openStream(w http.ResponseWriter, r *http.Request) (int64, *listener, bool) {
+	id, ok := pathID(w, r, CodeProjectNotFound, "project")
+	if !ok {
+		return 0, nil, false
+	}
+	if _, err := s.store.Project(id); err != nil {
+		s.fail(w, r, asNotFound(err, CodeProjectNotFound))
+		return 0, nil, false
+	}
+	l, err := s.hub.join(r.Context(), id)
+	if err != nil {
+		if err == errShutdown {
+			err = newError(http.StatusServiceUnavailable, CodeServiceUnavailable, "the server is shutting down")
+		}
+		s.fail(w, r, err)
+		return 0, nil, false
+	}
+	return id, l, true
+}
+
+func timestamp() string { return time.Now().UTC().Format(time.RFC3339Nano) }
+
+// progressWS streams a project's progress over a WebSocket: first
+// {"event":"connected",...}, then the latest message, then every message
+// as published on progress:{id}. Every PingInterval the server sends a
+// WebSocket ping and a {"event":"ping",...} message (clients of the
+// original API answer {"event":"pong"}; other client messages are
+// ignored). A client that does not answer pings is disconnected.
+func (s *Server) progressWS(w http.ResponseWriter, r *http.Request) {
+	id, l, ok := s.openStream(w, r)
+	if !ok {
+		return
+	}
+	defer s.hub.leave(l)
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: s.cfg.AllowedOrigins})
+	if err != nil {
+		s.log.Debug("websocket upgrade refused", "project", id, "err", err)
+		return // Accept has answered
+	}
+	defer c.CloseNow()
+	c.SetReadLimit(4096)
+	// The request's context must not be used after the hijack.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		defer cancel()
+		for {
+			if _, _, err := c.Read(ctx); err != nil {
+				return // the client closed, or the connection broke
+			}
+		}
+	}()
+	write := func(v any) bool {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return false
+		}
+		wctx, wcancel := context.WithTimeout(ctx, wsWriteTimeout)
+		defer wcancel()
+		return c.Write(wctx, websocket.MessageText, b) == nil
+	}
+	if !write(wire.Connected{Event: "connected", Data: wire.ConnectedData{ProjectID: id, Timestamp: timestamp()}}) {
+		return
+	}
+	ping := time.NewTicker(s.cfg.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case m, open := <-l.C:
+			if !open {
+				if l.lagged.Load() {
+					c.Close(websocket.StatusTryAgainLater, "client too slow; reconnect")
+				} else {
+					c.Close(websocket.StatusGoingAway, "server shutting down")
+				}
+				return
+			}
+			if !write(m) {
+				return
+			}
+		case <-ping.C:
+			if !write(wire.Connected{Event: "ping", Data: wire.ConnectedData{Timestamp: timestamp()}}) {
+				return
+			}
+			go func() {
+				pctx, pcancel := context.WithTimeout(ctx, wsWriteTimeout)
+				defer pcancel()
+				if err := c.Ping(pctx); err != nil && ctx.Err() == nil {
+					s.log.Debug("websocket ping unanswered; closing", "project", id)
+					c.Close(websocket.StatusPolicyViolation, "ping timeout")
+					cancel()
+				}
+			}()
+		case <-ctx.Done():
+			return
+		case <-s.done:
+			c.Close(websocket.StatusGoingAway, "server shutting down")
+			return
+		}
+	}
+}
+
+// progressSSE streams a project's progress as Server-Sent Events: the
+// latest message first, then every message as published, each as one
+// "data:" line with "id:" set to its sequence number. A reconnecting
+// client's Last-Event-ID skips a snapshot it has already seen. Idle
+// streams get a comment line every KeepAlive.
+func (s *Server) progressSSE(w http.ResponseWriter, r *http.Request) {
+	_, l, ok := s.openStream(w, r)
+	if !ok {
+		return
+	}
+	defer s.hub.leave(l)
+	var lastSeen int64
+	if v := strings.TrimSpace(r.Header.Get("Last-Event-ID")); v != "" {
+		lastSeen, _ = strconv.ParseInt(v, 10, 64)
+	}
+	rc := http.NewResponseController(w)
+	rc.SetWriteDeadline(time.Time{}) // a stream outlives any server write timeout
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	if _, err := io.WriteString(w, "retry: 2000\n: connected\n\n"); err != nil {
+		return
+	}
+	if rc.Flush() != nil {
+		return
+	}
+	keep := time.NewTicker(s.cfg.KeepAlive)
+	defer keep.Stop()
+	first := true
+	for {
+		select {
+		case m, open := <-l.C:
+			if !open {
+				return // shutdown or too slow: EventSource reconnects
+			}
+			if first && lastSeen > 0 && m.Seq != 0 && m.Seq <= lastSeen {
+				first = false
+				continue
+			}
+			first = false
+			if err := writeEvent(w, m); err != nil || rc.Flush() != nil {
+				return
+			}
+		case <-keep.C:
+			if _, err := io.WriteString(w, ": keep-alive\n\n"); err != nil || rc.Flush() != nil {
+				return
+			}
+		case <-r.Context().Done():
+			return
+		case <-s.done:
+			return
+		}
+	}
+}
+
+func writeEvent(w io.Writer, m progress.Message) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if m.Seq != 0 {
+		_, err = fmt.Fprintf(w, "id: %d\ndata: %s\n\n", m.Seq, b)
+	} else {
+		_, err = fmt.Fprintf(w, "data: %s\n\n", b)
+	}
+	return err
+}

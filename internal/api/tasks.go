@@ -1,0 +1,61 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/ytmaker/ytmaker/internal/api/wire"
+	"github.com/ytmaker/ytmaker/internal/quota"
+	"github.com/ytmaker/ytmaker/tasks"
+)
+
+// validTaskID accepts the characters YTMaker's task IDs use (UUIDs and
+// names such as chain:12:3).
+func validTaskID(id string) bool {
+	if id == "" || len(id) > 200 {
+		return false
+	}
+	for _, c := range id {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '-', c == '_', c == ':', c == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) getTask(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if !validTaskID(id) {
+		writeError(w, newError(http.StatusNotFound, CodeTaskNotFound, "task %q does not exist", id))
+		return
+	}
+	info, err := s.tasks.Info(r.Context(), id)
+	if errors.Is(err, tasks.ErrNotFound) {
+		err = newError(http.StatusNotFound, CodeTaskNotFound, "task %q does not exist (or its record expired)", id)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeData(w, http.StatusOK, wire.Task{ID: info.ID, Type: info.Type, Queue: info.Queue, ProjectID: info.ProjectID,
+		BatchID: info.BatchID, Run: info.Run, State: info.State, Retries: info.Retries, MaxRetries: info.MaxRetries,
+		QueueState: info.QueueState, Result: redact(info.Result), Error: info.Error, LastError: info.LastError,
+		NextRunAt: info.NextRunAt, CreatedAt: info.CreatedAt, StartedAt: info.StartedAt, FinishedAt: info.FinishedAt})
+}
+
+func (s *Server) getQuotas(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Quotas == nil {
+		writeData(w, http.StatusOK, quota.Snapshot{GeneratedAt: time.Now().UTC(), Services: map[string]quota.Usage{}})
+		return
+	}
+	snap, err := s.cfg.Quotas.Snapshot(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeData(w, http.StatusOK, snap)
+}
