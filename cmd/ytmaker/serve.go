@@ -117,7 +117,7 @@ func newHandler(c *config.Config, m *procman.Manager, met *metrics.Metrics, log 
 		return nil, nil, err
 	}
 	h := api.New(api.Config{Status: m.Status, Tasks: m.Client(), Quotas: tracker, Metrics: met.Handler(), Monitor: mon,
-		Observer: met, Token: c.APIToken, Logger: log})
+		Observer: met, Token: c.APIToken, AllowedOrigins: c.AllowedOrigins, Logger: log})
 	return h, func() { mon.Close(); qrdb.Close() }, nil
 }
 

@@ -31,6 +31,7 @@ type Config struct {
 	LogFormat         string // text | json
 	LogLevel          slog.Level
 	APIToken          string
+	AllowedOrigins    []string // browser origins of a separate front end (CORS)
 	ResultTTL         time.Duration
 	TimeLimits        jobspec.TimeLimits
 	BatchConcurrency  int
@@ -142,6 +143,16 @@ func Load(src Sources) (*Config, error) {
 		return nil, &Error{Key: "LOG_LEVEL", Value: lvl, Reason: "must be debug, info, warn or error"}
 	}
 	c.APIToken = get("API_TOKEN", "")
+	for _, o := range strings.Split(get("ALLOWED_ORIGINS", ""), ",") {
+		if o = strings.TrimRight(strings.TrimSpace(o), "/"); o == "" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+			return nil, &Error{Key: "ALLOWED_ORIGINS", Value: o, Reason: "each origin must look like https://app.example.com"}
+		}
+		c.AllowedOrigins = append(c.AllowedOrigins, o)
+	}
 	if c.ResultTTL, err = duration("RESULT_TTL", get("RESULT_TTL", ""), 24*time.Hour); err != nil {
 		return nil, err
 	}
@@ -398,7 +409,7 @@ func ReadDotEnv(path string) (map[string]string, error) {
 
 // Keys lists every key Load reads, for documentation and `ytmaker config`.
 var Keys = []string{"REDIS_URL", "CELERY_BROKER_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_DB", "HTTP_ADDR", "DATA_DIR",
-	"WORKER_CONCURRENCY", "SHUTDOWN_TIMEOUT", "LOG_FORMAT", "LOG_LEVEL", "API_TOKEN", "RESULT_TTL",
+	"WORKER_CONCURRENCY", "SHUTDOWN_TIMEOUT", "LOG_FORMAT", "LOG_LEVEL", "API_TOKEN", "ALLOWED_ORIGINS", "RESULT_TTL",
 	"SCRIPT_TIME_LIMIT", "ASSETS_TIME_LIMIT", "RENDER_TIME_LIMIT", "THUMBNAIL_TIME_LIMIT", "UPLOAD_TIME_LIMIT",
 	"BATCH_TIME_LIMIT", "BATCH_CONCURRENCY", "ASSET_CONCURRENCY", "REDIS_SERVER", "FFMPEG", "FFPROBE",
 	"GEMINI_API_KEY", "GEMINI_MODEL", "GEMINI_BASE_URL", "STABILITY_API_KEY", "STABILITY_BASE_URL",

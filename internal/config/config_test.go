@@ -77,6 +77,7 @@ func TestBadValuesNameKeyAndValue(t *testing.T) {
 		"LOG_FORMAT":         {"LOG_FORMAT": "xml"},
 		"LOG_LEVEL":          {"LOG_LEVEL": "loud"},
 		"GEMINI_BASE_URL":    {"GEMINI_BASE_URL": "ftp://x"},
+		"ALLOWED_ORIGINS":    {"ALLOWED_ORIGINS": "localhost:3000"},
 	}
 	for key, vals := range cases {
 		_, err := Load(Sources{Env: env(vals)})

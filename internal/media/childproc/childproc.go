@@ -18,6 +18,12 @@ import (
 // SIGTERM before it is sent SIGKILL.
 const DefaultGrace = 500 * time.Millisecond
 
+// Nice is the scheduling priority media programs run at: encoding and
+// synthesis are batch work and must not starve the HTTP API and the
+// scheduler of CPU on a small machine. The threads and children they start
+// inherit it.
+const Nice = 10
+
 // Run starts cmd in a new process group and waits for it. When ctx is done
 // before the command exits, the whole group receives SIGTERM and, grace
 // later (DefaultGrace when grace <= 0), SIGKILL; Run then returns an error
@@ -41,6 +47,8 @@ func Run(ctx context.Context, cmd *exec.Cmd, grace time.Duration) error {
 		return err
 	}
 	pgid := cmd.Process.Pid
+	// Best effort: a failure only means the program runs at our priority.
+	_ = syscall.Setpriority(syscall.PRIO_PROCESS, pgid, Nice)
 
 	done := make(chan struct{})
 	var (
