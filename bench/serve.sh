@@ -7,7 +7,7 @@ set -eu
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}
 WORK=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 go build -o "$WORK/ytmaker" ./cmd/ytmaker
 PORT=16591
 ADDR=127.0.0.1:18091
