@@ -312,6 +312,16 @@ func (o *Orchestrator) enqueueStage(ctx context.Context, projectID int64, run *p
 	return nil
 }
 
+// ProgressFloor is the progress a run has already announced: its latest
+// published message (it never goes down), or what the state recorded.
+func (o *Orchestrator) ProgressFloor(ctx context.Context, projectID int64, run *project.Run) int {
+	floor := run.Progress
+	if m, err := progress.Snapshot(ctx, o.rdb, projectID); err == nil && m != nil && m.Run == run.ID && !m.Final {
+		floor = max(floor, m.Progress)
+	}
+	return floor
+}
+
 // publish sends a progress message; failures are logged, not returned:
 // progress must never fail a stage.
 func (o *Orchestrator) publish(ctx context.Context, m progress.Message, _ bool) {
@@ -532,7 +542,7 @@ func (o *Orchestrator) FailStage(ctx context.Context, projectID int64, runID int
 	} else {
 		msg := fmt.Sprintf("Attempt %d failed (%s); retrying in %s", ce.Attempt, ce.Code, retryIn.Round(time.Second))
 		o.publish(ctx, progress.Message{ProjectID: projectID, Run: runID, Stage: s.ProgressName(),
-			Progress: st.Run.Progress, Message: msg, Status: string(st.Status), Error: ce,
+			Progress: o.ProgressFloor(ctx, projectID, st.Run), Message: msg, Status: string(st.Status), Error: ce,
 			TaskID: st.Stages.Get(s).TaskID}, true)
 		o.results.SetState(ctx, st.Stages.Get(s).TaskID, results.Retrying, ce.Attempt)
 	}
@@ -560,8 +570,9 @@ func (o *Orchestrator) WaitStage(ctx context.Context, projectID int64, runID int
 		return err
 	}
 	msg := fmt.Sprintf("Waiting until %s: %s", until.UTC().Format(time.RFC3339), why.Message)
-	o.publish(ctx, progress.Message{ProjectID: projectID, Run: runID, Stage: s.ProgressName(), Progress: st.Run.Progress,
-		Message: msg, Status: string(st.Status), Error: why, TaskID: st.Stages.Get(s).TaskID}, true)
+	o.publish(ctx, progress.Message{ProjectID: projectID, Run: runID, Stage: s.ProgressName(),
+		Progress: o.ProgressFloor(ctx, projectID, st.Run), Message: msg, Status: string(st.Status), Error: why,
+		TaskID: st.Stages.Get(s).TaskID}, true)
 	o.results.SetState(ctx, st.Stages.Get(s).TaskID, "waiting", st.Stages.Get(s).Attempts)
 	return nil
 }
@@ -580,7 +591,7 @@ func (o *Orchestrator) InterruptStage(ctx context.Context, projectID int64, runI
 		return
 	}
 	o.publish(ctx, progress.Message{ProjectID: projectID, Run: runID, Stage: s.ProgressName(),
-		Progress: st.Run.Progress, Message: "Interrupted; the stage will run again", Status: string(st.Status)}, true)
+		Progress: o.ProgressFloor(ctx, projectID, st.Run), Message: "Interrupted; the stage will run again", Status: string(st.Status)}, true)
 }
 
 // CancelStage finishes a run whose running stage stopped because the user
@@ -629,11 +640,11 @@ func (o *Orchestrator) settle(ctx context.Context, st *project.State) {
 			Progress: 100, Final: true, Message: "Completed", Status: string(st.Status), TaskID: run.HandleID})
 	case project.RunFailed:
 		final(results.Failed, run.Error, progress.Message{ProjectID: pid, Run: run.ID, Stage: progress.StageError,
-			Progress: run.Progress, Final: true, Message: errMessage(run.Error), Status: string(st.Status),
+			Progress: o.ProgressFloor(ctx, pid, run), Final: true, Message: errMessage(run.Error), Status: string(st.Status),
 			Error: run.Error, TaskID: run.HandleID})
 	case project.RunCancelled:
 		final(results.Cancelled, run.Error, progress.Message{ProjectID: pid, Run: run.ID, Stage: progress.StageError,
-			Progress: run.Progress, Final: true, Message: "Cancelled", Status: string(st.Status),
+			Progress: o.ProgressFloor(ctx, pid, run), Final: true, Message: "Cancelled", Status: string(st.Status),
 			Error: run.Error, TaskID: run.HandleID})
 		// Remove the current stage's task if it still waits in the queue.
 		id := jobspec.StageTaskID(pid, run.ID, run.Current, run.Resumes)
@@ -645,7 +656,7 @@ func (o *Orchestrator) settle(ctx context.Context, st *project.State) {
 			o.results.SetState(ctx, run.HandleID, results.Paused, 0)
 		}
 		o.publish(ctx, progress.Message{ProjectID: pid, Run: run.ID, Stage: run.Current.ProgressName(),
-			Progress: run.Progress, Message: "Paused", Status: string(st.Status), TaskID: run.HandleID}, true)
+			Progress: o.ProgressFloor(ctx, pid, run), Message: "Paused", Status: string(st.Status), TaskID: run.HandleID}, true)
 	case project.RunQueued, project.RunRunning:
 		if st.Stages.Get(run.Current).Status == project.StageQueued {
 			if err := o.enqueueStage(ctx, pid, run, run.Current, o.inputFor(st, run.Current)); err != nil {
@@ -743,7 +754,7 @@ func (o *Orchestrator) Resume(ctx context.Context, projectID int64) (*project.Ru
 			o.results.SetState(ctx, st.Run.HandleID, results.Pending, 0)
 		}
 		o.publish(ctx, progress.Message{ProjectID: projectID, Run: st.Run.ID, Stage: st.Run.Current.ProgressName(),
-			Progress: st.Run.Progress, Message: "Resumed", Status: string(st.Status), TaskID: st.Run.HandleID}, true)
+			Progress: o.ProgressFloor(ctx, projectID, st.Run), Message: "Resumed", Status: string(st.Status), TaskID: st.Run.HandleID}, true)
 		o.settle(ctx, st)
 	}
 	return st.Run, nil

@@ -38,12 +38,15 @@ func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, jobspec.TimeLimits{}) }
+
+// newEnvWith is newEnv with task time limits.
+func newEnvWith(t *testing.T, limits jobspec.TimeLimits) *env {
 	t.Helper()
 	srv := redistest.Start(t)
 	rdb := srv.Client()
 	e := &env{t: t, redis: srv, rdb: rdb, dir: t.TempDir(), stages: newRecorder(rdb)}
-	c, err := tasks.New(tasks.Config{Redis: rdb, DataDir: e.dir, Logger: testLogger(t), Limits: jobspec.TimeLimits{}})
+	c, err := tasks.New(tasks.Config{Redis: rdb, DataDir: e.dir, Logger: testLogger(t), Limits: limits})
 	if err != nil {
 		t.Fatal(err)
 	}

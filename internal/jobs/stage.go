@@ -79,7 +79,7 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 
 	impl := w.cfg.Stages[stage]
 	job := &stageJob{w: w, p: p, stage: stage, run: begin.Run, attempt: retry + 1, taskID: taskID, log: log,
-		floor: begin.Run.Progress}
+		floor: w.orch.ProgressFloor(ctx, p.ProjectID, begin.Run)}
 	job.throttle = w.orch.Publisher().Throttle(progressEvery, func(err error) { log.Debug("progress", "err", err) })
 	defer job.throttle.Close()
 	job.send(0, "Starting", nil, true)

@@ -73,9 +73,10 @@ type system struct {
 }
 
 type options struct {
-	gemini  *fakegemini.Server
-	youtube *fakeyoutube.Server
-	quota   quota.Options
+	gemini    *fakegemini.Server
+	youtube   *fakeyoutube.Server
+	quota     quota.Options
+	configure func(*pipeline.Config)
 }
 
 func logger() *slog.Logger {
@@ -105,6 +106,9 @@ func start(t *testing.T, o options) *system {
 		cfg.YouTube = youtube.Config{ClientID: o.youtube.ClientID(), ClientSecret: o.youtube.ClientSecret(),
 			RefreshToken: o.youtube.RefreshToken(), TokenURL: o.youtube.TokenURL(), BaseURL: o.youtube.URL,
 			ChunkSize: 256 << 10, RetryBackoff: 50 * time.Millisecond, MaxRetries: -1}
+	}
+	if o.configure != nil {
+		o.configure(&cfg)
 	}
 	p, err := pipeline.New(cfg)
 	if err != nil {
