@@ -288,38 +288,13 @@ func (s *Store) UpdateState(id int64, fn func(*project.State) error) (*project.S
 	return out, err
 }
 
-// UpdateProject changes project.json under the project's lock. fn also
-// sees the current state (read-only) so it can refuse changes while the
-// project runs.
-func (s *Store) UpdateProject(id int64, fn func(*project.Project, *project.State) error) (*project.Project, error) {
-	var out *project.Project
-	err := s.Lock(id, func() error {
-		p, err := s.Project(id)
-		if err != nil {
-			return err
-		}
-		st, err := s.State(id)
-		if err != nil {
-			return err
-		}
-		if err := fn(p, st); err != nil {
-			return err
-		}
-		p.UpdatedAt = s.now().UTC()
-		if err := atomicfile.WriteJSON(filepath.Join(s.ProjectDir(id), ProjectFile), p, 0o644); err != nil {
-			return writeErr(err)
-		}
-		out = p
-		return nil
-	})
-	return out, err
-}
-
 // UpdateBoth changes project.json and project_state.json in one locked
 // step (for example a settings change that invalidates finished stages).
+// fn also sees the current state, so it can refuse changes while the
+// project runs.
 func (s *Store) UpdateBoth(id int64, fn func(*project.Project, *project.State) error) (*project.Project, *project.State, error) {
 	var op *project.Project
-	var os_ *project.State
+	var ost *project.State
 	err := s.Lock(id, func() error {
 		p, err := s.Project(id)
 		if err != nil {
@@ -341,10 +316,10 @@ func (s *Store) UpdateBoth(id int64, fn func(*project.Project, *project.State) e
 		if err := atomicfile.WriteJSON(filepath.Join(s.ProjectDir(id), ProjectFile), p, 0o644); err != nil {
 			return writeErr(err)
 		}
-		op, os_ = p, st
+		op, ost = p, st
 		return nil
 	})
-	return op, os_, err
+	return op, ost, err
 }
 
 // DeleteProject removes project id. With removeFiles the folder and every
