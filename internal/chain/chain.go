@@ -744,6 +744,10 @@ func (o *Orchestrator) Resume(ctx context.Context, projectID int64) (*project.Ru
 		return nil
 	})
 	if errors.Is(err, errNoWrite) {
+		// A pause asked for but not reached yet is withdrawn instead.
+		if st, withdrawn, werr := o.WithdrawPause(ctx, projectID); werr == nil && withdrawn {
+			return st.Run, nil
+		}
 		return o.Start(ctx, projectID, StartOptions{Kind: "chain"})
 	}
 	if err != nil {
