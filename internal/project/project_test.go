@@ -1,0 +1,86 @@
+package project
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ytmaker/ytmaker/errcode"
+)
+
+func field(err error) string {
+	if e, ok := errcode.As(err); ok && e.Code == errcode.InvalidInput {
+		f, _ := e.Details["field"].(string)
+		return f
+	}
+	return ""
+}
+
+func TestValidateDefaultsAndLanguage(t *testing.T) {
+	in := Input{Name: "  Demo  ", Content: "我們今天來說一個故事。\r\n\r\n這個故事很長。"}
+	if err := in.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s := in.Settings
+	if in.Name != "Demo" || in.Language != "zh-TW" || strings.Contains(in.Content, "\r") {
+		t.Fatalf("normalised input %+v", in)
+	}
+	if s.Format != FormatLandscape || s.Motion != MotionNone || !s.SubtitlesOn() || s.MaxSegments != 12 ||
+		s.YouTube.Privacy != PrivacyPrivate || s.YouTube.CategoryID != "22" || s.Providers.Script != ProviderAuto {
+		t.Fatalf("defaults %+v", s)
+	}
+	in = Input{Name: "x", Content: "Hello.", Language: "zh_tw", Settings: Settings{Format: "vertical", Motion: "Ken-Burns"}}
+	if err := in.Validate(); err != nil || in.Language != "zh-TW" || in.Settings.Format != FormatVertical || in.Settings.Motion != MotionKenBurns {
+		t.Fatalf("%v %+v", err, in)
+	}
+	if w, h := in.Settings.Size(); w != 1080 || h != 1920 {
+		t.Fatalf("size %dx%d", w, h)
+	}
+}
+
+func TestValidateNamesTheField(t *testing.T) {
+	pub := time.Date(2027, 1, 1, 9, 0, 0, 0, time.FixedZone("TPE", 8*3600))
+	cases := map[string]Input{
+		"name":                         {Name: "", Content: "x"},
+		"content":                      {Name: "n", Content: strings.Repeat("字", MaxContentLen+1)},
+		"language":                     {Name: "n", Content: "x", Language: "en us!"},
+		"settings.format":              {Name: "n", Content: "x", Settings: Settings{Format: "4k"}},
+		"settings.motion":              {Name: "n", Content: "x", Settings: Settings{Motion: "spin"}},
+		"settings.music_volume":        {Name: "n", Content: "x", Settings: Settings{MusicVolume: 2}},
+		"settings.youtube.title":       {Name: "n", Content: "x", Settings: Settings{YouTube: YouTube{Title: strings.Repeat("t", 101)}}},
+		"settings.youtube.privacy":     {Name: "n", Content: "x", Settings: Settings{YouTube: YouTube{Privacy: "everyone"}}},
+		"settings.youtube.tags[1]":     {Name: "n", Content: "x", Settings: Settings{YouTube: YouTube{Tags: []string{"ok", "bad<tag>"}}}},
+		"settings.providers.images":    {Name: "n", Content: "x", Settings: Settings{Providers: Providers{Images: "midjourney"}}},
+		"settings.youtube.category_id": {Name: "n", Content: "x", Settings: Settings{YouTube: YouTube{CategoryID: "music"}}},
+	}
+	for want, in := range cases {
+		if got := field(in.Validate()); got != want {
+			t.Errorf("want an error naming %s, got %q", want, got)
+		}
+	}
+	// publish_at forces private and is kept in UTC.
+	in := Input{Name: "n", Content: "x", Settings: Settings{YouTube: YouTube{Privacy: "public", PublishAt: &pub}}}
+	if err := in.Validate(); err != nil || in.Settings.YouTube.Privacy != PrivacyPrivate || in.Settings.YouTube.PublishAt.Location() != time.UTC {
+		t.Fatalf("publish_at: %v %+v", err, in.Settings.YouTube)
+	}
+}
+
+func TestStageOrderAndWeights(t *testing.T) {
+	total := 0
+	for i, s := range Stages {
+		if s.Index() != i || !s.Valid() {
+			t.Errorf("stage %s index %d", s, s.Index())
+		}
+		back, ok := StageForTask(s.TaskName())
+		if !ok || back != s {
+			t.Errorf("task name round trip for %s", s)
+		}
+		total += s.Weight()
+	}
+	if total != 100 {
+		t.Errorf("weights add up to %d", total)
+	}
+	if StageUpload.DoneStatus() != Completed || StageRender.RunningStatus() != Rendering {
+		t.Error("statuses")
+	}
+}
