@@ -192,19 +192,9 @@ func (t *Throttle) Send(ctx context.Context, m Message, urgent bool) error {
 }
 
 func (t *Throttle) flushPending() {
-	t.mu.Lock()
-	m := t.pending
-	t.pending = nil
-	t.timer = nil
-	if m == nil || t.closed {
-		t.mu.Unlock()
-		return
-	}
-	t.last = t.pub.now()
-	t.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := t.pub.Publish(ctx, *m); err != nil && t.onErr != nil {
+	if err := t.Flush(ctx); err != nil && t.onErr != nil {
 		t.onErr(err)
 	}
 }

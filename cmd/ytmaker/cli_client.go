@@ -208,29 +208,18 @@ func isTerminal(w io.Writer) bool {
 // follow shows a run's progress until it ends and returns the exit code:
 // 0 when it completed, 1 when it failed or was cancelled.
 func (a *apiCommand) follow(ctx context.Context, id int64, run int) int {
-	tty := isTerminal(a.io.err)
-	lastStage := ""
+	pb := newProgressBar(a.io.err)
 	show := func(m progress.Message) {
 		if *a.asJSON {
 			b, _ := json.Marshal(m)
 			fmt.Fprintf(a.io.out, "%s\n", b)
 			return
 		}
-		line := fmt.Sprintf("%s %3d%%  %-20s %s", bar(m.Progress, 30), m.Progress, m.Stage, clip(m.Message, 50))
-		if m.ETASeconds != nil && *m.ETASeconds > 0 {
-			line += fmt.Sprintf("  (about %ds left)", *m.ETASeconds)
-		}
-		switch {
-		case tty:
-			fmt.Fprintf(a.io.err, "\r\033[K%s", line)
-		case m.Stage != lastStage || m.Final:
-			fmt.Fprintln(a.io.err, line)
-		}
-		lastStage = m.Stage
+		pb.show(m)
 	}
 	last, err := a.client.WaitRun(ctx, id, run, show)
-	if tty && !*a.asJSON {
-		fmt.Fprintln(a.io.err)
+	if !*a.asJSON {
+		pb.done()
 	}
 	if err != nil {
 		if ctx.Err() != nil {

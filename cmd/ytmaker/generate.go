@@ -17,7 +17,6 @@ import (
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/procman"
 	"github.com/ytmaker/ytmaker/progress"
-	"github.com/ytmaker/ytmaker/tasks"
 )
 
 // generateOptions are generate's own flags.
@@ -219,18 +218,14 @@ func explicitLogLevel() bool {
 }
 
 // progressBar draws progress messages: a redrawn bar on a terminal, one
-// line per change of stage otherwise.
+// line per change of stage otherwise. generate and the CLI's --wait share it.
 type progressBar struct {
-	w         *os.File
+	w         io.Writer
 	tty       bool
 	lastStage string
-	lastLen   int
 }
 
-func newProgressBar(w *os.File) *progressBar {
-	fi, err := w.Stat()
-	return &progressBar{w: w, tty: err == nil && fi.Mode()&os.ModeCharDevice != 0}
-}
+func newProgressBar(w io.Writer) *progressBar { return &progressBar{w: w, tty: isTerminal(w)} }
 
 var stageNames = map[string]string{
 	progress.StageScript: "script", progress.StageAssets: "assets", progress.StageRender: "render",
@@ -256,16 +251,7 @@ func (b *progressBar) show(m progress.Message) {
 		}
 		return
 	}
-	const width = 30
-	filled := m.Progress * width / 100
-	line := fmt.Sprintf("\r[%s%s] %3d%%  %-9s %s%s", strings.Repeat("█", filled), strings.Repeat("░", width-filled),
-		m.Progress, name, truncate(m.Message, 50), eta)
-	pad := b.lastLen - len([]rune(line))
-	if pad < 0 {
-		pad = 0
-	}
-	fmt.Fprint(b.w, line+strings.Repeat(" ", pad))
-	b.lastLen = len([]rune(line))
+	fmt.Fprintf(b.w, "\r\033[K%s %3d%%  %-9s %s%s", bar(m.Progress, 30), m.Progress, name, clip(m.Message, 50), eta)
 }
 
 func (b *progressBar) done() {
@@ -273,16 +259,6 @@ func (b *progressBar) done() {
 		fmt.Fprintln(b.w)
 	}
 }
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}
-
-var _ = tasks.GenerateScript
 
 // serverRunning reports whether a YTMaker server answers at HTTP_ADDR.
 func serverRunning(ctx context.Context, c *config.Config) (*apiclient.Client, bool) {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -122,5 +121,3 @@ func runDebugTask(ctx context.Context, args []string) int {
 	}
 	return 0
 }
-
-var _ = flag.ErrHelp

@@ -116,14 +116,7 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	// A pause asked for but not reached yet is simply withdrawn.
-	if st, withdrawn, err := s.orch.WithdrawPause(r.Context(), id); err != nil {
-		s.fail(w, r, asNotFound(err, CodeProjectNotFound))
-		return
-	} else if withdrawn {
-		s.accepted(w, runRef(id, st, nil))
-		return
-	}
+	// Resume also withdraws a pause asked for but not reached yet.
 	run, err := s.orch.Resume(r.Context(), id)
 	s.started(w, r, id, run, err)
 }

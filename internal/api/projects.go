@@ -287,23 +287,10 @@ func resetStages(st *project.State, from project.Stage) []project.Stage {
 		reset = append(reset, s)
 	}
 	if len(reset) > 0 {
-		st.Status = restingStatus(st)
+		st.Status = st.SettledStatus()
 		st.Error = nil
 	}
 	return reset
-}
-
-// restingStatus is the status of a project with no active run: the
-// done-status of its last finished stage in pipeline order.
-func restingStatus(st *project.State) project.Status {
-	status := project.Initialized
-	for _, s := range project.Stages {
-		if !st.Stages.Get(s).Status.Finished() {
-			break
-		}
-		status = s.DoneStatus()
-	}
-	return status
 }
 
 func (s *Server) deleteProject(w http.ResponseWriter, r *http.Request) {

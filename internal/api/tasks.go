@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/ytmaker/ytmaker/internal/api/wire"
 	"github.com/ytmaker/ytmaker/internal/quota"
 	"github.com/ytmaker/ytmaker/tasks"
 )
@@ -41,10 +40,8 @@ func (s *Server) getTask(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeData(w, http.StatusOK, wire.Task{ID: info.ID, Type: info.Type, Queue: info.Queue, ProjectID: info.ProjectID,
-		BatchID: info.BatchID, Run: info.Run, State: info.State, Retries: info.Retries, MaxRetries: info.MaxRetries,
-		QueueState: info.QueueState, Result: redact(info.Result), Error: info.Error, LastError: info.LastError,
-		NextRunAt: info.NextRunAt, CreatedAt: info.CreatedAt, StartedAt: info.StartedAt, FinishedAt: info.FinishedAt})
+	info.Result = redact(info.Result)
+	writeData(w, http.StatusOK, info)
 }
 
 func (s *Server) getQuotas(w http.ResponseWriter, r *http.Request) {

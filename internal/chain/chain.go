@@ -148,20 +148,6 @@ type StartOptions struct {
 	BatchID int64
 }
 
-// settledStatus is the status a project rests in when nothing runs: the
-// done-status of its last finished stage.
-func settledStatus(st *project.State) project.Status {
-	status := project.Initialized
-	for _, s := range project.Stages {
-		if st.Stages.Get(s).Status.Finished() {
-			status = s.DoneStatus()
-		} else {
-			break
-		}
-	}
-	return status
-}
-
 // Start creates a run on a project and enqueues its first stage. If the
 // project already has an active run it returns a PROJECT_BUSY error whose
 // details carry the active run's handle ID.
@@ -233,7 +219,7 @@ func (o *Orchestrator) Start(ctx context.Context, projectID int64, opts StartOpt
 		}
 		st.Run = run
 		st.Error = nil
-		st.Status = settledStatus(st)
+		st.Status = st.SettledStatus()
 		return nil
 	})
 	if err != nil {
@@ -250,7 +236,7 @@ func (o *Orchestrator) Start(ctx context.Context, projectID int64, opts StartOpt
 		return nil, o.abortStart(ctx, projectID, run, err)
 	}
 	o.publish(ctx, progress.Message{ProjectID: projectID, Run: run.ID, Stage: run.Current.ProgressName(),
-		Progress: 0, Message: "Queued", Status: string(st.Status), TaskID: run.HandleID}, true)
+		Progress: 0, Message: "Queued", Status: string(st.Status), TaskID: run.HandleID})
 	return run, nil
 }
 
@@ -267,7 +253,7 @@ func (o *Orchestrator) abortStart(ctx context.Context, projectID int64, run *pro
 		st.Run.Error = ce
 		st.Run.FinishedAt = &now
 		st.Stages.Get(run.Current).Status = project.StagePending
-		st.Status = settledStatus(st)
+		st.Status = st.SettledStatus()
 		return nil
 	})
 	o.rdb.SRem(ctx, ActiveSet, projectID)
@@ -324,7 +310,7 @@ func (o *Orchestrator) ProgressFloor(ctx context.Context, projectID int64, run *
 
 // publish sends a progress message; failures are logged, not returned:
 // progress must never fail a stage.
-func (o *Orchestrator) publish(ctx context.Context, m progress.Message, _ bool) {
+func (o *Orchestrator) publish(ctx context.Context, m progress.Message) {
 	if _, err := o.pub.Publish(ctx, m); err != nil {
 		o.log.Warn("publish progress", "project", m.ProjectID, "err", err)
 	}
@@ -543,7 +529,7 @@ func (o *Orchestrator) FailStage(ctx context.Context, projectID int64, runID int
 		msg := fmt.Sprintf("Attempt %d failed (%s); retrying in %s", ce.Attempt, ce.Code, retryIn.Round(time.Second))
 		o.publish(ctx, progress.Message{ProjectID: projectID, Run: runID, Stage: s.ProgressName(),
 			Progress: o.ProgressFloor(ctx, projectID, st.Run), Message: msg, Status: string(st.Status), Error: ce,
-			TaskID: st.Stages.Get(s).TaskID}, true)
+			TaskID: st.Stages.Get(s).TaskID})
 		o.results.SetState(ctx, st.Stages.Get(s).TaskID, results.Retrying, ce.Attempt)
 	}
 	return st, nil
@@ -572,7 +558,7 @@ func (o *Orchestrator) WaitStage(ctx context.Context, projectID int64, runID int
 	msg := fmt.Sprintf("Waiting until %s: %s", until.UTC().Format(time.RFC3339), why.Message)
 	o.publish(ctx, progress.Message{ProjectID: projectID, Run: runID, Stage: s.ProgressName(),
 		Progress: o.ProgressFloor(ctx, projectID, st.Run), Message: msg, Status: string(st.Status), Error: why,
-		TaskID: st.Stages.Get(s).TaskID}, true)
+		TaskID: st.Stages.Get(s).TaskID})
 	o.results.SetState(ctx, st.Stages.Get(s).TaskID, "waiting", st.Stages.Get(s).Attempts)
 	return nil
 }
@@ -591,7 +577,7 @@ func (o *Orchestrator) InterruptStage(ctx context.Context, projectID int64, runI
 		return
 	}
 	o.publish(ctx, progress.Message{ProjectID: projectID, Run: runID, Stage: s.ProgressName(),
-		Progress: o.ProgressFloor(ctx, projectID, st.Run), Message: "Interrupted; the stage will run again", Status: string(st.Status)}, true)
+		Progress: o.ProgressFloor(ctx, projectID, st.Run), Message: "Interrupted; the stage will run again", Status: string(st.Status)})
 }
 
 // CancelStage finishes a run whose running stage stopped because the user
@@ -626,7 +612,7 @@ func (o *Orchestrator) settle(ctx context.Context, st *project.State) {
 	pid := st.ProjectID
 	final := func(state string, e *errcode.Error, msg progress.Message) {
 		o.results.Finish(ctx, run.HandleID, state, run.Result, e)
-		o.publish(ctx, msg, true)
+		o.publish(ctx, msg)
 		o.rdb.SRem(ctx, ActiveSet, pid)
 		if run.BatchID != 0 {
 			if err := o.TickBatchLater(ctx, run.BatchID); err != nil {
@@ -656,7 +642,7 @@ func (o *Orchestrator) settle(ctx context.Context, st *project.State) {
 			o.results.SetState(ctx, run.HandleID, results.Paused, 0)
 		}
 		o.publish(ctx, progress.Message{ProjectID: pid, Run: run.ID, Stage: run.Current.ProgressName(),
-			Progress: o.ProgressFloor(ctx, pid, run), Message: "Paused", Status: string(st.Status), TaskID: run.HandleID}, true)
+			Progress: o.ProgressFloor(ctx, pid, run), Message: "Paused", Status: string(st.Status), TaskID: run.HandleID})
 	case project.RunQueued, project.RunRunning:
 		if st.Stages.Get(run.Current).Status == project.StageQueued {
 			if err := o.enqueueStage(ctx, pid, run, run.Current, o.inputFor(st, run.Current)); err != nil {
@@ -665,7 +651,7 @@ func (o *Orchestrator) settle(ctx context.Context, st *project.State) {
 			}
 			if run.State == project.RunRunning {
 				o.publish(ctx, progress.Message{ProjectID: pid, Run: run.ID, Stage: run.Current.ProgressName(),
-					Progress: run.Progress, Message: "Queued", Status: string(st.Status), TaskID: run.HandleID}, true)
+					Progress: run.Progress, Message: "Queued", Status: string(st.Status), TaskID: run.HandleID})
 			}
 		}
 	}
@@ -739,7 +725,7 @@ func (o *Orchestrator) Resume(ctx context.Context, projectID int64) (*project.Ru
 		run.Resumes++
 		run.PauseRequested = false
 		st.Stages.Get(run.Current).Status = project.StageQueued
-		st.Status = settledStatus(st)
+		st.Status = st.SettledStatus()
 		resumed = true
 		return nil
 	})
@@ -758,7 +744,7 @@ func (o *Orchestrator) Resume(ctx context.Context, projectID int64) (*project.Ru
 			o.results.SetState(ctx, st.Run.HandleID, results.Pending, 0)
 		}
 		o.publish(ctx, progress.Message{ProjectID: projectID, Run: st.Run.ID, Stage: st.Run.Current.ProgressName(),
-			Progress: o.ProgressFloor(ctx, projectID, st.Run), Message: "Resumed", Status: string(st.Status), TaskID: st.Run.HandleID}, true)
+			Progress: o.ProgressFloor(ctx, projectID, st.Run), Message: "Resumed", Status: string(st.Status), TaskID: st.Run.HandleID})
 		o.settle(ctx, st)
 	}
 	return st.Run, nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -393,8 +392,6 @@ func (p *Pipeline) makeAvatar(ctx context.Context, job tasks.Job, c *did.Client,
 
 func audioKey(i int) string { return fmt.Sprintf("audio:%02d", i+1) }
 func imageKey(i int) string { return fmt.Sprintf("image:%02d", i+1) }
-
-var _ = filepath.Join
 
 // googleEngine names the Google Cloud TTS client as a tts.Engine.
 type googleEngine struct{ *googletts.Client }

@@ -16,7 +16,6 @@ import (
 	"github.com/ytmaker/ytmaker/internal/fakes/fakeyoutube"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/project"
-	"github.com/ytmaker/ytmaker/tasks"
 )
 
 type online struct {
@@ -118,5 +117,4 @@ func TestFewFailedImagesBecomeSlidesManyFailTheStage(t *testing.T) {
 	if e, ok := errcode.As(err); !ok || e.Code != errcode.TooManyImagesFailed || e.Retryable {
 		t.Fatalf("Get = %v, want TOO_MANY_IMAGES_FAILED (not retryable: the refusals were final)", err)
 	}
-	_ = tasks.GenerateAssets
 }

@@ -6,7 +6,6 @@
 package pipeline
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -15,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"time"
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/media/ffmpeg"
@@ -171,7 +169,3 @@ func missingKey(provider, key string) error {
 	return errcode.Newf(errcode.InvalidInput, false, "%s was chosen for this project but %s is not set", provider, key).
 		WithDetail("field", "settings.providers")
 }
-
-func seconds(d time.Duration) float64 { return d.Seconds() }
-
-var _ = context.Background

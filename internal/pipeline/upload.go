@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -225,5 +224,3 @@ func (p *Pipeline) SyncQuotas(ctx context.Context) (any, error) {
 	out["file"] = path
 	return out, nil
 }
-
-var _ = os.Stat

@@ -270,6 +270,19 @@ func (s *State) FirstUnfinished() Stage {
 	return ""
 }
 
+// SettledStatus is the status a project rests in when nothing runs: the
+// done-status of its last finished stage in pipeline order.
+func (s *State) SettledStatus() Status {
+	status := Initialized
+	for _, st := range Stages {
+		if !s.Stages.Get(st).Status.Finished() {
+			break
+		}
+		status = st.DoneStatus()
+	}
+	return status
+}
+
 // Progress is the overall completion of the project's pipeline in
 // percent (finished stages by weight), independent of any run.
 func (s *State) Progress() int {

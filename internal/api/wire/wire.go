@@ -9,6 +9,7 @@ import (
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/tasks"
 )
 
 // Envelope wraps every JSON answer: {"success":true,"data":...} or
@@ -263,26 +264,8 @@ type BatchRunRef struct {
 }
 
 // Task is GET /tasks/{id}: the task's record joined with what its queue
-// knows.
-type Task struct {
-	ID         string          `json:"id"`
-	Type       string          `json:"type"`
-	Queue      string          `json:"queue,omitempty"`
-	ProjectID  int64           `json:"project_id,omitempty"`
-	BatchID    int64           `json:"batch_id,omitempty"`
-	Run        int             `json:"run,omitempty"`
-	State      string          `json:"state"`
-	Retries    int             `json:"retries"`
-	MaxRetries int             `json:"max_retries,omitempty"`
-	QueueState string          `json:"queue_state,omitempty"`
-	Result     json.RawMessage `json:"result,omitempty"`
-	Error      *errcode.Error  `json:"error,omitempty"`
-	LastError  string          `json:"last_error,omitempty"`
-	NextRunAt  *time.Time      `json:"next_run_at,omitempty"`
-	CreatedAt  time.Time       `json:"created_at"`
-	StartedAt  *time.Time      `json:"started_at,omitempty"`
-	FinishedAt *time.Time      `json:"finished_at,omitempty"`
-}
+// knows (the public task API's Info).
+type Task = tasks.Info
 
 // Deleted answers DELETE /projects/{id}.
 type Deleted struct {
