@@ -84,7 +84,6 @@ type Manager struct {
 	child     *redisproc.Server
 	worker    *jobs.Worker
 	beat      *jobs.Beat
-	inspector *asynq.Inspector
 	started   bool
 	pending   context.CancelFunc // background start waiting for a remote Redis
 	pendingWG sync.WaitGroup
@@ -225,7 +224,6 @@ func (m *Manager) newClient() error {
 		return err
 	}
 	m.client = c
-	m.inspector = asynq.NewInspectorFromRedisClient(m.rdb)
 	return nil
 }
 
@@ -292,9 +290,6 @@ func (m *Manager) StopAll(ctx context.Context) error {
 	}
 	if m.client != nil {
 		m.client.Close()
-	}
-	if m.inspector != nil {
-		m.inspector.Close()
 	}
 	if m.rdb != nil {
 		m.rdb.Close()
@@ -371,7 +366,11 @@ func (m *Manager) Status(ctx context.Context) Status {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	m.mu.Lock()
-	child, worker, beat, inspector, startErr := m.child, m.worker, m.beat, m.inspector, m.startErr
+	child, worker, beat, startErr := m.child, m.worker, m.beat, m.startErr
+	var inspector *asynq.Inspector
+	if m.client != nil {
+		inspector = m.client.Orchestrator().Inspector() // the client's own; closed with it
+	}
 	m.mu.Unlock()
 	s := Status{Uptime: time.Since(m.startedAt).Round(time.Second).String()}
 	s.Redis.Addr = m.opt.Addr
