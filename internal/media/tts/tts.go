@@ -20,4 +20,18 @@ type Result struct {
 	Duration   time.Duration
 	SampleRate int
 	Engine     string // "festival", "espeak-ng", "google-tts", ...
+	// Words are the word times the engine reports (festival's utterance,
+	// SSML mark timepoints, an alignment endpoint), in spoken order and
+	// from the start of this audio. Nil when the engine reports none;
+	// Narrate then finds them with Align.
+	Words []WordTiming
+}
+
+// WordTiming is when one word is spoken, measured from the start of the
+// audio it belongs to. Word is the word as written in the text (engines
+// that expand numbers or symbols report the written token, not the
+// expansion).
+type WordTiming struct {
+	Word       string
+	Start, End time.Duration
 }
