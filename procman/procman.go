@@ -2,10 +2,16 @@
 // seed's process_manager with start_all, get_status and stop_all:
 //
 //	m, _ := procman.New(procman.Config{RedisURL: "redis://127.0.0.1:6379/0", DataDir: "./data",
-//		Worker: &procman.WorkerConfig{Stages: pipeline.Stages(...)}, Beat: true})
+//		Worker: &procman.WorkerConfig{}, Beat: true})
 //	if err := m.StartAll(ctx); err != nil { ... }
-//	st := m.Status(ctx)   // the /status document
+//	id, _ := m.Client().CreateProject(ctx, tasks.ProjectInput{Name: "Rivers", Content: text})
+//	h, _ := m.Client().Chain(ctx, id) // script → assets → render → thumbnail → upload
+//	st := m.Status(ctx)               // the /status document
 //	m.StopAll(ctx)
+//
+// The worker runs YTMaker's whole video pipeline unless WorkerConfig.Stages
+// says otherwise: online providers whose keys are set (GEMINI_API_KEY and
+// the others `ytmaker serve` reads), offline defaults for the rest.
 //
 // Redis: if the configured Redis answers, procman attaches to it and never
 // stops it. If nothing answers on a loopback address it starts
@@ -31,8 +37,10 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/ytmaker/ytmaker/internal/config"
 	"github.com/ytmaker/ytmaker/internal/jobs"
 	"github.com/ytmaker/ytmaker/internal/jobspec"
+	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/procman/redisproc"
 	"github.com/ytmaker/ytmaker/tasks"
@@ -42,8 +50,11 @@ import (
 type WorkerConfig struct {
 	Concurrency int
 	// Stages maps stage names (script, assets, render, thumbnail, upload)
-	// to their implementations.
-	Stages     map[string]tasks.Stage
+	// to their implementations. Nil runs YTMaker's own pipeline, set up
+	// from Config.Env the way `ytmaker serve` sets it up.
+	Stages map[string]tasks.Stage
+	// SyncQuotas is the hourly sync_quotas task; nil with nil Stages uses
+	// the pipeline's.
 	SyncQuotas func(ctx context.Context) (any, error)
 	// TaskDone and StageDone observe outcomes (metrics). Optional.
 	TaskDone  func(task, queue string, d time.Duration, err error, retried bool)
@@ -69,6 +80,10 @@ type Config struct {
 	Logger          *slog.Logger
 	// Out receives the human step lines ("✓ Worker stopped"); default stdout.
 	Out io.Writer
+	// Env looks up the settings of the built-in pipeline (GEMINI_API_KEY,
+	// FFMPEG, ASSET_CONCURRENCY, … by the names `ytmaker serve` reads);
+	// RedisURL and DataDir above always win. Default os.LookupEnv.
+	Env func(key string) (string, bool)
 }
 
 // Manager owns Redis (when it started it), the worker and the beat.
@@ -84,6 +99,7 @@ type Manager struct {
 	child     *redisproc.Server
 	worker    *jobs.Worker
 	beat      *jobs.Beat
+	wired     *pipeline.Wired // the built-in pipeline, when Stages was nil
 	started   bool
 	pending   context.CancelFunc // background start waiting for a remote Redis
 	pendingWG sync.WaitGroup
@@ -229,8 +245,19 @@ func (m *Manager) newClient() error {
 
 func (m *Manager) startComponents(ctx context.Context) error {
 	if wc := m.cfg.Worker; wc != nil {
+		given, syncQuotas := wc.Stages, wc.SyncQuotas
+		if given == nil {
+			wired, err := m.pipeline()
+			if err != nil {
+				return err
+			}
+			given = wired.Stages
+			if syncQuotas == nil {
+				syncQuotas = wired.SyncQuotas
+			}
+		}
 		stages := map[project.Stage]tasks.Stage{}
-		for name, s := range wc.Stages {
+		for name, s := range given {
 			st := project.Stage(name)
 			if !st.Valid() {
 				return fmt.Errorf("procman: unknown stage %q", name)
@@ -238,7 +265,7 @@ func (m *Manager) startComponents(ctx context.Context) error {
 			stages[st] = s
 		}
 		w, err := jobs.New(jobs.Config{Redis: m.rdb, Client: m.client, Concurrency: wc.Concurrency,
-			ShutdownTimeout: m.cfg.ShutdownTimeout, Stages: stages, SyncQuotas: wc.SyncQuotas,
+			ShutdownTimeout: m.cfg.ShutdownTimeout, Stages: stages, SyncQuotas: syncQuotas,
 			Hooks: jobs.Hooks{TaskDone: wc.TaskDone, StageDone: wc.StageDone}, Logger: m.log})
 		if err != nil {
 			return err
@@ -264,6 +291,26 @@ func (m *Manager) startComponents(ctx context.Context) error {
 	return nil
 }
 
+// pipeline builds the built-in pipeline from the settings.
+func (m *Manager) pipeline() (*pipeline.Wired, error) {
+	env := m.cfg.Env
+	if env == nil {
+		env = os.LookupEnv
+	}
+	c, err := config.Load(config.Sources{Flags: map[string]string{"REDIS_URL": m.cfg.RedisURL, "DATA_DIR": m.cfg.DataDir}, Env: env})
+	if err != nil {
+		return nil, fmt.Errorf("procman: pipeline settings: %w", err)
+	}
+	w, err := pipeline.FromConfig(c, m.rdb, m.log, pipeline.Hooks{})
+	if err != nil {
+		return nil, fmt.Errorf("procman: pipeline: %w", err)
+	}
+	m.mu.Lock()
+	m.wired = w
+	m.mu.Unlock()
+	return w, nil
+}
+
 // StopAll stops the beat, then the worker (running tasks get the shutdown
 // timeout to finish; unfinished ones go back to their queue), then Redis
 // if this process started it.
@@ -277,8 +324,8 @@ func (m *Manager) StopAll(ctx context.Context) error {
 		m.pendingWG.Wait()
 	}
 	m.mu.Lock()
-	beat, worker, child := m.beat, m.worker, m.child
-	m.beat, m.worker, m.child = nil, nil, nil
+	beat, worker, child, wired := m.beat, m.worker, m.child, m.wired
+	m.beat, m.worker, m.child, m.wired = nil, nil, nil, nil
 	m.mu.Unlock()
 	if beat != nil {
 		beat.Stop()
@@ -287,6 +334,9 @@ func (m *Manager) StopAll(ctx context.Context) error {
 	if worker != nil {
 		worker.Stop()
 		m.step("✓ Worker stopped")
+	}
+	if wired != nil {
+		wired.Close()
 	}
 	if m.client != nil {
 		m.client.Close()

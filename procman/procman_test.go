@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -269,4 +271,63 @@ func TestTwoSchedulersEnqueueOneSyncPerHour(t *testing.T) {
 	if len(list) != 1 || list[0].Type != tasks.SyncQuotas {
 		t.Fatalf("%d sync_quotas tasks pending for this hour, want 1", len(list))
 	}
+}
+
+// A Go program that uses procman alone gets the whole video pipeline: the
+// five stages run and an offline video comes out, with no stage wiring of
+// its own.
+func TestStartAllRunsTheWholePipeline(t *testing.T) {
+	port := redistest.FreePort(t)
+	dir := t.TempDir()
+	m, err := procman.New(procman.Config{RedisURL: "redis://127.0.0.1:" + strconv.Itoa(port) + "/0", DataDir: dir,
+		Worker: &procman.WorkerConfig{Concurrency: 2}, Beat: true, ShutdownTimeout: 2 * time.Second, Out: &syncBuffer{},
+		// No provider keys, whatever the machine's environment holds.
+		Env: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := m.StartAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer m.StopAll(ctx)
+	waitFor(t, 10*time.Second, "healthy", func() bool { return m.Status(ctx).Status == "healthy" })
+	c := m.Client()
+	id, err := c.CreateProject(ctx, tasks.ProjectInput{Name: "Rivers", Language: "en",
+		Content: "Rivers shape the land around them. Over thousands of years, water carves valleys.\n\n" +
+			"Cities grew beside rivers because water meant food, trade and travel."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := c.Chain(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Skipped       bool   `json:"skipped"`
+		VideoPath     string `json:"video_path"`
+		ThumbnailPath string `json:"thumbnail_path"`
+	}
+	if err := h.GetInto(ctx, 4*time.Minute, &res); err != nil {
+		t.Fatalf("chain: %v", err)
+	}
+	if !res.Skipped {
+		t.Fatalf("without YouTube credentials the upload is skipped: %+v", res)
+	}
+	for _, p := range []string{res.VideoPath, res.ThumbnailPath} {
+		fi, err := os.Stat(p)
+		if err != nil || fi.Size() < 1000 {
+			t.Fatalf("%q: %v (size %d)", p, err, sizeOf(fi))
+		}
+		if !strings.HasPrefix(p, dir) {
+			t.Fatalf("%q is outside DataDir %s", p, dir)
+		}
+	}
+}
+
+func sizeOf(fi os.FileInfo) int64 {
+	if fi == nil {
+		return 0
+	}
+	return fi.Size()
 }

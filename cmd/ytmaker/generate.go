@@ -14,6 +14,7 @@ import (
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/apiclient"
 	"github.com/ytmaker/ytmaker/internal/config"
+	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/procman"
 	"github.com/ytmaker/ytmaker/progress"
@@ -114,14 +115,14 @@ func generateHere(ctx context.Context, c *config.Config, in project.Input, o gen
 	}
 	sigCtx, stop := signalContext()
 	defer stop()
-	stages, _, closeStages, err := pipelineStages(c, log)
+	wired, err := pipeline.FromConfig(c, nil, log, pipeline.Hooks{})
 	if err != nil {
 		printErr(err)
 		return 1
 	}
-	defer closeStages()
+	defer wired.Close()
 	m, err := procman.New(procman.Config{RedisURL: c.RedisURL, DataDir: c.DataDir, RedisServer: c.RedisServer,
-		Worker:          &procman.WorkerConfig{Concurrency: max(2, c.WorkerConcurrency), Stages: stages},
+		Worker:          &procman.WorkerConfig{Concurrency: max(2, c.WorkerConcurrency), Stages: wired.Stages},
 		ShutdownTimeout: c.ShutdownTimeout, ResultTTL: c.ResultTTL, Limits: c.TimeLimits, Logger: log, Out: io.Discard})
 	if err != nil {
 		printErr(err)

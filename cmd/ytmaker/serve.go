@@ -13,6 +13,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/api"
 	"github.com/ytmaker/ytmaker/internal/config"
 	"github.com/ytmaker/ytmaker/internal/metrics"
+	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/procman"
 	"github.com/ytmaker/ytmaker/tasks"
 )
@@ -42,16 +43,15 @@ func runServe(ctx context.Context, args []string) int {
 	defer stopSignals()
 
 	met := metrics.New(metrics.Options{Logger: log})
-	stages, syncQuotas, closeStages, err := pipelineStages(c, log,
-		pipelineHooks{RenderFinished: met.RenderFinished, UploadBytes: met.UploadBytes})
+	wired, err := pipeline.FromConfig(c, nil, log, pipeline.Hooks{RenderFinished: met.RenderFinished, UploadBytes: met.UploadBytes})
 	if err != nil {
 		ln.Close()
 		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
 		return 1
 	}
-	defer closeStages()
+	defer wired.Close()
 	m, err := procman.New(procman.Config{RedisURL: c.RedisURL, DataDir: c.DataDir, RedisServer: c.RedisServer,
-		Worker: &procman.WorkerConfig{Concurrency: c.WorkerConcurrency, Stages: stages, SyncQuotas: syncQuotas,
+		Worker: &procman.WorkerConfig{Concurrency: c.WorkerConcurrency, Stages: wired.Stages, SyncQuotas: wired.SyncQuotas,
 			TaskDone: met.TaskDone, StageDone: met.StageDone},
 		Beat: true, ShutdownTimeout: c.ShutdownTimeout, ResultTTL: c.ResultTTL, Limits: c.TimeLimits, Logger: log})
 	if err != nil {
@@ -111,14 +111,10 @@ func newHandler(c *config.Config, m *procman.Manager, met *metrics.Metrics, log 
 	if err != nil {
 		return nil, nil, err
 	}
-	tracker, qrdb, err := newQuota(c, log)
-	if err != nil {
-		mon.Close()
-		return nil, nil, err
-	}
+	tracker := pipeline.NewQuota(c, m.Redis(), log)
 	h := api.New(api.Config{Status: m.Status, Tasks: m.Client(), Quotas: tracker, Metrics: met.Handler(), Monitor: mon,
 		Observer: met, Token: c.APIToken, AllowedOrigins: c.AllowedOrigins, Logger: log})
-	return h, func() { mon.Close(); qrdb.Close() }, nil
+	return h, func() { mon.Close() }, nil
 }
 
 func shutdownHTTP(srv *http.Server) {
@@ -136,13 +132,13 @@ func runComponents(name string, c *config.Config, worker, beat bool) int {
 	defer stopSignals()
 	var wc *procman.WorkerConfig
 	if worker {
-		stages, syncQuotas, closeStages, err := pipelineStages(c, log)
+		wired, err := pipeline.FromConfig(c, nil, log, pipeline.Hooks{})
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
 			return 1
 		}
-		defer closeStages()
-		wc = &procman.WorkerConfig{Concurrency: c.WorkerConcurrency, Stages: stages, SyncQuotas: syncQuotas}
+		defer wired.Close()
+		wc = &procman.WorkerConfig{Concurrency: c.WorkerConcurrency, Stages: wired.Stages, SyncQuotas: wired.SyncQuotas}
 	}
 	m, err := procman.New(procman.Config{RedisURL: c.RedisURL, DataDir: c.DataDir, Worker: wc, Beat: beat, NoSpawn: true,
 		ShutdownTimeout: c.ShutdownTimeout, ResultTTL: c.ResultTTL, Limits: c.TimeLimits, Logger: log})

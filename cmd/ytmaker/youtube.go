@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"runtime"
 
+	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/providers/youtube"
 )
 
@@ -43,7 +44,7 @@ token is saved to DATA_DIR/youtube_token.json (mode 0600).`)
 		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
 		return 1
 	}
-	path := youtubeTokenFile(c)
+	path := pipeline.YouTubeTokenFile(c.DataDir)
 	if err := youtube.SaveToken(path, tok); err != nil {
 		fmt.Fprintf(os.Stderr, "ytmaker: save token: %v\n", err)
 		return 1

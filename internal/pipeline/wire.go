@@ -1,0 +1,91 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ytmaker/ytmaker/internal/config"
+	"github.com/ytmaker/ytmaker/internal/providers/youtube"
+	"github.com/ytmaker/ytmaker/internal/quota"
+	"github.com/ytmaker/ytmaker/internal/store"
+	"github.com/ytmaker/ytmaker/tasks"
+)
+
+// YouTubeTokenFile is where `ytmaker youtube auth` keeps the refresh token.
+func YouTubeTokenFile(dataDir string) string { return filepath.Join(dataDir, "youtube_token.json") }
+
+// YouTubeConfig returns the YouTube client settings: the refresh token from
+// YOUTUBE_REFRESH_TOKEN, or else from the file `ytmaker youtube auth` saved.
+func YouTubeConfig(c *config.Config) youtube.Config {
+	yc := youtube.Config{ClientID: c.YouTubeClientID, ClientSecret: c.YouTubeClientSecret, RefreshToken: c.YouTubeRefreshToken,
+		TokenURL: c.GoogleOAuthTokenURL, BaseURL: c.YouTubeBaseURL}
+	if yc.RefreshToken == "" {
+		if tok, err := youtube.LoadToken(YouTubeTokenFile(c.DataDir)); err == nil && tok != nil {
+			yc.RefreshToken = tok.RefreshToken
+		}
+	}
+	return yc
+}
+
+// NewQuota returns the shared quota tracker with the YouTube limits of c.
+func NewQuota(c *config.Config, rdb redis.Cmdable, log *slog.Logger) *quota.Tracker {
+	return quota.New(rdb, quota.Options{Logger: log, YouTube: quota.YouTubeCosts{DailyUnits: int64(c.YouTubeDailyQuota),
+		Upload: int64(c.YouTubeUploadCost), Thumbnail: int64(c.YouTubeThumbnailCost)}})
+}
+
+// Hooks observe the pipeline (metrics). Every field is optional.
+type Hooks struct {
+	RenderFinished func(videoSeconds, wallSeconds float64)
+	UploadBytes    func(n int64)
+}
+
+// Wired is the pipeline built from the settings: what a worker needs.
+type Wired struct {
+	Stages     map[string]tasks.Stage
+	SyncQuotas func(ctx context.Context) (any, error)
+	close      func()
+}
+
+// Close releases what FromConfig opened.
+func (w *Wired) Close() { w.close() }
+
+// FromConfig builds the five stages and the quota sync the way every
+// YTMaker process runs them: providers whose keys are set in c, offline
+// defaults otherwise. rdb holds the quota counters; nil opens a client on
+// c.RedisURL (go-redis connects lazily, so Redis need not be up yet),
+// closed by Close.
+func FromConfig(c *config.Config, rdb redis.UniversalClient, log *slog.Logger, hooks Hooks) (*Wired, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	st, err := store.Open(c.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	closeRedis := func() {}
+	if rdb == nil {
+		opt, err := redis.ParseURL(c.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("pipeline: redis url: %w", err)
+		}
+		own := redis.NewClient(opt)
+		rdb, closeRedis = own, func() { own.Close() }
+	}
+	p, err := New(Config{Store: st, Quota: NewQuota(c, rdb, log),
+		GeminiAPIKey: c.GeminiAPIKey, GeminiModel: c.GeminiModel, GeminiBaseURL: c.GeminiBaseURL,
+		StabilityAPIKey: c.StabilityAPIKey, StabilityBaseURL: c.StabilityBaseURL,
+		DIDAPIKey: c.DIDAPIKey, DIDBaseURL: c.DIDBaseURL,
+		GoogleTTSAPIKey: c.GoogleTTSAPIKey, GoogleTTSBaseURL: c.GoogleTTSBaseURL,
+		YouTube: YouTubeConfig(c), FFmpeg: c.FFmpeg, FFprobe: c.FFprobe, AssetConcurrency: c.AssetConcurrency,
+		RenderFinished: hooks.RenderFinished, UploadBytes: hooks.UploadBytes,
+		Logger: log.With("component", "pipeline")})
+	if err != nil {
+		closeRedis()
+		return nil, err
+	}
+	return &Wired{Stages: p.Stages(), SyncQuotas: p.SyncQuotas, close: func() { p.Close(); closeRedis() }}, nil
+}
