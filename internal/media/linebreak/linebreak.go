@@ -1,16 +1,16 @@
-// Package linebreak breaks text into lines no wider than a limit, for
-// Latin text (between words only) and for Chinese, Japanese and Korean
-// text (between characters, keeping closing punctuation off the start of a
-// line and opening brackets off its end). Width is measured by a function
+// Package linebreak breaks text into lines no wider than a limit, never
+// inside a word: Latin text between words, Chinese between the words of a
+// dictionary segmenter (package wordseg), other wide scripts between
+// characters, always keeping closing punctuation off the start of a line
+// and opening brackets off its end. Width is measured by a function
 // the caller supplies: display columns for subtitles, pixels for images.
 package linebreak
 
 import (
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/ytmaker/ytmaker/internal/language"
+	"github.com/ytmaker/ytmaker/internal/language/wordseg"
 )
 
 // Measure returns the width of a string in the caller's unit.
@@ -19,11 +19,11 @@ type Measure func(s string) float64
 // Columns measures display columns (two for a wide character).
 func Columns(s string) float64 { return float64(language.Width(s)) }
 
-// noStart holds characters that must not begin a line.
-const noStart = "、。，．,.!?！？：；:;)]}）］｝」』】〕〉》〙〗’”'\"…‥ー々〻ゝゞヽヾぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ・％%‰°℃"
-
-// noEnd holds characters that must not end a line.
-const noEnd = "([{（［｛「『【〔〈《〘〖‘“$＄£¥￥"
+// noStart and noEnd are the characters that must not begin or end a line.
+const (
+	noStart = wordseg.NoStart
+	noEnd   = wordseg.NoEnd
+)
 
 // atom is an unbreakable piece of text.
 type atom struct {
@@ -31,72 +31,16 @@ type atom struct {
 	space bool // a space separated it from the previous atom
 }
 
-// atoms splits text into unbreakable pieces: Latin words (with attached
-// punctuation) and single wide characters, with the kinsoku rules applied.
+// atoms splits text into unbreakable pieces: words (Latin words at spaces,
+// Chinese words from the dictionary segmenter, other wide characters one
+// by one) with punctuation attached by the line-start and line-end rules.
 func atoms(text string) []atom {
-	var out []atom
-	var cur strings.Builder
-	space := false
-	flush := func() {
-		if cur.Len() > 0 {
-			out = append(out, atom{text: cur.String(), space: space})
-			cur.Reset()
-			space = false
-		}
+	words := wordseg.Split(text)
+	out := make([]atom, len(words))
+	for i, w := range words {
+		out[i] = atom{text: w.Text, space: w.Space}
 	}
-	for _, r := range text {
-		switch {
-		case unicode.IsSpace(r):
-			flush()
-			if len(out) > 0 {
-				space = true
-			}
-		case language.IsWide(r) || strings.ContainsRune(noStart, r) && cur.Len() == 0:
-			if strings.ContainsRune(noStart, r) {
-				// Closing punctuation sticks to what precedes it.
-				if cur.Len() > 0 {
-					cur.WriteRune(r)
-					continue
-				}
-				if len(out) > 0 && !space {
-					out[len(out)-1].text += string(r)
-					continue
-				}
-				cur.WriteRune(r)
-				continue
-			}
-			// A wide character is its own atom, unless the current atom
-			// is only opening brackets, which stick to what follows.
-			if cur.Len() > 0 && !onlyNoEnd(cur.String()) {
-				flush()
-			}
-			cur.WriteRune(r)
-			if !strings.ContainsRune(noEnd, r) {
-				flush()
-			}
-		default:
-			// Latin text: extends a word, but a word does not continue a
-			// wide character's atom.
-			if cur.Len() > 0 {
-				last, _ := utf8.DecodeLastRuneInString(cur.String())
-				if language.IsWide(last) && !strings.ContainsRune(noEnd, last) {
-					flush()
-				}
-			}
-			cur.WriteRune(r)
-		}
-	}
-	flush()
 	return out
-}
-
-func onlyNoEnd(s string) bool {
-	for _, r := range s {
-		if !strings.ContainsRune(noEnd, r) {
-			return false
-		}
-	}
-	return true
 }
 
 // Wrap breaks text into lines no wider than max, greedily. Whitespace runs
