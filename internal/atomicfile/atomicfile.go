@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/ytmaker/ytmaker/internal/leftover"
 )
 
 // WriteFile atomically replaces path with data, creating parent
@@ -38,7 +40,7 @@ func Write(path string, perm os.FileMode, fill func(w io.Writer) error) (err err
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create directory %s: %w", dir, err)
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := os.CreateTemp(dir, leftover.Pattern(filepath.Base(path), "tmp", ""))
 	if err != nil {
 		return fmt.Errorf("create temporary file for %s: %w", path, err)
 	}

@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +19,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ytmaker/ytmaker/internal/jobs"
+	"github.com/ytmaker/ytmaker/internal/leftover"
+	"github.com/ytmaker/ytmaker/internal/media/childproc"
+	"github.com/ytmaker/ytmaker/internal/owner"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/quota"
@@ -110,8 +115,20 @@ func TestKilledDuringAssetsResumesOnlyTheMissingAssets(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // the worker and its festival/espeak children
+	// Only the worker: its festival/espeak children must go with it.
+	workerID, err := owner.Stat(cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
+	killed := time.Now()
 	cmd.Wait()
+	for len(taggedWith(workerID.ID)) > 0 {
+		if time.Since(killed) > 2*time.Second {
+			t.Fatalf("children %v of the killed worker still alive 2 s after the kill", taggedWith(workerID.ID))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	st := s.state(id)
 	before := st.Stages.Assets.Checkpoints
 	if len(before) >= 2*12 {
@@ -152,4 +169,30 @@ func TestKilledDuringAssetsResumesOnlyTheMissingAssets(t *testing.T) {
 	if st.Stages.Assets.Status != project.StageCompleted {
 		t.Fatalf("assets %s", st.Stages.Assets.Status)
 	}
+	filepath.WalkDir(s.client.Store().ProjectDir(id), func(path string, d os.DirEntry, err error) error {
+		if err == nil && leftover.Stale(d.Name(), time.Now(), time.Now(), 0) {
+			t.Errorf("leftover %s remains after the stage resumed", path)
+		}
+		return nil
+	})
+}
+
+// taggedWith lists the live processes that childproc started for own.
+func taggedWith(own owner.ID) []int {
+	entries, _ := os.ReadDir("/proc")
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err != nil || !bytes.Contains(env, []byte(childproc.EnvOwner+"="+own.String()+"\x00")) {
+			continue
+		}
+		if _, err := owner.Stat(pid); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }

@@ -6,6 +6,7 @@
 package pipeline
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 	"sync"
 
 	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/leftover"
+	"github.com/ytmaker/ytmaker/internal/media/childproc"
 	"github.com/ytmaker/ytmaker/internal/media/ffmpeg"
 	"github.com/ytmaker/ytmaker/internal/media/fonts"
 	"github.com/ytmaker/ytmaker/internal/project"
@@ -89,6 +92,7 @@ func New(cfg Config) (*Pipeline, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	p := &Pipeline{cfg: cfg, log: log}
+	p.sweep()
 	if cfg.YouTube.Configured() {
 		yc := cfg.YouTube
 		if yc.Logger == nil {
@@ -106,11 +110,47 @@ func New(cfg Config) (*Pipeline, error) {
 // Stages returns the five stages by name, for procman.WorkerConfig.
 func (p *Pipeline) Stages() map[string]tasks.Stage {
 	return map[string]tasks.Stage{
-		string(project.StageScript):    tasks.StageFunc(p.runScript),
-		string(project.StageAssets):    tasks.StageFunc(p.runAssets),
-		string(project.StageRender):    tasks.StageFunc(p.runRender),
-		string(project.StageThumbnail): tasks.StageFunc(p.runThumbnail),
-		string(project.StageUpload):    tasks.StageFunc(p.runUpload),
+		string(project.StageScript):    p.resumed(p.runScript),
+		string(project.StageAssets):    p.resumed(p.runAssets),
+		string(project.StageRender):    p.resumed(p.runRender),
+		string(project.StageThumbnail): p.resumed(p.runThumbnail),
+		string(project.StageUpload):    p.resumed(p.runUpload),
+	}
+}
+
+// sweep ends the children a killed YTMaker process left running on this
+// host (ffmpeg, festival, espeak-ng) and removes the temporary files and
+// folders such processes left in the data directory.
+func (p *Pipeline) sweep() {
+	killed, err := childproc.Sweep()
+	for _, o := range killed {
+		p.log.Warn("ended a child of a dead process", "pid", o.PID, "owner", o.Owner.String(), "cmd", o.Cmd)
+	}
+	if err != nil {
+		p.log.Warn("could not look for children of dead processes", "err", err)
+	}
+	removed, err := leftover.Sweep(p.cfg.Store.Root(), leftover.Startup)
+	if len(removed) > 0 {
+		p.log.Info("removed leftovers of dead processes", "count", len(removed), "first", removed[0])
+	}
+	if err != nil {
+		p.log.Warn("could not sweep leftovers", "err", err)
+	}
+}
+
+// resumed runs a stage after removing what an interrupted earlier attempt
+// left in the project folder. The stage holds the project lock, so nothing
+// else is writing there.
+func (p *Pipeline) resumed(run tasks.StageFunc) tasks.StageFunc {
+	return func(ctx context.Context, job tasks.Job) (any, error) {
+		removed, err := leftover.Sweep(job.Dir(), leftover.Resume)
+		for _, r := range removed {
+			p.log.Info("removed a leftover of an interrupted attempt", "project", job.ProjectID(), "path", r)
+		}
+		if err != nil {
+			p.log.Warn("could not sweep leftovers", "project", job.ProjectID(), "err", err)
+		}
+		return run(ctx, job)
 	}
 }
 

@@ -2,6 +2,19 @@
 // in their own process group, so that cancelling the context terminates the
 // program and everything it spawned, and keeps the tail of their output for
 // error reports.
+//
+// A program must also not outlive the process that started it when that
+// process is killed outright (kill -9, the OOM killer), which runs no Go
+// code at all. Three things see to it:
+//
+//   - on Linux the kernel sends the child SIGKILL when its parent dies
+//     (the parent-death signal, SysProcAttr.Pdeathsig);
+//   - every child carries its owner's identity (pid and start time) in the
+//     environment variable named by EnvOwner, which its own children
+//     inherit;
+//   - Sweep, run when a process starts, kills every process whose owner is
+//     dead, which catches what the first cannot: grandchildren, and
+//     children of processes that ran without the parent-death signal.
 package childproc
 
 import (
@@ -9,9 +22,13 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/ytmaker/ytmaker/internal/owner"
 )
 
 // DefaultGrace is how long a cancelled process group is given to exit after
@@ -24,10 +41,18 @@ const DefaultGrace = 500 * time.Millisecond
 // inherit it.
 const Nice = 10
 
+// EnvOwner is the environment variable that tells a child, and every
+// process it starts, which process owns it ("<pid>x<start time>", see
+// package owner).
+const EnvOwner = "YTMAKER_CHILD_OF"
+
 // Run starts cmd in a new process group and waits for it. When ctx is done
 // before the command exits, the whole group receives SIGTERM and, grace
 // later (DefaultGrace when grace <= 0), SIGKILL; Run then returns an error
 // wrapping ctx.Err(). Otherwise it returns cmd.Wait's error.
+//
+// The child is tagged with EnvOwner and, on Linux, gets SIGKILL from the
+// kernel when the calling process dies.
 func Run(ctx context.Context, cmd *exec.Cmd, grace time.Duration) error {
 	if grace <= 0 {
 		grace = DefaultGrace
@@ -39,11 +64,14 @@ func Run(ctx context.Context, cmd *exec.Cmd, grace time.Duration) error {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.Setpgid = true
+	setDeathSignal(cmd.SysProcAttr)
+	cmd.Env = withOwner(cmd.Environ(), owner.Self())
 	// A grandchild that keeps an output pipe open must not block Wait forever.
 	if cmd.WaitDelay == 0 {
 		cmd.WaitDelay = grace + time.Second
 	}
-	if err := cmd.Start(); err != nil {
+	waited, err := startLocked(cmd)
+	if err != nil {
 		return err
 	}
 	pgid := cmd.Process.Pid
@@ -74,7 +102,7 @@ func Run(ctx context.Context, cmd *exec.Cmd, grace time.Duration) error {
 		}
 	}()
 
-	err := cmd.Wait()
+	err = <-waited
 	close(done)
 
 	mu.Lock()
@@ -87,6 +115,47 @@ func Run(ctx context.Context, cmd *exec.Cmd, grace time.Duration) error {
 		return fmt.Errorf("%s stopped: %w", cmd.Path, ctx.Err())
 	}
 	return err
+}
+
+// startLocked starts cmd from a goroutine locked to its OS thread and
+// waits for it there; the returned channel yields cmd.Wait's error.
+//
+// The parent-death signal is sent when the thread that created the child
+// exits, not when the process does. The Go runtime may end a thread (it
+// does so whenever a goroutine locked to one returns without unlocking),
+// and an ordinary goroutine may run on any thread, so a child started from
+// one could be killed while its parent is alive and well. Keeping the
+// starting goroutine on its thread until the child has been waited for
+// ties the signal to the child's real lifetime.
+func startLocked(cmd *exec.Cmd) (<-chan error, error) {
+	started := make(chan error, 1)
+	waited := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		waited <- cmd.Wait()
+	}()
+	if err := <-started; err != nil {
+		return nil, err
+	}
+	return waited, nil
+}
+
+// withOwner returns env with EnvOwner set to id (replacing an inherited
+// value: a child belongs to the process that starts it).
+func withOwner(env []string, id owner.ID) []string {
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, EnvOwner+"=") {
+			out = append(out, kv)
+		}
+	}
+	return append(out, EnvOwner+"="+id.String())
 }
 
 // ExitCode returns the exit status carried by err, or -1 when err does not

@@ -31,6 +31,7 @@ import (
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/atomicfile"
+	"github.com/ytmaker/ytmaker/internal/leftover"
 	"github.com/ytmaker/ytmaker/internal/media/ffmpeg"
 	"github.com/ytmaker/ytmaker/internal/media/h264"
 	"github.com/ytmaker/ytmaker/internal/media/subtitles"
@@ -428,7 +429,7 @@ func workDir(spec Spec) (string, error) {
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return "", errcode.Wrap(err, errcode.FileSystemError, false, "").WithStage(Stage)
 	}
-	dir, err := os.MkdirTemp(parent, ".render-*")
+	dir, err := os.MkdirTemp(parent, leftover.DirPattern("render"))
 	if err != nil {
 		return "", errcode.Wrap(err, errcode.FileSystemError, false, "").WithStage(Stage)
 	}

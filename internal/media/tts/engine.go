@@ -9,6 +9,7 @@ import (
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/atomicfile"
+	"github.com/ytmaker/ytmaker/internal/leftover"
 	"github.com/ytmaker/ytmaker/internal/media/wav"
 )
 
@@ -88,7 +89,7 @@ func tempPath(out, suffix string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(out)+".tmp-*"+suffix)
+	f, err := os.CreateTemp(dir, leftover.Pattern(filepath.Base(out), "tmp", suffix))
 	if err != nil {
 		return "", err
 	}

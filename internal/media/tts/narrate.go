@@ -12,6 +12,7 @@ import (
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/language"
+	"github.com/ytmaker/ytmaker/internal/leftover"
 	"github.com/ytmaker/ytmaker/internal/media/wav"
 )
 
@@ -102,12 +103,12 @@ func Narrate(ctx context.Context, eng Engine, req Request, opts NarrateOptions) 
 		return Narration{}, errcode.Newf(errcode.InvalidInput, false, "tts: nothing speakable in %q", truncate(req.Text, 60))
 	}
 
-	dir, err := os.MkdirTemp(filepath.Dir(req.OutPath), "."+filepath.Base(req.OutPath)+".parts-*")
+	dir, err := os.MkdirTemp(filepath.Dir(req.OutPath), leftover.Pattern(filepath.Base(req.OutPath), "parts", ""))
 	if err != nil {
 		if err := os.MkdirAll(filepath.Dir(req.OutPath), 0o755); err != nil {
 			return Narration{}, errcode.Wrap(err, errcode.FileSystemError, false, "")
 		}
-		if dir, err = os.MkdirTemp(filepath.Dir(req.OutPath), "."+filepath.Base(req.OutPath)+".parts-*"); err != nil {
+		if dir, err = os.MkdirTemp(filepath.Dir(req.OutPath), leftover.Pattern(filepath.Base(req.OutPath), "parts", "")); err != nil {
 			return Narration{}, errcode.Wrap(err, errcode.FileSystemError, false, "")
 		}
 	}

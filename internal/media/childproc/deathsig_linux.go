@@ -1,0 +1,7 @@
+package childproc
+
+import "syscall"
+
+// setDeathSignal asks the kernel to SIGKILL the child when the thread that
+// starts it exits (see startLocked).
+func setDeathSignal(a *syscall.SysProcAttr) { a.Pdeathsig = syscall.SIGKILL }
