@@ -75,11 +75,12 @@ func newAPIClient(c *config.Config) (*apiclient.Client, error) {
 	return apiclient.New(apiclient.BaseURL(c.HTTPAddr), c.APIToken)
 }
 
-// id reads positional argument i as a positive integer ID.
+// id reads positional argument i as a positive integer ID, written the
+// one way the server writes it ("7", not "07" or "+7").
 func (a *apiCommand) id(i int, kind string) (int64, bool) {
 	v := a.args[i]
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n <= 0 {
+	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != v {
 		fmt.Fprintf(a.io.err, "ytmaker %s: %q is not a %s ID (a positive integer)\n", a.cf.fs.Name(), v, kind)
 		return 0, false
 	}

@@ -204,6 +204,17 @@ func TestCLIGroupsAndArgs(t *testing.T) {
 	if strings.Join(flags, " ") != "--json --limit 5 --addr=h:1" || strings.Join(pos, " ") != "3 4 --not-a-flag" {
 		t.Fatalf("splitArgs: %q %q", flags, pos)
 	}
+	// IDs are written one way: "01" or "+1" must not name project 1.
+	for _, v := range []string{"01", "+1", "0", "-1", " 1", "1x"} {
+		a.args = []string{v}
+		if _, ok := a.id(0, "project"); ok {
+			t.Errorf("ID %q accepted", v)
+		}
+	}
+	a.args = []string{"12"}
+	if n, ok := a.id(0, "project"); !ok || n != 12 {
+		t.Fatalf("ID 12: %d %v", n, ok)
+	}
 	if bar(45, 10) != "[████░░░░░░]" || bar(150, 4) != "[████]" || clip("abcdef", 4) != "abc…" {
 		t.Fatalf("helpers: %s %s %s", bar(45, 10), bar(150, 4), clip("abcdef", 4))
 	}

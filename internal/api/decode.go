@@ -8,8 +8,10 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ytmaker/ytmaker/errcode"
 )
@@ -18,9 +20,19 @@ import (
 // fields, wrong types and trailing data are errors. Every error it returns
 // is an *apiError with a 4xx status.
 func decodeStrict(r io.Reader, v any) error {
-	dec := json.NewDecoder(r)
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return jsonError(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		var pe *time.ParseError
+		if errors.As(err, &pe) {
+			// encoding/json does not say which field held the bad time.
+			field := stringPath(body, pe.Value)
+			return invalid(field, "%q is not a time; use RFC 3339, e.g. 2030-01-02T09:00:00Z or 2030-01-02T17:00:00+08:00", pe.Value)
+		}
 		return jsonError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
@@ -31,6 +43,49 @@ func decodeStrict(r io.Reader, v any) error {
 		return newError(http.StatusBadRequest, CodeInvalidJSON, "the body must hold exactly one JSON value; found more after it")
 	}
 	return nil
+}
+
+// stringPath returns the path ("settings.youtube.publish_at",
+// "projects[2].settings.youtube.publish_at") of the first string equal to
+// value in the JSON document body, or "(body)".
+func stringPath(body []byte, value string) string {
+	var doc any
+	if json.Unmarshal(body, &doc) != nil {
+		return "(body)"
+	}
+	var walk func(v any, at string) (string, bool)
+	walk = func(v any, at string) (string, bool) {
+		switch t := v.(type) {
+		case string:
+			return at, t == value
+		case []any:
+			for i, e := range t {
+				if p, ok := walk(e, at+"["+strconv.Itoa(i)+"]"); ok {
+					return p, true
+				}
+			}
+		case map[string]any:
+			keys := make([]string, 0, len(t))
+			for k := range t {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				sub := k
+				if at != "" {
+					sub = at + "." + k
+				}
+				if p, ok := walk(t[k], sub); ok {
+					return p, true
+				}
+			}
+		}
+		return "", false
+	}
+	if p, ok := walk(doc, ""); ok && p != "" {
+		return p
+	}
+	return "(body)"
 }
 
 // jsonError maps an encoding/json error to an API error.
@@ -133,10 +188,13 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any, optio
 	return decodeStrict(rd, v)
 }
 
-// parseID reads a positive integer ID. Anything else (signs, spaces,
-// letters, overflow) is rejected, so paths are built only from integers.
+// parseID reads a positive integer ID in canonical form. Anything else
+// (leading zeros, signs, spaces, letters, overflow) is rejected, so
+// paths are built only from integers.
 func parseID(s string) (int64, bool) {
-	if s == "" || len(s) > 18 {
+	// Canonical form only: "01" is not project 1 (it must not reach, and
+	// delete, what "1" names).
+	if s == "" || len(s) > 19 || s[0] == '0' {
 		return 0, false
 	}
 	for _, c := range s {

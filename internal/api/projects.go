@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/api/wire"
@@ -165,6 +166,18 @@ func (s *Server) patchProject(w http.ResponseWriter, r *http.Request) {
 		}
 		if err := in.Validate(); err != nil {
 			return err
+		}
+		// What may have become stale since the project was made (a music
+		// file removed, a publish time passed) is checked only when changed.
+		if in.Settings.Music != p.Settings.Music {
+			if _, err := s.store.MusicPath(in.Settings.Music); err != nil {
+				return err
+			}
+		}
+		if !jsonEqual(in.Settings.YouTube.PublishAt, p.Settings.YouTube.PublishAt) {
+			if err := in.Settings.YouTube.CheckPublishAt(time.Now()); err != nil {
+				return err
+			}
 		}
 		reset = resetStages(st, firstAffected(p, &in))
 		p.Name, p.Content, p.Language, p.Settings = in.Name, in.Content, in.Language, in.Settings

@@ -61,6 +61,14 @@ func TestCreateProjectValidation(t *testing.T) {
 		{map[string]any{"name": "n", "content": "c", "settings": map[string]any{"youtube": map[string]any{"privacy": "secret"}}}, "settings.youtube.privacy"},
 		{map[string]any{"name": "n", "content": "c", "settings": map[string]any{"youtube": map[string]any{"title": strings.Repeat("t", 101)}}}, "settings.youtube.title"},
 		{map[string]any{"name": "n", "content": "c", "settings": map[string]any{"providers": map[string]any{"tts": "acme"}}}, "settings.providers.tts"},
+		// Caught at the door, not minutes later in a stage.
+		{map[string]any{"name": "n", "content": "c", "language": "xx-INVALID"}, "language"},
+		{map[string]any{"name": "n", "content": "c", "language": "en-INVALID"}, "language"},
+		{map[string]any{"name": "n", "content": "c", "settings": map[string]any{"music": "../../etc/passwd"}}, "settings.music"},
+		{map[string]any{"name": "n", "content": "c", "settings": map[string]any{"music": "/etc/passwd"}}, "settings.music"},
+		{map[string]any{"name": "n", "content": "c", "settings": map[string]any{"music": "absent.mp3"}}, "settings.music"},
+		{map[string]any{"name": "n", "content": "c", "settings": map[string]any{"youtube": map[string]any{"publish_at": "tomorrow"}}}, "settings.youtube.publish_at"},
+		{map[string]any{"name": "n", "content": "c", "settings": map[string]any{"youtube": map[string]any{"publish_at": "2001-01-01T00:00:00Z"}}}, "settings.youtube.publish_at"},
 	}
 	for _, c := range cases {
 		err := e.do("POST", "/api/v1/projects", c.body).fails(http.StatusUnprocessableEntity, "INVALID_INPUT")
@@ -92,7 +100,7 @@ func TestCreateProjectBadBodies(t *testing.T) {
 		{"syntax", `{"name" "n"}`, "", 400, CodeInvalidJSON, ""},
 		{"empty", ``, "", 400, CodeEmptyBody, ""},
 		{"trailing", `{"name":"n","content":"c"} {"x":1}`, "", 400, CodeInvalidJSON, ""},
-		{"bad time", `{"name":"n","content":"c","settings":{"youtube":{"publish_at":"tomorrow"}}}`, "", 400, CodeInvalidJSON, ""},
+		{"bad time", `{"name":"n","content":"c","settings":{"youtube":{"publish_at":"tomorrow"}}}`, "", 422, "INVALID_INPUT", "settings.youtube.publish_at"},
 		{"too large", `{"name":"n","content":"` + strings.Repeat("a", 5000) + `"}`, "", 413, CodeTooLarge, ""},
 		{"form post", `name=n&content=c`, "application/x-www-form-urlencoded", 415, CodeUnsupportedMedia, ""},
 		{"bad content type", `{}`, "application/json; charset", 415, CodeUnsupportedMedia, ""},
@@ -192,7 +200,14 @@ func TestListProjects(t *testing.T) {
 
 func TestBadProjectIDs(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	for _, id := range []string{"abc", "0", "-1", "1.5", "99999999999999999999", "%2e%2e", "1%2F..%2F2", "+7", "12abc"} {
+	// Project 1 exists: no other spelling of its ID may reach (or delete) it.
+	var one wire.Project
+	e.do("POST", "/api/v1/projects", map[string]any{"name": "one", "content": "text"}).ok(http.StatusCreated, &one)
+	if one.ID != 1 {
+		t.Fatalf("first project has ID %d", one.ID)
+	}
+	for _, id := range []string{"abc", "0", "-1", "1.5", "99999999999999999999", "%2e%2e", "1%2F..%2F2", "+7", "12abc",
+		"01", "007", "%201", "1%20", "00", "9223372036854775808"} {
 		for _, path := range []string{"", "/result", "/video", "/events", "/progress"} {
 			e.do("GET", "/api/v1/projects/"+id+path, nil).fails(404, CodeProjectNotFound)
 		}
@@ -209,6 +224,58 @@ func TestBadProjectIDs(t *testing.T) {
 	e.do("POST", "/api/v1/projects/42/retry", nil).fails(404, CodeProjectNotFound)
 	e.do("GET", "/api/v1/projects/42/script", nil).fails(404, CodeProjectNotFound)
 	e.do("DELETE", "/api/v1/projects/42", nil).fails(404, CodeProjectNotFound)
+	for _, id := range []string{"01", "0x1", "1e0"} {
+		e.do("GET", "/api/v1/projects?batch_id="+id, nil).fails(422, "INVALID_INPUT")
+	}
+	if got := e.project(1); got.Name != "one" {
+		t.Fatalf("project 1 after the bad IDs: %+v", got)
+	}
+}
+
+func TestMusicAndPublishAtAtTheDoor(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	if err := os.MkdirAll(filepath.Join(e.dir, "music", "calm"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(e.dir, "music", "calm", "rain.mp3"), []byte("ID3 not really music"), 0o644)
+	os.WriteFile(filepath.Join(e.dir, "secret.txt"), []byte("secret"), 0o644)
+	os.Symlink(filepath.Join(e.dir, "secret.txt"), filepath.Join(e.dir, "music", "escape.mp3"))
+	var p wire.Project
+	future := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second)
+	e.do("POST", "/api/v1/projects", map[string]any{"name": "n", "content": "c", "settings": map[string]any{
+		"music": "calm/rain.mp3", "youtube": map[string]any{"publish_at": future.Format(time.RFC3339)}}}).ok(http.StatusCreated, &p)
+	if p.Settings.Music != "calm/rain.mp3" || !p.Settings.YouTube.PublishAt.Equal(future) {
+		t.Fatalf("settings %+v", p.Settings)
+	}
+	url := fmt.Sprintf("/api/v1/projects/%d", p.ID)
+	for body, field := range map[string]string{
+		`{"settings":{"music":"escape.mp3"}}`:                            "settings.music",
+		`{"settings":{"music":"calm/../../secret.txt"}}`:                 "settings.music",
+		`{"settings":{"music":"gone.mp3"}}`:                              "settings.music",
+		`{"settings":{"youtube":{"publish_at":"tomorrow"}}}`:             "settings.youtube.publish_at",
+		`{"settings":{"youtube":{"publish_at":"2020-01-01T00:00:00Z"}}}`: "settings.youtube.publish_at",
+		`{"language":"xx-INVALID"}`:                                      "language",
+	} {
+		err := e.do("PATCH", url, body).fails(http.StatusUnprocessableEntity, "INVALID_INPUT")
+		if err.Details["field"] != field {
+			t.Errorf("PATCH %s: field %v, want %s", body, err.Details["field"], field)
+		}
+	}
+	// Unrelated changes are not refused for what was valid when set.
+	e.do("PATCH", url, `{"name":"renamed"}`).ok(http.StatusOK, nil)
+	// Batches name the entry.
+	err := e.do("POST", "/api/v1/batches", map[string]any{"name": "b", "projects": []any{
+		map[string]any{"name": "a", "content": "c"},
+		map[string]any{"name": "b", "content": "c", "settings": map[string]any{"music": "nope.mp3"}}}}).
+		fails(http.StatusUnprocessableEntity, "INVALID_INPUT")
+	if err.Details["field"] != "projects[1].settings.music" {
+		t.Fatalf("batch field %v", err.Details["field"])
+	}
+	err = e.do("POST", "/api/v1/batches", `{"name":"b","projects":[{"name":"a","content":"c","settings":{"youtube":{"publish_at":"soon"}}}]}`).
+		fails(http.StatusUnprocessableEntity, "INVALID_INPUT")
+	if err.Details["field"] != "projects[0].settings.youtube.publish_at" {
+		t.Fatalf("batch field %v", err.Details["field"])
+	}
 }
 
 func TestPatchProject(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -48,22 +47,11 @@ func loadManifest(job tasks.Job) (*Manifest, error) {
 	return &m, nil
 }
 
-// musicPath resolves the project's background music: a file name under
+// musicPath resolves the project's background music: a file inside
 // DATA_DIR/music (no other place, so settings cannot point ffmpeg at
 // arbitrary files).
 func (p *Pipeline) musicPath(pr *project.Project) (string, error) {
-	name := strings.TrimSpace(pr.Settings.Music)
-	if name == "" {
-		return "", nil
-	}
-	if filepath.IsAbs(name) || strings.Contains(name, "..") {
-		return "", project.InvalidField("settings.music", "must be a file name inside DATA_DIR/music, not a path")
-	}
-	path := filepath.Join(p.cfg.Store.Root(), "music", filepath.FromSlash(name))
-	if !fileExists(path) {
-		return "", project.InvalidField("settings.music", "%s does not exist (put music files in %s)", name, filepath.Join(p.cfg.Store.Root(), "music"))
-	}
-	return path, nil
+	return p.cfg.Store.MusicPath(strings.TrimSpace(pr.Settings.Music))
 }
 
 func (p *Pipeline) runRender(ctx context.Context, job tasks.Job) (any, error) {

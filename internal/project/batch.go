@@ -78,18 +78,24 @@ func (b *BatchInput) Validate() error {
 	}
 	for i := range b.Projects {
 		if err := b.Projects[i].Validate(); err != nil {
-			if e, ok := errcode.As(err); ok {
-				e = e.Clone()
-				field, _ := e.Details["field"].(string)
-				prefixed := "projects[" + itoa(i) + "]." + field
-				e.Details["field"] = prefixed
-				e.Message = "projects[" + itoa(i) + "]." + e.Message
-				return e
-			}
-			return err
+			return InBatch(err, i)
 		}
 	}
 	return nil
+}
+
+// InBatch names the batch entry i in a project input error: the field
+// settings.music becomes projects[i].settings.music.
+func InBatch(err error, i int) error {
+	if e, ok := errcode.As(err); ok {
+		e = e.Clone()
+		field, _ := e.Details["field"].(string)
+		prefixed := "projects[" + itoa(i) + "]." + field
+		e.Details["field"] = prefixed
+		e.Message = "projects[" + itoa(i) + "]." + e.Message
+		return e
+	}
+	return err
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -4,6 +4,7 @@ package project
 
 import (
 	"fmt"
+	"path"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -150,23 +151,43 @@ func normalizeLanguage(tag, content string) (string, error) {
 		return language.Detect(content), nil
 	}
 	if len(tag) > 35 {
-		return "", InvalidField("language", "%q is not a language tag", tag)
+		return "", InvalidField("language", "is not a language tag (e.g. en, zh-TW, or auto)")
 	}
-	for _, r := range tag {
-		if !(r == '-' || r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return "", InvalidField("language", "%q is not a language tag (e.g. en, zh-TW)", tag)
+	canon, ok := language.Canonical(tag)
+	if !ok {
+		return "", InvalidField("language", "%q is not a language tag such as en, zh-TW, pt-BR (or auto)", tag)
+	}
+	return canon, nil
+}
+
+// CheckMusicName checks the form of settings.music: empty, or the name of
+// a file inside DATA_DIR/music ("calm.mp3", "ambient/rain.ogg"), never an
+// absolute path or one that climbs out with "..". Whether the file exists
+// is the store's check.
+func CheckMusicName(name string) error {
+	if name == "" {
+		return nil
+	}
+	if len(name) > 255 || strings.ContainsAny(name, "\\\x00") || strings.HasPrefix(name, "/") ||
+		path.Clean(name) != name || name == "." || strings.HasPrefix(name, "../") || name == ".." {
+		return InvalidField("settings.music", "%q must be the name of a file in DATA_DIR/music, not a path", name)
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f {
+			return InvalidField("settings.music", "must not contain control characters")
 		}
 	}
-	tag = strings.ReplaceAll(tag, "_", "-")
-	base, region, _ := strings.Cut(tag, "-")
-	base = strings.ToLower(base)
-	if region != "" {
-		if len(region) == 2 {
-			region = strings.ToUpper(region)
-		}
-		return base + "-" + region, nil
+	return nil
+}
+
+// CheckPublishAt refuses a publish_at that is not in the future at now:
+// YouTube refuses to schedule such a video, which would fail the upload
+// long after the project was accepted.
+func (y YouTube) CheckPublishAt(now time.Time) error {
+	if y.PublishAt != nil && !y.PublishAt.After(now) {
+		return InvalidField("settings.youtube.publish_at", "%s is not in the future", y.PublishAt.UTC().Format(time.RFC3339))
 	}
-	return base, nil
+	return nil
 }
 
 // Validate checks settings and fills in defaults.
@@ -190,6 +211,10 @@ func (s *Settings) Validate() error {
 	if s.Subtitles == nil {
 		t := true
 		s.Subtitles = &t
+	}
+	s.Music = strings.TrimSpace(s.Music)
+	if err := CheckMusicName(s.Music); err != nil {
+		return err
 	}
 	if len(s.Voice) > 100 {
 		return InvalidField("settings.voice", "is too long")

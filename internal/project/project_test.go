@@ -52,8 +52,14 @@ func TestValidateNamesTheField(t *testing.T) {
 		"settings.youtube.tags[1]":     {Name: "n", Content: "x", Settings: Settings{YouTube: YouTube{Tags: []string{"ok", "bad<tag>"}}}},
 		"settings.providers.images":    {Name: "n", Content: "x", Settings: Settings{Providers: Providers{Images: "midjourney"}}},
 		"settings.youtube.category_id": {Name: "n", Content: "x", Settings: Settings{YouTube: YouTube{CategoryID: "music"}}},
+		"language ":                    {Name: "n", Content: "x", Language: "xx-INVALID"},
+		"settings.music":               {Name: "n", Content: "x", Settings: Settings{Music: "../../etc/passwd"}},
+		"settings.music ":              {Name: "n", Content: "x", Settings: Settings{Music: "/etc/passwd"}},
+		"settings.music  ":             {Name: "n", Content: "x", Settings: Settings{Music: `a\..\b.mp3`}},
+		"settings.music   ":            {Name: "n", Content: "x", Settings: Settings{Music: "a/./b.mp3"}},
 	}
 	for want, in := range cases {
+		want = strings.TrimSpace(want) // trailing spaces keep the map keys apart
 		if got := field(in.Validate()); got != want {
 			t.Errorf("want an error naming %s, got %q", want, got)
 		}
@@ -62,6 +68,23 @@ func TestValidateNamesTheField(t *testing.T) {
 	in := Input{Name: "n", Content: "x", Settings: Settings{YouTube: YouTube{Privacy: "public", PublishAt: &pub}}}
 	if err := in.Validate(); err != nil || in.Settings.YouTube.Privacy != PrivacyPrivate || in.Settings.YouTube.PublishAt.Location() != time.UTC {
 		t.Fatalf("publish_at: %v %+v", err, in.Settings.YouTube)
+	}
+}
+
+func TestPublishAtMustBeInTheFuture(t *testing.T) {
+	now := time.Date(2030, 5, 1, 12, 0, 0, 0, time.UTC)
+	past, future := now.Add(-time.Minute), now.Add(time.Minute)
+	if err := (YouTube{PublishAt: &past}).CheckPublishAt(now); field(err) != "settings.youtube.publish_at" {
+		t.Fatalf("past: %v", err)
+	}
+	if err := (YouTube{PublishAt: &now}).CheckPublishAt(now); field(err) != "settings.youtube.publish_at" {
+		t.Fatalf("now: %v", err)
+	}
+	if err := (YouTube{PublishAt: &future}).CheckPublishAt(now); err != nil {
+		t.Fatalf("future: %v", err)
+	}
+	if err := (YouTube{}).CheckPublishAt(now); err != nil {
+		t.Fatalf("unset: %v", err)
 	}
 }
 

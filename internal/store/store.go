@@ -68,6 +68,51 @@ func Open(dataDir string) (*Store, error) {
 // Root returns the data directory.
 func (s *Store) Root() string { return s.root }
 
+// MusicDir is where background music files live: settings.music names a
+// file in it.
+func (s *Store) MusicDir() string { return filepath.Join(s.root, "music") }
+
+// MusicPath resolves settings.music to a regular file inside MusicDir. An
+// empty name is "no music" (""). A path, a name that climbs out, a
+// symbolic link leading outside, or a file that does not exist is an
+// INVALID_INPUT error naming settings.music.
+func (s *Store) MusicPath(name string) (string, error) {
+	if name == "" {
+		return "", nil
+	}
+	if err := project.CheckMusicName(name); err != nil {
+		return "", err
+	}
+	dir := s.MusicDir()
+	p := filepath.Join(dir, filepath.FromSlash(name))
+	real, err := filepath.EvalSymlinks(p)
+	if err == nil {
+		var realDir string
+		if realDir, err = filepath.EvalSymlinks(dir); err == nil {
+			if rel, rerr := filepath.Rel(realDir, real); rerr != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+				return "", project.InvalidField("settings.music", "%q leads outside %s", name, dir)
+			}
+		}
+	}
+	fi, serr := os.Stat(p)
+	if err != nil || serr != nil || !fi.Mode().IsRegular() || fi.Size() == 0 {
+		return "", project.InvalidField("settings.music", "%q is not a file in %s (put music files there)", name, dir)
+	}
+	return p, nil
+}
+
+// CheckInput validates in (project.Input.Validate) and what only the store
+// can check: the music file exists, publish_at is still in the future.
+func (s *Store) CheckInput(in *project.Input) error {
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	if _, err := s.MusicPath(in.Settings.Music); err != nil {
+		return err
+	}
+	return in.Settings.YouTube.CheckPublishAt(s.now())
+}
+
 // ProjectDir returns the folder of project id. It is built only from the
 // integer, so no input can point it elsewhere.
 func (s *Store) ProjectDir(id int64) string {
@@ -198,7 +243,7 @@ func writeErr(err error) error {
 // CreateProject validates in, allocates an ID and writes the project and
 // its initial state. batchID is 0 for a project outside any batch.
 func (s *Store) CreateProject(ctx context.Context, in project.Input, batchID int64) (*project.Project, error) {
-	if err := in.Validate(); err != nil {
+	if err := s.CheckInput(&in); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -444,6 +489,11 @@ func (s *Store) ProjectIDs() ([]int64, error) {
 func (s *Store) CreateBatch(ctx context.Context, in project.BatchInput) (*project.Batch, error) {
 	if err := in.Validate(); err != nil {
 		return nil, err
+	}
+	for i := range in.Projects {
+		if err := s.CheckInput(&in.Projects[i]); err != nil {
+			return nil, project.InBatch(err, i)
+		}
 	}
 	id, dir, err := s.nextID(filepath.Join(s.root, "batches"))
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/project"
@@ -176,6 +177,40 @@ func TestNotFoundAndValidation(t *testing.T) {
 	_, err = s.CreateProject(context.Background(), in, 0)
 	if e, _ := errcode.As(err); e == nil || e.Details["field"] != "settings.format" {
 		t.Fatalf("want settings.format error, got %v", err)
+	}
+}
+
+// The Go API (tasks.Client.CreateProject goes through the store) refuses
+// what a stage would fail on minutes later.
+func TestCreateChecksMusicAndPublishAt(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := Open(dir)
+	os.MkdirAll(filepath.Join(dir, "music"), 0o755)
+	os.WriteFile(filepath.Join(dir, "music", "calm.mp3"), []byte("music"), 0o644)
+	past := time.Now().Add(-time.Hour)
+	for want, set := range map[string]func(*project.Input){
+		"settings.music":              func(in *project.Input) { in.Settings.Music = "absent.mp3" },
+		"settings.music ":             func(in *project.Input) { in.Settings.Music = "../../etc/passwd" },
+		"settings.youtube.publish_at": func(in *project.Input) { in.Settings.YouTube.PublishAt = &past },
+		"language":                    func(in *project.Input) { in.Language = "xx-INVALID" },
+	} {
+		in := input("p")
+		set(&in)
+		_, err := s.CreateProject(context.Background(), in, 0)
+		if e, _ := errcode.As(err); e == nil || e.Code != errcode.InvalidInput || e.Details["field"] != strings.TrimSpace(want) {
+			t.Errorf("want INVALID_INPUT naming %s, got %v", want, err)
+		}
+	}
+	in := input("p")
+	in.Settings.Music = "calm.mp3"
+	if _, err := s.CreateProject(context.Background(), in, 0); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.MusicPath("calm.mp3"); err != nil || p != filepath.Join(dir, "music", "calm.mp3") {
+		t.Fatalf("MusicPath = %q, %v", p, err)
+	}
+	if list, _, _ := s.ListProjects(context.Background(), ListOptions{Limit: 10}); len(list) != 1 {
+		t.Fatalf("%d projects created, want only the valid one", len(list))
 	}
 }
 
