@@ -3,6 +3,7 @@ package h264
 import (
 	"bytes"
 	"errors"
+	"io"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -462,5 +463,70 @@ func TestSkipsInsideEncodedStream(t *testing.T) {
 		if !p.IDR && p.FrameNum != (out.Units[i-1].Picture.FrameNum+1)%max {
 			t.Fatalf("unit %d has frame_num %d after %d", i, p.FrameNum, out.Units[i-1].Picture.FrameNum)
 		}
+	}
+}
+
+// oneByte hands out its data one byte per Read, the worst case for a
+// streaming reader.
+type oneByte struct{ b []byte }
+
+func (o *oneByte) Read(p []byte) (int, error) {
+	if len(o.b) == 0 {
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	p[0] = o.b[0]
+	o.b = o.b[1:]
+	return 1, nil
+}
+
+// TestReaderMatchesParse reads encoded streams through Reader, whole and
+// one byte at a time, and expects exactly the access units Parse finds.
+func TestReaderMatchesParse(t *testing.T) {
+	needFFmpeg(t)
+	dir := t.TempDir()
+	for name, data := range map[string][]byte{
+		"stills": encodeStills(t, dir, 320, 240, "red", "green", "blue"),
+		"motion": encodeMotion(t, dir, 320, 240, 40),
+	} {
+		want, err := Parse(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, src := range []io.Reader{bytes.NewReader(data), &oneByte{data}} {
+			rd := NewReader(src)
+			var got []*AccessUnit
+			for {
+				au, err := rd.Next()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				got = append(got, au)
+			}
+			if len(got) != len(want.Units) {
+				t.Fatalf("%s: %d units, want %d", name, len(got), len(want.Units))
+			}
+			for i := range got {
+				if got[i].Picture != want.Units[i].Picture || len(got[i].NALs) != len(want.Units[i].NALs) {
+					t.Fatalf("%s unit %d: %+v, want %+v", name, i, got[i].Picture, want.Units[i].Picture)
+				}
+				for k := range got[i].NALs {
+					if !bytes.Equal(got[i].NALs[k], want.Units[i].NALs[k]) {
+						t.Fatalf("%s unit %d NAL %d differs", name, i, k)
+					}
+				}
+			}
+			if !SameParamSets(rd.Params(), want.Params) {
+				t.Fatalf("%s: parameter sets differ", name)
+			}
+		}
+	}
+	if _, err := NewReader(bytes.NewReader([]byte{0, 0, 1, 9, 0xf0})).Next(); err == nil || err == io.EOF {
+		t.Fatalf("a stream without pictures: %v", err)
 	}
 }

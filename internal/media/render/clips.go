@@ -3,8 +3,6 @@ package render
 import (
 	"context"
 	"fmt"
-
-	"github.com/ytmaker/ytmaker/internal/media/h264"
 )
 
 // clipJobs returns the jobs encoding the avatar clips with the splice
@@ -30,34 +28,4 @@ func (r *renderer) clipJobs() []func(context.Context) error {
 		})
 	}
 	return jobs
-}
-
-// readClips parses the encoded clips and checks that they can be spliced
-// with ref; errFallback when they cannot.
-func (r *renderer) readClips(ref *h264.Stream) (intro, outro *h264.Stream, err error) {
-	read := func(path string, frames int) (*h264.Stream, error) {
-		st, err := readStream(r.path(path))
-		if err != nil {
-			return nil, err
-		}
-		if !h264.SameParams(ref, st) {
-			r.log.Warn("clip parameter sets differ from the main stream", "clip", path)
-			return nil, errFallback
-		}
-		if len(st.Units) != frames {
-			return nil, fmt.Errorf("render: %s holds %d frames, want %d", path, len(st.Units), frames)
-		}
-		return st, nil
-	}
-	if r.p.spec.Intro != "" {
-		if intro, err = read("intro.h264", r.p.introFrames); err != nil {
-			return nil, nil, err
-		}
-	}
-	if r.p.spec.Outro != "" {
-		if outro, err = read("outro.h264", r.p.outroFrames); err != nil {
-			return nil, nil, err
-		}
-	}
-	return intro, outro, nil
 }

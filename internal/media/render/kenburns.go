@@ -83,35 +83,21 @@ func (r *renderer) kenBurns(ctx context.Context) error {
 	}
 
 	r.prog.set("splice", "splice", 0)
-	segs := make([]*h264.Stream, n)
-	for i := range segs {
-		st, err := readStream(r.path(fmt.Sprintf("seg%03d.h264", i)))
-		if err != nil {
-			return err
-		}
-		if want := p.segFrames[i+1] - p.segFrames[i]; len(st.Units) != want {
-			return errcode.Newf(errcode.FFmpegFailed, false, "render: segment %d has %d frames, want %d", i+1, len(st.Units), want)
-		}
-		if i > 0 && !h264.SameParams(segs[0], st) {
-			return errFallback
-		}
-		segs[i] = st
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("seg%03d.h264", i)
 	}
-	intro, outro, err := r.readClips(segs[0])
-	if err != nil {
+	if err := r.spliceable(r.pieceNames(names...)...); err != nil {
 		return err
 	}
-	err = writeStream(r.path("video.h264"), func(w *h264.Writer) error {
-		for _, st := range append(append([]*h264.Stream{intro}, segs...), outro) {
-			if st == nil {
-				continue
-			}
-			if err := w.WriteStream(st); err != nil {
+	err := r.spliceAll(func(w *h264.Writer) error {
+		for i, name := range names {
+			if err := r.copyStream(w, name, p.segFrames[i+1]-p.segFrames[i], nil); err != nil {
 				return err
 			}
 		}
 		return nil
-	}, p.totalFrames())
+	})
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/ytmaker/ytmaker/errcode"
@@ -106,54 +105,17 @@ func (r *renderer) stills(ctx context.Context) error {
 	}
 
 	r.prog.set("splice", "splice", 0)
-	stills, err := readStream(r.path("stills.h264"))
-	if err != nil {
+	if err := r.spliceable(r.pieceNames("stills.h264")...); err != nil {
 		return err
 	}
-	if len(stills.Units) != len(pics) {
-		return errcode.Newf(errcode.FFmpegFailed, false, "render: encoder wrote %d pictures, want %d", len(stills.Units), len(pics))
-	}
-	intro, outro, err := r.readClips(stills)
-	if err != nil {
-		return err
-	}
-	err = writeStream(r.path("video.h264"), func(w *h264.Writer) error {
-		if intro != nil {
-			if err := w.WriteStream(intro); err != nil {
-				return err
-			}
-		}
-		for k, pic := range pics {
-			if err := w.WriteUnit(&stills.Units[k]); err != nil {
-				return err
-			}
-			if err := w.WriteSkip(pic.frames - 1); err != nil {
-				return err
-			}
-		}
-		if outro != nil {
-			return w.WriteStream(outro)
-		}
-		return nil
-	}, p.totalFrames())
+	err := r.spliceAll(func(w *h264.Writer) error {
+		return r.copyStream(w, "stills.h264", len(pics), func(k int) error { return w.WriteSkip(pics[k].frames - 1) })
+	})
 	if err != nil {
 		return err
 	}
 	r.prog.set("splice", "splice", 1)
 	return r.mux(ctx, r.path("video.h264"), r.path("audio.m4a"))
-}
-
-// readStream parses an H.264 file written by the encoder.
-func readStream(path string) (*h264.Stream, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, errcode.Wrap(err, errcode.FileSystemError, false, "")
-	}
-	st, err := h264.Parse(data)
-	if err != nil {
-		return nil, errcode.Wrap(err, errcode.FFmpegFailed, false, "render: read encoded video "+filepath.Base(path))
-	}
-	return st, nil
 }
 
 // writeStream writes a spliced stream and checks its length.
