@@ -14,6 +14,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/config"
 	"github.com/ytmaker/ytmaker/internal/metrics"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
+	"github.com/ytmaker/ytmaker/internal/studio"
 	"github.com/ytmaker/ytmaker/procman"
 	"github.com/ytmaker/ytmaker/tasks"
 )
@@ -112,9 +113,32 @@ func newHandler(c *config.Config, m *procman.Manager, met *metrics.Metrics, log 
 		return nil, nil, err
 	}
 	tracker := pipeline.NewQuota(c, m.Redis(), log)
-	h := api.New(api.Config{Status: m.Status, Tasks: m.Client(), Quotas: tracker, Metrics: met.Handler(), Monitor: mon,
-		Observer: met, Token: c.APIToken, AllowedOrigins: c.AllowedOrigins, Logger: log})
+	var h *api.Server
+	// The studio reads through the API in-process; the API serves the
+	// studio's pages and accepts its session cookie.
+	st, err := studio.New(studio.Config{API: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }),
+		Store: m.Client().Store(), Redis: m.Redis(), Token: c.APIToken, Providers: studioProviders(c), Logger: log})
+	if err != nil {
+		mon.Close()
+		return nil, nil, err
+	}
+	h = api.New(api.Config{Status: m.Status, Tasks: m.Client(), Quotas: tracker, Metrics: met.Handler(), Monitor: mon,
+		Observer: met, Token: c.APIToken, Session: st.SignedIn, Studio: st, AllowedOrigins: c.AllowedOrigins, Logger: log})
 	return h, func() { mon.Close() }, nil
+}
+
+// studioProviders lists the online services for the studio's System page:
+// whether each is configured, never its key.
+func studioProviders(c *config.Config) []studio.Provider {
+	yc := pipeline.YouTubeConfig(c)
+	return []studio.Provider{
+		{Name: "Gemini", Use: "script", Configured: c.GeminiAPIKey != "", Env: "GEMINI_API_KEY"},
+		{Name: "Google Cloud Text-to-Speech", Use: "tts", Configured: c.GoogleTTSAPIKey != "", Env: "GOOGLE_TTS_API_KEY"},
+		{Name: "Stability AI", Use: "images", Configured: c.StabilityAPIKey != "", Env: "STABILITY_API_KEY"},
+		{Name: "D-ID", Use: "avatar", Configured: c.DIDAPIKey != "", Env: "DID_API_KEY"},
+		{Name: "YouTube", Use: "upload", Configured: yc.ClientID != "" && yc.RefreshToken != "",
+			Env: "YOUTUBE_CLIENT_ID, YOUTUBE_CLIENT_SECRET, ytmaker youtube auth"},
+	}
 }
 
 func shutdownHTTP(srv *http.Server) {

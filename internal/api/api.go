@@ -75,6 +75,13 @@ type Config struct {
 	// Token, when set, is required as "Authorization: Bearer <token>" on
 	// every endpoint except /health.
 	Token string
+	// Session, when set, accepts a request signed in another way (the
+	// studio's session cookie) in place of the token.
+	Session func(*http.Request) bool
+	// Studio serves every path outside the API's own (the web app at /).
+	// It answers its own sign-in; the middleware (origin checks, metrics,
+	// panics) is shared.
+	Studio http.Handler
 	// AllowedOrigins are other browser origins, such as
 	// "http://localhost:3000" (a separate front end), trusted to change
 	// state and to open the progress WebSocket. The API's own origin
@@ -231,6 +238,9 @@ func (s *Server) Shutdown() {
 		if s.hub != nil {
 			s.hub.close()
 		}
+		if sh, ok := s.cfg.Studio.(interface{ Shutdown() }); ok {
+			sh.Shutdown() // its event streams too
+		}
 	})
 }
 
@@ -269,6 +279,11 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	if s.cors(rw, r) {
 		return // a preflight, answered
 	}
+	if pattern == "" && s.cfg.Studio != nil && !s.ownPath(r.URL.Path) {
+		pattern = "studio"
+		s.cfg.Studio.ServeHTTP(rw, r)
+		return
+	}
 	if !s.authorized(rw, r) {
 		return
 	}
@@ -277,6 +292,16 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(rw, r)
+}
+
+// ownPath reports whether path belongs to the API rather than the studio.
+func (s *Server) ownPath(path string) bool {
+	for _, p := range []string{Prefix + "/", MonitorPath + "/", "/mcp"} {
+		if strings.HasPrefix(path, p) || path+"/" == p {
+			return true
+		}
+	}
+	return path == "/status" || path == "/health" || path == "/metrics"
 }
 
 // cors lets the browser origins in AllowedOrigins read answers (a front
@@ -342,6 +367,9 @@ func contains(list []string, v string) bool {
 // password) so a browser can log in to it.
 func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 	if s.cfg.Token == "" || r.URL.Path == "/health" {
+		return true
+	}
+	if s.cfg.Session != nil && r.Header.Get("Authorization") == "" && s.cfg.Session(r) {
 		return true
 	}
 	return checkToken(w, r, s.tokenSum, strings.HasPrefix(r.URL.Path, MonitorPath),

@@ -85,6 +85,13 @@ func (s *Server) listProjects(w http.ResponseWriter, r *http.Request) {
 		}
 		opts.BatchID = id
 	}
+	if v := q.Get("q"); v != "" {
+		if len(v) > project.MaxNameLen*4 {
+			s.fail(w, r, invalid("q", "is too long"))
+			return
+		}
+		opts.Name = v
+	}
 	sortKey := q.Get("sort")
 	if sortKey == "" {
 		sortKey = q.Get("sort_by") // the original API's name

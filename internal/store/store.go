@@ -410,6 +410,7 @@ type Summary struct {
 type ListOptions struct {
 	Status  project.Status // "" for all
 	BatchID int64          // 0 for all
+	Name    string         // "" for all, else names containing it (any case)
 	Sort    string         // created_at (default) | updated_at | name | id | status
 	Desc    bool
 	Limit   int // 0 = no limit
@@ -424,6 +425,7 @@ func (s *Store) ListProjects(ctx context.Context, opts ListOptions) ([]Summary, 
 		return nil, 0, errcode.Wrap(err, errcode.FileSystemError, false, "")
 	}
 	var out []Summary
+	name := strings.ToLower(strings.TrimSpace(opts.Name))
 	for _, id := range ids {
 		if err := ctx.Err(); err != nil {
 			return nil, 0, err
@@ -440,6 +442,9 @@ func (s *Store) ListProjects(ctx context.Context, opts ListOptions) ([]Summary, 
 			continue
 		}
 		if opts.BatchID != 0 && p.BatchID != opts.BatchID {
+			continue
+		}
+		if name != "" && !strings.Contains(strings.ToLower(p.Name), name) {
 			continue
 		}
 		out = append(out, Summary{Project: p, State: st})

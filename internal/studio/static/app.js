@@ -1,0 +1,351 @@
+// YTMaker Studio: live updates over Server-Sent Events and calls to the
+// JSON API (/api/v1). No dependencies; the server renders the pages.
+"use strict";
+(function () {
+  const msgs = JSON.parse(document.getElementById("messages").textContent || "{}");
+
+  // T formats a message: each %s or %d takes the next argument.
+  function T(key) {
+    const args = Array.prototype.slice.call(arguments, 1);
+    let s = msgs[key] || key;
+    return s.replace(/%[sd]/g, function () { return args.length ? String(args.shift()) : ""; });
+  }
+
+  function $(sel, root) { return (root || document).querySelector(sel); }
+  function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+
+  function flash(text, bad) {
+    const el = $("#flash");
+    if (!el) return;
+    el.textContent = text || "";
+    el.classList.toggle("bad", !!bad);
+  }
+
+  // api calls the JSON API and resolves with its envelope; a network
+  // failure resolves with a synthetic error envelope.
+  function api(method, path, body) {
+    const opts = { method: method, headers: {}, credentials: "same-origin" };
+    if (body instanceof FormData) {
+      opts.body = body;
+    } else if (body !== undefined) {
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(body);
+    }
+    return fetch(path, opts).then(function (r) {
+      return r.json().then(function (j) { j.httpStatus = r.status; return j; },
+        function () { return { success: false, httpStatus: r.status, error: { code: "HTTP_" + r.status, message: r.statusText } }; });
+    }, function () {
+      return { success: false, httpStatus: 0, error: { code: "NETWORK", message: T("js.network") } };
+    });
+  }
+
+  function statusClass(s) {
+    switch (s) {
+      case "COMPLETED": return "ok";
+      case "FAILED": return "bad";
+      case "CANCELLED": return "off";
+      case "PAUSED": return "warn";
+      case "INITIALIZED": case "SCRIPT_GENERATED": case "ASSETS_GENERATED": case "RENDERED": case "THUMBNAIL_GENERATED": return "idle";
+    }
+    return "busy";
+  }
+
+  function setBadge(el, status) {
+    if (!el || !status || el.dataset.status === status) return;
+    el.dataset.status = status;
+    el.className = "badge " + statusClass(status);
+    el.textContent = T("status." + status);
+  }
+
+  function formatETA(sec) {
+    sec = Math.max(0, Math.round(sec));
+    const m = Math.floor(sec / 60), s = sec % 60;
+    return T("js.eta", m > 0 ? T("js.eta.minutes", m, s) : s + " s");
+  }
+
+  // updateRow applies a progress message to a list row.
+  function updateRow(row, m) {
+    const bar = $("progress", row), pct = $(".pct", row);
+    if (typeof m.progress === "number" && bar) {
+      bar.value = m.progress;
+      bar.textContent = m.progress + "%";
+      pct.textContent = m.progress + "%";
+    }
+    if (m.status) setBadge($(".badge", row), m.status);
+  }
+
+  // allEvents follows every project's progress (the list pages).
+  function allEvents(onMessage) {
+    if (!window.EventSource) return;
+    const es = new EventSource("/events");
+    es.onmessage = function (e) {
+      let m;
+      try { m = JSON.parse(e.data); } catch (err) { return; }
+      onMessage(m);
+    };
+    window.addEventListener("pagehide", function () { es.close(); });
+  }
+
+  // throttle runs fn at most once per ms, and once more after the last call.
+  function throttle(fn, ms) {
+    let last = 0, timer = null;
+    return function () {
+      const now = Date.now();
+      if (timer) return;
+      const wait = Math.max(0, last + ms - now);
+      timer = setTimeout(function () { timer = null; last = Date.now(); fn(); }, wait);
+    };
+  }
+
+  // swapParts replaces the parts of a page whose HTML changed.
+  const partHTML = {};
+  function swapParts(parts) {
+    Object.keys(parts).forEach(function (name) {
+      const el = $('[data-part="' + name + '"]');
+      if (!el || partHTML[name] === parts[name]) return;
+      if (partHTML[name] === undefined && el.innerHTML.trim() === parts[name].trim()) { partHTML[name] = parts[name]; return; }
+      const hadFocus = el.contains(document.activeElement) && document.activeElement.dataset;
+      const focusKey = hadFocus ? (document.activeElement.dataset.action || document.activeElement.dataset.batchAction) : null;
+      el.innerHTML = parts[name];
+      partHTML[name] = parts[name];
+      if (focusKey) {
+        const again = $('[data-action="' + focusKey + '"],[data-batch-action="' + focusKey + '"]', el);
+        (again || $("#main")).focus();
+      }
+    });
+  }
+
+  // ---- Projects list ----
+  function projectsPage() {
+    const list = $("#projects");
+    if (list) {
+      list.addEventListener("click", function (e) {
+        const btn = e.target.closest("[data-delete]");
+        if (!btn) return;
+        const row = btn.closest(".project-row");
+        if (!window.confirm(T("js.confirm.delete", row.dataset.name))) return;
+        btn.disabled = true;
+        api("DELETE", "/api/v1/projects/" + btn.dataset.delete + "?delete_files=true").then(function (j) {
+          btn.disabled = false;
+          if (!j.success) { flash(T("js.failed", j.error.message), true); return; }
+          const next = row.nextElementSibling || row.previousElementSibling;
+          row.remove();
+          flash("");
+          const focusTo = next ? $("a", next) : $("#q");
+          if (focusTo) focusTo.focus();
+        });
+      });
+    }
+    allEvents(function (m) {
+      const row = $('.project-row[data-id="' + m.project_id + '"]');
+      if (row) updateRow(row, m);
+    });
+  }
+
+  // ---- Field errors (the API's details.field) ----
+  function clearErrors(form) {
+    $all(".field-error", form).forEach(function (el) { el.remove(); });
+    $all('[aria-invalid="true"]', form).forEach(function (el) {
+      el.removeAttribute("aria-invalid");
+      const ids = (el.getAttribute("aria-describedby") || "").split(" ").filter(function (x) { return x && !/-error$/.test(x); });
+      if (ids.length) el.setAttribute("aria-describedby", ids.join(" ")); else el.removeAttribute("aria-describedby");
+    });
+    const fe = $("#form-error", form);
+    if (fe) { fe.hidden = true; fe.textContent = ""; }
+  }
+
+  // showError puts the API's message beside its field, or on top.
+  function showError(form, err) {
+    let field = err && err.details && err.details.field;
+    if (field) field = String(field).replace(/\[\d+\]$/, "");
+    const el = field && $('[data-field="' + field + '"]', form);
+    if (!el) {
+      const fe = $("#form-error", form);
+      fe.textContent = (err && err.message) || T("js.network");
+      fe.hidden = false;
+      fe.focus && fe.setAttribute("tabindex", "-1");
+      fe.focus();
+      return;
+    }
+    const id = (el.id || field.replace(/\W/g, "-")) + "-error";
+    const p = document.createElement("p");
+    p.className = "field-error";
+    p.id = id;
+    p.textContent = err.message;
+    el.closest(".field").appendChild(p);
+    el.setAttribute("aria-invalid", "true");
+    el.setAttribute("aria-describedby", ((el.getAttribute("aria-describedby") || "") + " " + id).trim());
+    const focusable = el.matches("input,select,textarea") ? el : $("input", el);
+    if (focusable) focusable.focus();
+  }
+
+  // ---- New project ----
+  function newPage() {
+    const form = $("#new-project");
+    const content = $("#f-content"), name = $("#f-name"), lang = $("#f-language"), help = $("#f-language-help");
+    const busy = $("#f-busy"), submit = $("#f-submit");
+    const detect = throttle(function () {
+      const text = content.value.trim();
+      if (!text) { help.textContent = ""; return; }
+      fetch("/detect-language", { method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ text: text.slice(0, 4000) }) })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (j) { if (j && j.language) { help.textContent = T("js.detected", j.language); help.dataset.detected = j.language; } })
+        .catch(function () {});
+    }, 600);
+    content.addEventListener("input", detect);
+    $("#f-file").addEventListener("change", function (e) {
+      const f = e.target.files && e.target.files[0];
+      if (!f) return;
+      if (!/\.(txt|md|markdown)$/i.test(f.name)) { showError(form, { message: T("js.file.type"), details: { field: "content" } }); return; }
+      busy.textContent = T("js.reading");
+      f.text().then(function (text) {
+        content.value = text;
+        if (!name.value.trim()) name.value = f.name.replace(/\.[^.]+$/, "");
+        busy.textContent = "";
+        detect();
+      });
+    });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      clearErrors(form);
+      const fd = new FormData(form);
+      const tags = String(fd.get("tags") || "").split(",").map(function (t) { return t.trim(); }).filter(Boolean);
+      const publish = String(fd.get("publish_at") || "");
+      const body = {
+        name: String(fd.get("name") || ""),
+        content: String(fd.get("content") || ""),
+        language: String(fd.get("language") || ""),
+        settings: {
+          format: String(fd.get("format") || ""),
+          voice: String(fd.get("voice") || ""),
+          motion: String(fd.get("motion") || ""),
+          subtitles: $("#f-subtitles").checked,
+          music: String(fd.get("music") || ""),
+          providers: { script: fd.get("provider-script"), tts: fd.get("provider-tts"), images: fd.get("provider-images"), avatar: fd.get("provider-avatar") },
+          youtube: { upload: $("#f-upload").checked, title: String(fd.get("title") || ""), description: String(fd.get("description") || ""),
+            tags: tags, privacy: String(fd.get("privacy") || "") }
+        }
+      };
+      if (body.settings.music) body.settings.music_volume = Number(fd.get("music_volume"));
+      if (publish) {
+        const d = new Date(publish);
+        if (!isNaN(d.getTime())) body.settings.youtube.publish_at = d.toISOString();
+      }
+      submit.disabled = true;
+      busy.textContent = T("js.creating");
+      api("POST", "/api/v1/projects", body).then(function (j) {
+        if (!j.success) { submit.disabled = false; busy.textContent = ""; showError(form, j.error); return; }
+        const id = j.data.id;
+        return api("POST", "/api/v1/projects/" + id + "/generate").then(function (g) {
+          location.assign("/projects/" + id + (g.success ? "" : "?start=failed"));
+        });
+      });
+    });
+  }
+
+  // ---- Project page ----
+  function projectPage() {
+    const box = $("#overview");
+    const id = box.dataset.project;
+    const bar = $("#progress"), pct = $("#pct"), message = $("#message"), eta = $("#eta"), badge = $("#status");
+    let lastStage = "", lastStatus = badge.dataset.status;
+    const refresh = throttle(function () {
+      fetch("/projects/" + id + "/live", { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (j) {
+          if (!j) return;
+          swapParts(j.parts);
+          setBadge(badge, j.status);
+          if (j.status !== lastStatus) { lastStatus = j.status; }
+          if (typeof j.progress === "number" && j.progress > bar.value) setProgress(j.progress);
+        }).catch(function () {});
+    }, 1000);
+    function setProgress(p) {
+      bar.value = p;
+      bar.textContent = p + "%";
+      pct.textContent = p + "%";
+    }
+    if (window.EventSource) {
+      const es = new EventSource("/api/v1/projects/" + id + "/events");
+      es.onmessage = function (e) {
+        let m;
+        try { m = JSON.parse(e.data); } catch (err) { return; }
+        if (typeof m.progress === "number") setProgress(m.progress);
+        if (m.stage) message.textContent = T("stage." + m.stage);
+        eta.textContent = (m.eta_seconds != null && !m.final && m.progress < 100) ? formatETA(m.eta_seconds) : "";
+        if (m.status) setBadge(badge, m.status);
+        if (m.stage !== lastStage || m.final || m.status || m.error) { lastStage = m.stage; refresh(); }
+      };
+      es.onerror = function () { if (es.readyState === EventSource.CONNECTING) eta.textContent = T("js.live.lost"); };
+      window.addEventListener("pagehide", function () { es.close(); });
+    }
+    box.addEventListener("click", function (e) {
+      const btn = e.target.closest("[data-action]");
+      if (!btn) return;
+      const action = btn.dataset.action;
+      if (action === "cancel" && !window.confirm(T("js.confirm.cancel"))) return;
+      btn.disabled = true;
+      api("POST", "/api/v1/projects/" + id + "/" + action).then(function (j) {
+        btn.disabled = false;
+        if (!j.success) { flash(T("js.failed", j.error.message), true); } else { flash(""); }
+        refresh();
+      });
+    });
+  }
+
+  // ---- Batches ----
+  function batchesPage() {
+    const form = $("#batch-upload");
+    const busy = $("#f-busy");
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      clearErrors(form);
+      const file = $("#b-file").files[0];
+      if (!file) { showError(form, { message: T("js.file.type").replace(".txt", ".csv").replace(".md", ".jsonl"), details: { field: "file" } }); return; }
+      const fd = new FormData();
+      fd.append("file", file, file.name);
+      const name = $("#b-name").value.trim();
+      if (name) fd.append("name", name);
+      fd.append("start", $("#b-start").checked ? "true" : "false");
+      busy.textContent = T("js.uploading");
+      api("POST", "/api/v1/batches", fd).then(function (j) {
+        busy.textContent = "";
+        if (!j.success) { showError(form, j.error); return; }
+        location.assign("/batches/" + j.data.id);
+      });
+    });
+  }
+
+  function batchPage() {
+    const box = $("#batch");
+    const id = box.dataset.batch;
+    const refresh = throttle(function () {
+      fetch("/batches/" + id + "/live", { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (j) { if (j) swapParts({ batch: j.html }); })
+        .catch(function () {});
+    }, 1000);
+    allEvents(function (m) {
+      const row = $('.project-row[data-id="' + m.project_id + '"]', box);
+      if (!row) return;
+      updateRow(row, m);
+      if (m.final || m.status) refresh();
+    });
+    box.addEventListener("click", function (e) {
+      const btn = e.target.closest("[data-batch-action]");
+      if (!btn) return;
+      btn.disabled = true;
+      api("POST", "/api/v1/batches/" + id + "/" + btn.dataset.batchAction).then(function (j) {
+        btn.disabled = false;
+        if (!j.success) flash(T("js.failed", j.error.message), true); else flash("");
+        refresh();
+      });
+    });
+    refresh();
+  }
+
+  const pages = { projects: projectsPage, "new": newPage, project: projectPage, batches: batchesPage, batch: batchPage };
+  const init = pages[document.body.dataset.page];
+  if (init) init();
+})();
