@@ -64,7 +64,7 @@ func runMonitor(ctx context.Context, args []string) int {
 	}
 	sigCtx, stop := signalContext()
 	defer stop()
-	srv := &http.Server{Handler: api.Protect(c.APIToken, mon), ReadHeaderTimeout: 10 * time.Second,
+	srv := &http.Server{Handler: api.Protect(c.APIToken, c.AllowedOrigins, mon), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

@@ -73,7 +73,10 @@ type Config struct {
 	// Observer sees every request (nil: none).
 	Observer Observer
 	// Token, when set, is required as "Authorization: Bearer <token>" on
-	// every endpoint except /health.
+	// every endpoint except /health. Without it, every endpoint answers
+	// only requests whose Host is a loopback name (127.0.0.1, localhost,
+	// [::1], any port) or the host of an AllowedOrigins entry; others get
+	// 421 HOST_NOT_ALLOWED (a guard against DNS rebinding).
 	Token string
 	// Session, when set, accepts a request signed in another way (the
 	// studio's session cookie) in place of the token.
@@ -115,6 +118,7 @@ type Server struct {
 
 	tokenSum [sha256.Size]byte
 	origins  map[string]bool // AllowedOrigins, for CORS
+	hosts    hostCheck       // Host values served without a token
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -165,6 +169,7 @@ func New(cfg Config) *Server {
 	if cfg.Monitor != nil {
 		s.mux.Handle("/monitor/", cfg.Monitor)
 	}
+	s.hosts = newHostCheck(cfg.AllowedOrigins)
 	cop := http.NewCrossOriginProtection()
 	s.origins = map[string]bool{}
 	for _, o := range cfg.AllowedOrigins {
@@ -179,7 +184,13 @@ func New(cfg Config) *Server {
 		writeError(w, newError(http.StatusForbidden, "CROSS_ORIGIN_REJECTED",
 			"cross-origin browser requests that change state are refused"))
 	}))
-	s.handler = cop.Handler(http.HandlerFunc(s.route))
+	crossOrigin := cop.Handler(http.HandlerFunc(s.route))
+	s.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if cfg.Token == "" && !s.hosts.guard(w, r) {
+			return
+		}
+		crossOrigin.ServeHTTP(w, r)
+	})
 	return s
 }
 
@@ -377,11 +388,18 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // Protect requires token on every request to h (as a bearer token, or as
-// the password of HTTP Basic credentials so browsers can log in). An
-// empty token leaves h open. `ytmaker monitor` uses it.
-func Protect(token string, h http.Handler) http.Handler {
+// the password of HTTP Basic credentials so browsers can log in). With an
+// empty token, h answers only loopback Host values and the hosts of
+// allowedOrigins (421 HOST_NOT_ALLOWED otherwise), as the API does.
+// `ytmaker monitor` uses it.
+func Protect(token string, allowedOrigins []string, h http.Handler) http.Handler {
 	if token == "" {
-		return h
+		hosts := newHostCheck(allowedOrigins)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if hosts.guard(w, r) {
+				h.ServeHTTP(w, r)
+			}
+		})
 	}
 	sum := sha256.Sum256([]byte(token))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -52,6 +52,7 @@ type envOptions struct {
 	maxUpload    int64
 	quotas       QuotaSource
 	monitor      bool
+	origins      []string                 // AllowedOrigins
 	extra        func(mux *http.ServeMux) // more routes on the test server (pages)
 }
 
@@ -94,7 +95,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		Tasks:   c,
 		Quotas:  o.quotas,
 		Metrics: e.metrics.Handler(), Observer: e.metrics,
-		Token:        o.token,
+		Token: o.token, AllowedOrigins: o.origins,
 		PingInterval: o.pingInterval, KeepAlive: o.keepAlive,
 		MaxJSONBytes: o.maxJSON, MaxUploadBytes: o.maxUpload,
 		Logger: testLogger(),
