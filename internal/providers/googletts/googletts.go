@@ -9,6 +9,7 @@
 package googletts
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -171,45 +172,77 @@ func (c *Client) Synthesize(ctx context.Context, req tts.Request) (tts.Result, e
 	voice := c.voiceFor(req)
 	chunks := SplitText(text, c.cfg.MaxChunkBytes)
 	start := time.Now()
-	var pcm []byte
-	var format pcmFormat
-	for i, chunk := range chunks {
-		audio, err := c.synthesizeChunk(ctx, chunk, voice)
-		if err != nil {
-			c.log.WarnContext(ctx, "google tts request failed", "chunk", i+1, "chunks", len(chunks), "code", errcode.Code(err))
-			return tts.Result{}, err
+	var (
+		format   pcmFormat
+		total    int64
+		chunkErr error // a failure of the service, not of the file
+	)
+	err := atomicfile.Write(req.OutPath, 0o644, func(w io.Writer) error {
+		// atomicfile hands over the temporary *os.File: the header is
+		// written last, once the length is known.
+		f, ok := w.(outFile)
+		if !ok {
+			return errors.New("narration file is not seekable")
 		}
-		f, data, err := decodeAudio(audio, c.cfg.SampleRate)
-		if err != nil {
-			return tts.Result{}, errcode.Wrap(err, CodeBadResponse, true, "Google TTS audio: "+err.Error())
-		}
-		if i == 0 {
-			format = f
-		} else if f != format {
-			return tts.Result{}, errcode.Newf(CodeBadResponse, true, "Google TTS chunks differ in format (%v then %v)", format, f)
-		}
-		pcm = append(pcm, data...)
-	}
-	if len(pcm) == 0 {
-		return tts.Result{}, errcode.New(CodeBadResponse, "Google TTS returned no audio", true)
-	}
-	if err := atomicfile.Write(req.OutPath, 0o644, func(w io.Writer) error {
-		if _, err := w.Write(wavHeader(format, len(pcm))); err != nil {
+		if _, err := f.Write(make([]byte, wavHeaderSize)); err != nil {
 			return err
 		}
-		_, err := w.Write(pcm)
+		for i, chunk := range chunks {
+			cf, n, err := c.synthesizeChunk(ctx, chunk, voice, f)
+			if err != nil {
+				if _, coded := errcode.As(err); coded {
+					c.log.WarnContext(ctx, "google tts request failed", "chunk", i+1, "chunks", len(chunks), "code", errcode.Code(err))
+					chunkErr = err
+				}
+				return err
+			}
+			if i == 0 {
+				format = cf
+			} else if cf != format {
+				chunkErr = errcode.Newf(CodeBadResponse, true, "Google TTS chunks differ in format (%v then %v)", format, cf)
+				return chunkErr
+			}
+			total += n
+		}
+		if total == 0 {
+			chunkErr = errcode.New(CodeBadResponse, "Google TTS returned no audio", true)
+			return chunkErr
+		}
+		if err := f.Truncate(wavHeaderSize + total); err != nil {
+			return err
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		_, err := f.Write(wavHeader(format, int(total)))
 		return err
-	}); err != nil {
+	})
+	if chunkErr != nil {
+		return tts.Result{}, chunkErr
+	}
+	if err != nil {
 		if e := errcode.Classify(err); e.Code == errcode.DiskFull {
 			return tts.Result{}, e
 		}
 		return tts.Result{}, errcode.Wrap(err, errcode.FileSystemError, false, "write narration: "+err.Error())
 	}
-	dur := time.Duration(float64(len(pcm)) / float64(format.byteRate()) * float64(time.Second))
+	dur := time.Duration(float64(total) / float64(format.byteRate()) * float64(time.Second))
 	c.log.InfoContext(ctx, "google tts narration written", "path", req.OutPath, "voice", voice.Name,
 		"language_code", voice.LanguageCode, "chunks", len(chunks), "duration", dur, "elapsed", time.Since(start))
 	return tts.Result{Path: req.OutPath, Duration: dur, SampleRate: format.rate, Engine: Engine}, nil
 }
+
+// outFile is the temporary narration file being written.
+type outFile interface {
+	io.WriteSeeker
+	Truncate(size int64) error
+}
+
+const wavHeaderSize = 44
+
+// maxAnswer bounds the size of one answer (the audio of one chunk of at
+// most MaxInputBytes of text is a few megabytes).
+const maxAnswer = 256 << 20
 
 type synthesizeRequest struct {
 	Input struct {
@@ -226,9 +259,11 @@ type synthesizeRequest struct {
 	} `json:"audioConfig"`
 }
 
-// synthesizeChunk makes one text:synthesize request and returns the
-// decoded audioContent.
-func (c *Client) synthesizeChunk(ctx context.Context, text string, voice Voice) ([]byte, error) {
+// synthesizeChunk makes one text:synthesize request and appends the
+// samples of its answer to out as they arrive, keeping out at a whole
+// number of sample frames. It returns their format and byte count. An
+// error writing out is returned as is; the others are coded.
+func (c *Client) synthesizeChunk(ctx context.Context, text string, voice Voice, out outFile) (pcmFormat, int64, error) {
 	var body synthesizeRequest
 	body.Input.Text = text
 	body.Voice.LanguageCode = voice.LanguageCode
@@ -242,33 +277,85 @@ func (c *Client) synthesizeChunk(ctx context.Context, text string, voice Voice) 
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.BaseURL+"/v1/text:synthesize", bytes.NewReader(raw))
 	if err != nil {
-		return nil, errcode.New(CodeNotConfigured, "bad Google TTS base URL: "+err.Error(), false)
+		return pcmFormat{}, 0, errcode.New(CodeNotConfigured, "bad Google TTS base URL: "+err.Error(), false)
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	req.Header.Set("X-Goog-Api-Key", c.cfg.APIKey)
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return nil, c.transportError(err)
+		return pcmFormat{}, 0, c.transportError(err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return nil, c.transportError(err)
-	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, c.statusError(resp, data)
+		data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		if err != nil {
+			return pcmFormat{}, 0, c.transportError(err)
+		}
+		return pcmFormat{}, 0, c.statusError(resp, data)
 	}
-	var out struct {
-		AudioContent string `json:"audioContent"`
-	}
-	if err := json.Unmarshal(data, &out); err != nil {
-		return nil, errcode.Wrap(err, CodeBadResponse, true, "Google TTS answer is not JSON: "+err.Error())
-	}
-	audio, err := base64.StdEncoding.DecodeString(out.AudioContent)
+	rd := &readErr{r: io.LimitReader(resp.Body, maxAnswer)}
+	b64, err := audioContent(bufio.NewReaderSize(rd, 64<<10))
 	if err != nil {
-		return nil, errcode.Wrap(err, CodeBadResponse, true, "Google TTS audioContent is not base64")
+		return pcmFormat{}, 0, c.answerError(rd, err, "Google TTS answer is not the expected JSON: ")
 	}
-	return audio, nil
+	f, pcm, err := readPCM(base64.NewDecoder(base64.StdEncoding, b64), c.cfg.SampleRate)
+	if err != nil {
+		return pcmFormat{}, 0, c.answerError(rd, err, "Google TTS audio: ")
+	}
+	cw := &countWriter{w: out}
+	if _, err := io.Copy(cw, pcm); err != nil {
+		if cw.err != nil {
+			return pcmFormat{}, 0, cw.err
+		}
+		return pcmFormat{}, 0, c.answerError(rd, err, "Google TTS audioContent: ")
+	}
+	// Drop a trailing partial sample frame.
+	if extra := cw.n % int64(2*f.channels); extra != 0 {
+		if _, err := out.Seek(-extra, io.SeekCurrent); err != nil {
+			return pcmFormat{}, 0, err
+		}
+		cw.n -= extra
+	}
+	return f, cw.n, nil
+}
+
+// answerError codes a failure while reading an answer: the connection's
+// fault when reading the body failed, the answer's otherwise.
+func (c *Client) answerError(rd *readErr, err error, what string) error {
+	if rd.err != nil && !errors.Is(rd.err, io.EOF) {
+		return c.transportError(rd.err)
+	}
+	return errcode.Wrap(err, CodeBadResponse, true, what+err.Error())
+}
+
+// readErr remembers the error of the reader it wraps.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (r *readErr) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil {
+		r.err = err
+	}
+	return n, err
+}
+
+// countWriter counts what it writes and remembers a write error.
+type countWriter struct {
+	w   io.Writer
+	n   int64
+	err error
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	if err != nil {
+		c.err = err
+	}
+	return n, err
 }
 
 // rpcError is the google.rpc.Status error body.
@@ -436,51 +523,6 @@ func (f pcmFormat) byteRate() int { return f.rate * f.channels * 2 }
 
 // String formats f for messages.
 func (f pcmFormat) String() string { return fmt.Sprintf("%d Hz × %d ch", f.rate, f.channels) }
-
-// decodeAudio accepts LINEAR16 audio with a WAV header (what the service
-// sends) or without one (raw samples at the requested rate, mono), and
-// returns the format and the PCM samples.
-func decodeAudio(b []byte, rate int) (pcmFormat, []byte, error) {
-	if len(b) < 12 || string(b[0:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
-		if len(b)%2 != 0 {
-			b = b[:len(b)-1]
-		}
-		return pcmFormat{rate: rate, channels: 1}, b, nil
-	}
-	var f pcmFormat
-	for off := 12; off+8 <= len(b); {
-		id := string(b[off : off+4])
-		size := int(le32(b[off+4:]))
-		body := off + 8
-		switch id {
-		case "fmt ":
-			if size < 16 || body+16 > len(b) {
-				return f, nil, errors.New("WAV fmt chunk is short")
-			}
-			if tag := le16(b[body:]); tag != 1 && tag != 0xFFFE {
-				return f, nil, fmt.Errorf("WAV format %d is not PCM", tag)
-			}
-			f.channels = int(le16(b[body+2:]))
-			f.rate = int(le32(b[body+4:]))
-			if bits := le16(b[body+14:]); bits != 16 {
-				return f, nil, fmt.Errorf("WAV has %d-bit samples, want 16", bits)
-			}
-		case "data":
-			if f.rate == 0 || f.channels == 0 {
-				return f, nil, errors.New("WAV data before fmt")
-			}
-			end := body + size
-			if size < 0 || end > len(b) || uint32(size) == 0xFFFFFFFF {
-				end = len(b) // streaming writers leave the size unset
-			}
-			data := b[body:end]
-			data = data[:len(data)-len(data)%(2*f.channels)]
-			return f, data, nil
-		}
-		off = body + size + size&1
-	}
-	return f, nil, errors.New("WAV has no data chunk")
-}
 
 // wavHeader returns a 44-byte PCM WAV header for n bytes of samples.
 func wavHeader(f pcmFormat, n int) []byte {

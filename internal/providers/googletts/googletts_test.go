@@ -1,12 +1,18 @@
 package googletts
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
+	"io"
 	"log/slog"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +53,16 @@ func readWAV(t *testing.T, path string) (int, time.Duration) {
 		t.Errorf("data size %d, file %d bytes, pcm %d", got, len(b), len(pcm))
 	}
 	return f.rate, time.Duration(float64(len(pcm)) / float64(f.byteRate()) * float64(time.Second))
+}
+
+// decodeAudio reads a whole WAV (or raw PCM) held in memory.
+func decodeAudio(b []byte, rate int) (pcmFormat, []byte, error) {
+	f, rd, err := readPCM(bytes.NewReader(b), rate)
+	if err != nil {
+		return f, nil, err
+	}
+	data, err := io.ReadAll(rd)
+	return f, data[:len(data)-len(data)%(2*f.channels)], err
 }
 
 func near(a, b time.Duration) bool { return math.Abs(float64(a-b)) < float64(5*time.Millisecond) }
@@ -298,5 +314,88 @@ func TestDecodeAudioVariants(t *testing.T) {
 	bad[34] = 8
 	if _, _, err := decodeAudio(append(bad, pcm...), 0); err == nil {
 		t.Error("8-bit WAV accepted")
+	}
+}
+
+// TestLongAnswerStreamsToDisk answers with 64 MiB of audio (sent as it is
+// made, so the server holds none of it) and expects the narration on
+// disk with a correct header while the client allocates a small fraction
+// of it: the answer is decoded as it arrives, not read whole.
+func TestLongAnswerStreamsToDisk(t *testing.T) {
+	const rate, seconds = 24000, 1400 // 1400 s of 24 kHz mono: 64.1 MiB
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"audioConfig": {"x": [1, "}"]}, "audioContent": "`)
+		enc := base64.NewEncoder(base64.StdEncoding, w)
+		n := rate * seconds * 2
+		enc.Write(wavHeader(pcmFormat{rate: rate, channels: 1}, n))
+		buf := make([]byte, 32<<10)
+		for i := range buf {
+			buf[i] = byte(i * 7)
+		}
+		for left := n; left > 0; left -= len(buf) {
+			if _, err := enc.Write(buf[:min(left, len(buf))]); err != nil {
+				return
+			}
+		}
+		enc.Close()
+		io.WriteString(w, `", "timepoints": []}`)
+	}))
+	defer srv.Close()
+	c, err := New(Config{APIKey: testKey, BaseURL: srv.URL, Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "long.wav")
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	res, err := c.Synthesize(ctx(t), tts.Request{Text: "A very long narration.", Language: "en", OutPath: out})
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Duration != seconds*time.Second {
+		t.Errorf("duration %v, want %v s", res.Duration, seconds)
+	}
+	st, err := os.Stat(out)
+	if err != nil || st.Size() != 44+rate*seconds*2 {
+		t.Fatalf("file: %v, %v", st, err)
+	}
+	f, _ := os.Open(out)
+	head := make([]byte, 44)
+	io.ReadFull(f, head)
+	f.Close()
+	if got := int(le32(head[40:])); got != rate*seconds*2 || string(head[:4]) != "RIFF" {
+		t.Errorf("header says %d bytes of data", got)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 8<<20 {
+		t.Errorf("allocated %d MiB for a %d MiB answer", alloc>>20, (rate*seconds*2*4/3)>>20)
+	}
+}
+
+func TestAudioContentScanner(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`{"audioContent":"QUJD"}`, "QUJD"},
+		{` { "a" : 1 , "b":"x\"}" ,"c":[{"d":"]"}], "audioContent" : "QU\/J" }`, "QU/J"},
+		{`{"e":true,"audioContent":""}`, ""},
+	} {
+		rd, err := audioContent(bufio.NewReader(strings.NewReader(c.in)))
+		if err != nil {
+			t.Fatalf("%s: %v", c.in, err)
+		}
+		got, err := io.ReadAll(rd)
+		if err != nil || string(got) != c.want {
+			t.Errorf("%s: %q, %v", c.in, got, err)
+		}
+	}
+	for _, bad := range []string{``, `[]`, `{"a":1}`, `{"audioContent":"QU`, `{"audioContent":"\u0041"}`, `{"audioContent":3}`} {
+		rd, err := audioContent(bufio.NewReader(strings.NewReader(bad)))
+		if err == nil {
+			_, err = io.ReadAll(rd)
+		}
+		if err == nil {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }
