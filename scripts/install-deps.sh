@@ -37,7 +37,7 @@ echo "YTMaker needs:${missing_cmds}$( [ $fonts_missing = 1 ] && echo ' fonts' )$
 
 if command -v apt-get >/dev/null 2>&1; then
 	pkgs="redis-server ffmpeg espeak-ng festival festvox-us-slt-hts fonts-noto-cjk fonts-dejavu-core fontconfig"
-	[ "$want_test" = 1 ] && pkgs="$pkgs chromium"
+	[ "$want_test" = 1 ] && pkgs="$pkgs chromium python3"
 	SUDO=""
 	if [ "$(id -u)" != 0 ]; then
 		if command -v sudo >/dev/null 2>&1; then

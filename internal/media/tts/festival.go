@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -102,12 +104,16 @@ func (f *Festival) SynthesizeBatch(ctx context.Context, reqs []Request) ([]Resul
 		}
 	}
 	var script strings.Builder
-	fmt.Fprintf(&script, "(voice_%s)\n", voice)
+	fmt.Fprintf(&script, "(voice_%s)\n%s", voice, festivalWordsScheme)
 	tmps := make([]string, len(reqs))
+	wordFiles := make([]string, len(reqs))
 	defer func() {
-		for _, t := range tmps {
+		for i, t := range tmps {
 			if t != "" {
 				os.Remove(t)
+			}
+			if wordFiles[i] != "" {
+				os.Remove(wordFiles[i])
 			}
 		}
 	}()
@@ -131,8 +137,9 @@ func (f *Festival) SynthesizeBatch(ctx context.Context, reqs []Request) ([]Resul
 		if err != nil {
 			return nil, errcode.Wrap(err, errcode.FileSystemError, false, "")
 		}
-		fmt.Fprintf(&script, "(set! utt%d (Utterance Text %s))\n(utt.synth utt%d)\n(utt.save.wave utt%d %s 'riff)\n",
-			i, schemeString(text), i, i, schemeString(abs))
+		wordFiles[i] = strings.TrimSuffix(abs, ".wav") + ".words"
+		fmt.Fprintf(&script, "(set! utt%d (Utterance Text %s))\n(utt.synth utt%d)\n(utt.save.wave utt%d %s 'riff)\n(ytm_words utt%d %s)\n",
+			i, schemeString(text), i, i, schemeString(abs), i, schemeString(wordFiles[i]))
 	}
 	scriptPath, err := tempPath(reqs[0].OutPath, ".scm")
 	if err != nil {
@@ -163,10 +170,15 @@ func (f *Festival) SynthesizeBatch(ctx context.Context, reqs []Request) ([]Resul
 	}
 	results := make([]Result, len(reqs))
 	for i, r := range reqs {
+		words, werr := readFestivalWords(wordFiles[i])
 		res, err := finish("festival", tmps[i], r.OutPath)
 		if err != nil {
 			return nil, err
 		}
+		if werr != nil {
+			f.log.Warn("festival: no word times", "error", werr)
+		}
+		res.Words = words
 		tmps[i] = ""
 		results[i] = res
 	}
@@ -179,3 +191,74 @@ func schemeString(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 	return `"` + r.Replace(s) + `"`
 }
+
+// festivalWordsScheme defines ytm_words, which writes the tokens of a
+// synthesized utterance with the times festival gave their words: one line
+// per word, "+" when the word continues the token of the previous line
+// (festival says "2024" as three words), then the token, the word's start
+// and its end in seconds.
+const festivalWordsScheme = `(define (ytm_words utt path)
+  (let ((fd (fopen path "w")) (prev nil))
+    (mapcar (lambda (w)
+      (let ((tok (item.parent (item.relation w 'Token))))
+        (format fd "%s\t%s\t%s\t%s\n" (if (equal? tok prev) "+" "-") (item.name tok) (item.feat w "word_start") (item.feat w "word_end"))
+        (set! prev tok)))
+      (utt.relation.items utt 'Word))
+    (fclose fd)))
+`
+
+// readFestivalWords reads the file ytm_words wrote: one WordTiming per
+// token, from the start of its first word to the end of its last (words
+// festival gave no time, such as the "'s" of "Smith's", are ignored).
+func readFestivalWords(path string) ([]WordTiming, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return parseFestivalWords(string(b))
+}
+
+func parseFestivalWords(s string) ([]WordTiming, error) {
+	var out []WordTiming
+	for _, line := range strings.Split(s, "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 4 {
+			return nil, fmt.Errorf("festival word times: bad line %q", line)
+		}
+		start, err1 := strconv.ParseFloat(f[2], 64)
+		end, err2 := strconv.ParseFloat(f[3], 64)
+		if err1 != nil || err2 != nil {
+			return nil, fmt.Errorf("festival word times: bad line %q", line)
+		}
+		st, en := secs(start), secs(end)
+		timed := end > 0
+		if f[0] == "+" && len(out) > 0 {
+			if timed {
+				last := &out[len(out)-1]
+				if last.End == 0 && last.Start == 0 {
+					last.Start = st
+				}
+				last.End = max(last.End, en)
+			}
+			continue
+		}
+		if !timed {
+			st, en = 0, 0
+		}
+		out = append(out, WordTiming{Word: f[1], Start: st, End: en})
+	}
+	// Tokens festival said nothing for start where the previous ended.
+	for i := range out {
+		if out[i].End == 0 {
+			if i > 0 {
+				out[i].Start, out[i].End = out[i-1].End, out[i-1].End
+			}
+		}
+	}
+	return out, nil
+}
+
+func secs(s float64) time.Duration { return time.Duration(math.Round(s*1e6)) * time.Microsecond }

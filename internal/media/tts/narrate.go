@@ -20,6 +20,9 @@ import (
 type SentenceTiming struct {
 	Text       string
 	Start, End time.Duration
+	// Words are the sentence's words as written (Chinese segmented into
+	// words) with the times they are spoken, on the narration's timeline.
+	Words []WordTiming `json:",omitempty"`
 }
 
 // Narration is a narration made sentence by sentence.
@@ -134,13 +137,28 @@ func Narrate(ctx context.Context, eng Engine, req Request, opts NarrateOptions) 
 	// Join: pieces of one sentence back to back, a pause between sentences.
 	var parts []wav.Part
 	partSentence := []int{}
+	piecePart := make([]int, len(pieces))
 	for i, p := range pieces {
 		if i > 0 && pause > 0 && pieces[i-1].sentence != p.sentence {
 			parts = append(parts, wav.Part{Silence: pause})
 			partSentence = append(partSentence, -1)
 		}
+		piecePart[i] = len(parts)
 		parts = append(parts, wav.Part{Path: results[i].Path})
 		partSentence = append(partSentence, p.sentence)
+	}
+	// Word times of every piece, from the engine or found in its audio.
+	es, _ := eng.(*ESpeak)
+	if es == nil && language.IsCJK(req.Language) {
+		es, _ = NewESpeak(ESpeakConfig{})
+	}
+	pieceWords := make([][]WordTiming, len(pieces))
+	for i, p := range pieces {
+		ws, err := wordTimes(ctx, p.text, req.Language, results[i], es)
+		if err != nil {
+			return Narration{}, errcode.Wrap(err, errcode.TTSFailed, false, "time the words of the narration")
+		}
+		pieceWords[i] = ws
 	}
 	spans, err := wav.Concat(req.OutPath, parts)
 	if err != nil {
@@ -158,6 +176,14 @@ func Narrate(ctx context.Context, eng Engine, req Request, opts NarrateOptions) 
 			timings[s].Start = spans[k].Start
 		}
 		timings[s].End = spans[k].End
+	}
+	for i, p := range pieces {
+		off := spans[piecePart[i]].Start
+		for _, w := range pieceWords[i] {
+			w.Start += off
+			w.End += off
+			timings[p.sentence].Words = append(timings[p.sentence].Words, w)
+		}
 	}
 	info, err := wav.ReadInfo(req.OutPath)
 	if err != nil {

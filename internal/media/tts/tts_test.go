@@ -221,6 +221,17 @@ func TestNarrateTimings(t *testing.T) {
 					}
 				}
 			}
+			for i, s := range n.Sentences {
+				if len(s.Words) < 3 {
+					t.Fatalf("sentence %d: words %+v", i, s.Words)
+				}
+				for k, w := range s.Words {
+					if w.Start < s.Start-time.Millisecond || w.End > s.End+time.Millisecond || w.End < w.Start ||
+						k > 0 && w.Start < s.Words[k-1].Start {
+						t.Errorf("sentence %d (%v..%v) word %d: %+v", i, s.Start, s.End, k, w)
+					}
+				}
+			}
 			if last := n.Sentences[2].End; last != n.Duration {
 				t.Errorf("last sentence ends at %v, narration lasts %v", last, n.Duration)
 			}
@@ -285,5 +296,41 @@ func TestForeignVoiceIgnored(t *testing.T) {
 	}
 	if !espeakVoiceName.MatchString("en-us+f3") || !espeakVoiceName.MatchString("cmn-latn-pinyin") || espeakVoiceName.MatchString("en-US-Neural2-F") {
 		t.Fatal("voice name pattern")
+	}
+}
+
+func TestParseFestivalWords(t *testing.T) {
+	in := "-\tHello\t0.165\t0.43\n-\t2024\t1.655\t2.07\n+\t2024\t2.07\t2.49\n+\t2024\t2.49\t2.765\n-\tSmith's\t4.91\t5.28\n+\tSmith's\t0\t0\n-\t.\t0\t0\n"
+	got, err := parseFestivalWords(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := time.Millisecond
+	want := []WordTiming{{"Hello", 165 * ms, 430 * ms}, {"2024", 1655 * ms, 2765 * ms}, {"Smith's", 4910 * ms, 5280 * ms}, {".", 5280 * ms, 5280 * ms}}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("word %d: got %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+func TestMapWords(t *testing.T) {
+	ms := time.Millisecond
+	rep := []WordTiming{{"R", 0, 100 * ms}, {"and", 100 * ms, 200 * ms}, {"D", 200 * ms, 300 * ms}, {"grew", 300 * ms, 500 * ms},
+		{"50", 500 * ms, 800 * ms}, {"percent", 800 * ms, 1100 * ms}, {"cafe", 1200 * ms, 1500 * ms}}
+	got := MapWords([]string{"R&D", "grew", "50%", "—", "café!"}, rep)
+	want := []WordTiming{{"R&D", 0, 300 * ms}, {"grew", 300 * ms, 500 * ms}, {"50%", 500 * ms, 800 * ms}, {"—", 800 * ms, 1200 * ms}, {"café!", 1200 * ms, 1500 * ms}}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("word %d: got %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	// Characters reported one by one make up Chinese words.
+	zh := MapWords([]string{"文化，", "訂閱"}, []WordTiming{{"文", 0, 200 * ms}, {"化", 200 * ms, 400 * ms}, {"訂", 600 * ms, 800 * ms}, {"閱", 800 * ms, 1000 * ms}})
+	if zh[0].Start != 0 || zh[0].End != 400*ms || zh[1].Start != 600*ms || zh[1].End != 1000*ms {
+		t.Errorf("Chinese: %+v", zh)
 	}
 }
