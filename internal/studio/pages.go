@@ -119,15 +119,22 @@ func (s *Server) musicFiles() []string {
 type newData struct {
 	Languages any
 	Music     []string
-	Providers map[string][]string
+	Providers []providerChoice
+}
+
+// providerChoice is one service choice of the form: the setting and the
+// values besides "auto".
+type providerChoice struct {
+	Use     string
+	Choices []string
 }
 
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request, v *view) {
-	d := newData{Languages: languages, Music: s.musicFiles(), Providers: map[string][]string{
-		"script": {project.ProviderGemini, project.ProviderOffline},
-		"tts":    {project.ProviderGoogle, project.ProviderOffline},
-		"images": {project.ProviderStab, project.ProviderOffline},
-		"avatar": {project.ProviderDID, project.ProviderNone},
+	d := newData{Languages: languages, Music: s.musicFiles(), Providers: []providerChoice{
+		{"script", []string{project.ProviderGemini, project.ProviderOffline}},
+		{"tts", []string{project.ProviderGoogle, project.ProviderOffline}},
+		{"images", []string{project.ProviderStab, project.ProviderOffline}},
+		{"avatar", []string{project.ProviderDID, project.ProviderNone}},
 	}}
 	v.Nav, v.Title, v.Data = "new", v.T("new.title"), d
 	s.render(w, http.StatusOK, "new", v)

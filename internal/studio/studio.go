@@ -215,7 +215,9 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Data = map[string]string{"Next": next, "Error": v.T(msg)}
 		w.Header().Set("Cache-Control", "no-store")
-		s.render(w, http.StatusUnauthorized, "signin", v)
+		// 200: the form again, with the message (browsers log a 401
+		// page as an error).
+		s.render(w, http.StatusOK, "signin", v)
 		return
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil {
