@@ -40,10 +40,13 @@ for mode in default original; do
 	echo "== Celery: prefork -c 2, Redis broker and result backend ($mode settings)"
 	redis-cli -p "$PORT" -n 1 flushdb >/dev/null
 	orig=0; [ "$mode" = original ] && orig=1
+	# exec: $! is the Celery main process itself, so it alone is stopped below.
 	(cd bench/celery && BENCH_CELERY_ORIGINAL=$orig BENCH_REDIS_URL="redis://127.0.0.1:$PORT/1" \
-		/usr/bin/python3 -m celery -A celery_bench worker -c 2 --pool prefork -Q maintenance --loglevel warning >"$WORK/celery.log" 2>&1) &
+		exec /usr/bin/python3 -m celery -A celery_bench worker -c 2 --pool prefork -Q maintenance --loglevel warning >"$WORK/celery.log" 2>&1) &
+	CPID=$!
 	sleep 4
 	(cd bench/celery && BENCH_CELERY_ORIGINAL=$orig BENCH_REDIS_URL="redis://127.0.0.1:$PORT/1" /usr/bin/python3 celery_bench.py --n "$n" --latency-samples "$S")
-	pkill -f "celery -A celery_bench" || true
-	sleep 2
+	# TERM is Celery's warm shutdown: the main process stops its own pool.
+	kill -TERM "$CPID" 2>/dev/null || true
+	wait "$CPID" 2>/dev/null || true
 done

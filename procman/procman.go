@@ -101,6 +101,7 @@ type Manager struct {
 	beat      *jobs.Beat
 	wired     *pipeline.Wired // the built-in pipeline, when Stages was nil
 	started   bool
+	attached  bool               // Redis was running already: never ours to stop
 	pending   context.CancelFunc // background start waiting for a remote Redis
 	pendingWG sync.WaitGroup
 	startErr  error
@@ -175,13 +176,28 @@ func (m *Manager) StartAll(ctx context.Context) (err error) {
 
 	host, portStr, _ := net.SplitHostPort(m.opt.Addr)
 	port, _ := strconv.Atoi(portStr)
+	redisDir := filepath.Join(m.cfg.DataDir, "redis")
+	if m.opt.Password == "" && redisproc.IsLoopback(host) {
+		// The Redis YTMaker starts requires the password kept in
+		// DATA_DIR/redis/password (generated the first time).
+		u, err := redisproc.ClientURL(ctx, m.cfg.RedisURL, redisDir, !m.cfg.NoSpawn)
+		if err != nil {
+			return err
+		}
+		if o, err := redis.ParseURL(u); err == nil {
+			m.opt.Username, m.opt.Password = o.Username, o.Password
+		}
+	}
 	perr := redisproc.Probe(ctx, m.opt)
 	switch {
 	case perr == nil:
 		m.log.Info("attached to running Redis", "addr", m.opt.Addr)
+		m.mu.Lock()
+		m.attached = true
+		m.mu.Unlock()
 		m.step("✓ Redis already running at %s (attached; it will be left running)", m.opt.Addr)
 	case errors.Is(perr, redisproc.ErrNothing) && redisproc.IsLoopback(host) && !m.cfg.NoSpawn:
-		child, err := redisproc.Start(ctx, redisproc.Config{Bin: m.cfg.RedisServer, Dir: filepath.Join(m.cfg.DataDir, "redis"),
+		child, err := redisproc.Start(ctx, redisproc.Config{Bin: m.cfg.RedisServer, Dir: redisDir,
 			Port: port, Password: m.opt.Password, Supervise: true, RestartBackoff: m.cfg.RedisRestartBackoff,
 			Logger: m.log.With("component", "redis")})
 		if err != nil {
@@ -206,6 +222,9 @@ func (m *Manager) StartAll(ctx context.Context) (err error) {
 			backoff := 500 * time.Millisecond
 			for bctx.Err() == nil {
 				if redisproc.Probe(bctx, m.opt) == nil {
+					m.mu.Lock()
+					m.attached = true
+					m.mu.Unlock()
 					if err := m.startComponents(bctx); err != nil {
 						m.log.Error("start services", "err", err)
 						m.mu.Lock()
@@ -324,8 +343,8 @@ func (m *Manager) StopAll(ctx context.Context) error {
 		m.pendingWG.Wait()
 	}
 	m.mu.Lock()
-	beat, worker, child, wired := m.beat, m.worker, m.child, m.wired
-	m.beat, m.worker, m.child, m.wired = nil, nil, nil, nil
+	beat, worker, child, wired, attached := m.beat, m.worker, m.child, m.wired, m.attached
+	m.beat, m.worker, m.child, m.wired, m.attached = nil, nil, nil, nil, false
 	m.mu.Unlock()
 	if beat != nil {
 		beat.Stop()
@@ -350,6 +369,9 @@ func (m *Manager) StopAll(ctx context.Context) error {
 			return err
 		}
 		m.step("✓ Redis stopped")
+	}
+	if attached {
+		m.step("✓ Redis left running (not started by YTMaker)")
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/ytmaker/ytmaker/internal/redistest"
 	"github.com/ytmaker/ytmaker/procman"
@@ -86,6 +88,20 @@ func TestSpawnSuperviseAndStop(t *testing.T) {
 	if !st.Services.Redis.Process || !st.Services.Redis.Running || !st.Services.Worker.Process || !st.Services.Beat.Process {
 		t.Fatalf("status %+v", st.Services)
 	}
+	// The Redis we started requires the password kept (0600) in
+	// DATA_DIR/redis/password; our own clients use it.
+	pw, err := redisproc.LoadPassword(filepath.Join(dir, "redis"))
+	if err != nil || len(pw) != 64 {
+		t.Fatalf("stored password %q: %v", pw, err)
+	}
+	if fi, err := os.Stat(redisproc.PasswordFile(filepath.Join(dir, "redis"))); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("password file: %v %v", fi.Mode(), err)
+	}
+	anon := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port)})
+	if err := anon.Ping(ctx).Err(); err == nil || !strings.Contains(err.Error(), "NOAUTH") {
+		t.Fatalf("Redis answers without the password: %v", err)
+	}
+	anon.Close()
 	// Data written before a crash survives it (append-only file).
 	rdb := m.Redis()
 	if err := rdb.ConfigSet(ctx, "appendfsync", "always").Err(); err != nil {
@@ -143,6 +159,9 @@ func TestAttachLeavesRedisRunning(t *testing.T) {
 	c := srv.Client()
 	if err := c.Ping(ctx).Err(); err != nil {
 		t.Fatalf("attached Redis was stopped: %v", err)
+	}
+	if !strings.Contains(out.String(), "✓ Redis left running (not started by YTMaker)") || strings.Contains(out.String(), "Redis stopped") {
+		t.Fatalf("shutdown lines:\n%s", out.String())
 	}
 }
 

@@ -115,6 +115,9 @@ func generateHere(ctx context.Context, c *config.Config, in project.Input, o gen
 	}
 	sigCtx, stop := signalContext()
 	defer stop()
+	if !useRedisPassword(ctx, c, true) {
+		return 1
+	}
 	wired, err := pipeline.FromConfig(c, nil, log, pipeline.Hooks{})
 	if err != nil {
 		printErr(err)

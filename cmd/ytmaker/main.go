@@ -10,11 +10,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
 
 	"github.com/ytmaker/ytmaker/internal/config"
+	"github.com/ytmaker/ytmaker/procman/redisproc"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -182,7 +184,24 @@ func (cf *configFlags) load(args []string) (*config.Config, int) {
 		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
 		return nil, 2
 	}
+	for _, w := range c.Warnings {
+		fmt.Fprintf(os.Stderr, "ytmaker: warning: %s\n", w)
+	}
 	return c, -1
+}
+
+// useRedisPassword gives c.RedisURL the password of the Redis YTMaker
+// starts (kept in DATA_DIR/redis/password), generating it first when
+// spawn is set and YTMaker is about to start that Redis. It prints the
+// problem and returns false on failure.
+func useRedisPassword(ctx context.Context, c *config.Config, spawn bool) bool {
+	u, err := redisproc.ClientURL(ctx, c.RedisURL, filepath.Join(c.DataDir, "redis"), spawn)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
+		return false
+	}
+	c.RedisURL = u
+	return true
 }
 
 // signalContext is cancelled on the first SIGINT/SIGTERM; a second one

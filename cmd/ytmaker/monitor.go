@@ -37,6 +37,9 @@ func runMonitor(ctx context.Context, args []string) int {
 		return 2
 	}
 	log := c.Logger(os.Stderr)
+	if !useRedisPassword(ctx, c, false) {
+		return 1
+	}
 	opt, err := redis.ParseURL(c.RedisURL)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)

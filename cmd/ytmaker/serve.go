@@ -16,6 +16,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/studio"
 	"github.com/ytmaker/ytmaker/procman"
+	"github.com/ytmaker/ytmaker/procman/redisproc"
 	"github.com/ytmaker/ytmaker/tasks"
 )
 
@@ -33,6 +34,9 @@ func runServe(ctx context.Context, args []string) int {
 	if !c.IsLoopback() && c.APIToken == "" {
 		fmt.Fprintf(os.Stderr, "ytmaker: refusing to listen on %s without API_TOKEN: anyone on the network could drive YTMaker. Set API_TOKEN (clients then send \"Authorization: Bearer <token>\"), or bind to 127.0.0.1.\n", c.HTTPAddr)
 		return 2
+	}
+	if !useRedisPassword(ctx, c, true) {
+		return 1
 	}
 	// Claim the HTTP port first: failing here leaves nothing to clean up.
 	ln, err := net.Listen("tcp", c.HTTPAddr)
@@ -152,6 +156,9 @@ func shutdownHTTP(srv *http.Server) {
 // runComponents runs a worker and/or a beat without HTTP, until a signal.
 func runComponents(name string, c *config.Config, worker, beat bool) int {
 	log := c.Logger(os.Stderr)
+	if !useRedisPassword(context.Background(), c, false) {
+		return 1
+	}
 	sigCtx, stopSignals := signalContext()
 	defer stopSignals()
 	var wc *procman.WorkerConfig
@@ -170,7 +177,7 @@ func runComponents(name string, c *config.Config, worker, beat bool) int {
 		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
 		return 2
 	}
-	fmt.Printf("🚀 YTMaker %s %s starting (Redis %s)\n", name, versionString(), c.RedisURL)
+	fmt.Printf("🚀 YTMaker %s %s starting (Redis %s)\n", name, versionString(), redisproc.Redact(c.RedisURL))
 	if err := m.StartAll(sigCtx); err != nil {
 		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
 		return 1

@@ -98,6 +98,9 @@ func runDebugTask(ctx context.Context, args []string) int {
 	if c == nil {
 		return code
 	}
+	if !useRedisPassword(ctx, c, false) {
+		return 1
+	}
 	client, err := tasks.New(tasks.Config{RedisURL: c.RedisURL, DataDir: c.DataDir})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)

@@ -61,6 +61,10 @@ type Config struct {
 	YouTubeDailyQuota    int
 	YouTubeUploadCost    int
 	YouTubeThumbnailCost int
+
+	// Warnings are settings that were read but have no effect, for the
+	// program to print (a bad value is an error instead).
+	Warnings []string
 }
 
 // Error is a bad configuration value.
@@ -119,6 +123,10 @@ func Load(src Sources) (*Config, error) {
 	var err error
 	if c.RedisURL, err = redisURL(src); err != nil {
 		return nil, err
+	}
+	if v := get("CELERY_RESULT_BACKEND", ""); v != "" && !sameRedis(v, c.RedisURL) {
+		c.Warnings = append(c.Warnings, fmt.Sprintf("CELERY_RESULT_BACKEND=%s is ignored: YTMaker keeps task results "+
+			"in the broker's Redis (%s). Remove the setting, or point REDIS_URL at the Redis you want.", redact(v), redact(c.RedisURL)))
 	}
 	c.HTTPAddr = get("HTTP_ADDR", "127.0.0.1:8000")
 	if err := checkAddr("HTTP_ADDR", c.HTTPAddr); err != nil {
@@ -274,6 +282,42 @@ func redisURL(src Sources) (string, error) {
 	return "redis://127.0.0.1:6379/0", nil
 }
 
+// sameRedis reports whether two Redis URLs name the same server and
+// database (redis://localhost:6379 and redis://127.0.0.1:6379/0 do).
+func sameRedis(a, b string) bool {
+	norm := func(s string) string {
+		u, err := url.Parse(strings.TrimSpace(s))
+		if err != nil {
+			return s
+		}
+		host, port := u.Hostname(), u.Port()
+		if host == "localhost" || host == "::1" {
+			host = "127.0.0.1"
+		}
+		if port == "" {
+			port = "6379"
+		}
+		db := strings.Trim(u.Path, "/")
+		if db == "" {
+			db = "0"
+		}
+		return u.Scheme + "://" + net.JoinHostPort(host, port) + "/" + db
+	}
+	return norm(a) == norm(b)
+}
+
+// redact hides the password of a URL, for messages.
+func redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	if _, has := u.User.Password(); has {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
+}
+
 func envLayer(env func(string) (string, bool)) map[string]string {
 	if env == nil {
 		return nil
@@ -408,7 +452,7 @@ func ReadDotEnv(path string) (map[string]string, error) {
 }
 
 // Keys lists every key Load reads, for documentation and `ytmaker config`.
-var Keys = []string{"REDIS_URL", "CELERY_BROKER_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_DB", "HTTP_ADDR", "DATA_DIR",
+var Keys = []string{"REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "REDIS_HOST", "REDIS_PORT", "REDIS_DB", "HTTP_ADDR", "DATA_DIR",
 	"WORKER_CONCURRENCY", "SHUTDOWN_TIMEOUT", "LOG_FORMAT", "LOG_LEVEL", "API_TOKEN", "ALLOWED_ORIGINS", "RESULT_TTL",
 	"SCRIPT_TIME_LIMIT", "ASSETS_TIME_LIMIT", "RENDER_TIME_LIMIT", "THUMBNAIL_TIME_LIMIT", "UPLOAD_TIME_LIMIT",
 	"BATCH_TIME_LIMIT", "BATCH_CONCURRENCY", "ASSET_CONCURRENCY", "REDIS_SERVER", "FFMPEG", "FFPROBE",

@@ -113,3 +113,33 @@ func TestReadDotEnv(t *testing.T) {
 		t.Fatalf("bad line error = %v", err)
 	}
 }
+
+// The seed's .env names a result backend; YTMaker keeps results in the
+// broker's Redis, so a different backend is reported, never silently
+// dropped (and its password is not printed).
+func TestCeleryResultBackendDifferentFromTheBrokerIsWarnedAbout(t *testing.T) {
+	for backend, warn := range map[string]bool{
+		"":                                    false,
+		"redis://localhost:6379/0":            false,
+		"redis://127.0.0.1:6379":              false,
+		"redis://localhost:6379/1":            true,
+		"redis://:s3cret@cache.internal:6379": true,
+	} {
+		dot := map[string]string{"CELERY_BROKER_URL": "redis://localhost:6379/0"}
+		if backend != "" {
+			dot["CELERY_RESULT_BACKEND"] = backend
+		}
+		c, err := Load(Sources{DotEnv: dot})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(c.Warnings) == 1 && strings.Contains(c.Warnings[0], "CELERY_RESULT_BACKEND"); got != warn {
+			t.Errorf("backend %q: warnings %q", backend, c.Warnings)
+		}
+		for _, w := range c.Warnings {
+			if strings.Contains(w, "s3cret") {
+				t.Errorf("warning shows the password: %s", w)
+			}
+		}
+	}
+}

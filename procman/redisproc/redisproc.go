@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -63,8 +64,9 @@ func (r *redisChild) start(ctx context.Context) error {
 	if err != nil {
 		return ErrNotInstalled
 	}
-	if err := os.MkdirAll(r.dir, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", r.dir, err)
+	// Its files (append-only file, log, password) are the owner's alone.
+	if err := privateDir(r.dir); err != nil {
+		return err
 	}
 	args := []string{
 		"--port", strconv.Itoa(r.port),
@@ -78,9 +80,11 @@ func (r *redisChild) start(ctx context.Context) error {
 		"--logfile", r.logPath(),
 	}
 	if r.password != "" {
-		args = append(args, "--requirepass", r.password)
+		// From standard input ("-"), not the command line, where any
+		// local user could read it in ps.
+		args = append([]string{"-"}, args...)
 	}
-	out, err := os.OpenFile(r.logPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	out, err := os.OpenFile(r.logPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", r.logPath(), err)
 	}
@@ -89,6 +93,9 @@ func (r *redisChild) start(ctx context.Context) error {
 	// Early failures (before redis opens its log) land in the same file:
 	// never an unread pipe.
 	cmd.Stdout, cmd.Stderr = out, out
+	if r.password != "" {
+		cmd.Stdin = strings.NewReader("requirepass " + strconv.Quote(r.password) + "\n")
+	}
 	// Own process group: Ctrl+C in the terminal reaches only us, and we
 	// stop Redis last. If we die, the kernel sends it SIGTERM, so it
 	// flushes its append-only file and exits: no orphan.
@@ -120,8 +127,30 @@ func (r *redisChild) start(ctx context.Context) error {
 		r.kill()
 		return fmt.Errorf("redis-server did not become ready: %w\n--- last lines of %s ---\n%s", err, r.logPath(), tail(r.logPath(), 15))
 	}
+	// redis-server creates its files with the process umask (often
+	// 0644); the directory is 0700 already, and the files are narrowed
+	// too, so no one else can read the data or the password.
+	if err := narrowModes(r.dir); err != nil {
+		r.log.Warn("narrow file modes", "dir", r.dir, "err", err)
+	}
 	r.log.Info("redis-server started", "addr", r.addr(), "pid", cmd.Process.Pid, "dir", r.dir)
 	return nil
+}
+
+// narrowModes sets every file under dir to 0600 and every folder to 0700.
+func narrowModes(dir string) error {
+	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			return os.Chmod(path, 0o700)
+		case d.Type().IsRegular():
+			return os.Chmod(path, 0o600)
+		}
+		return nil
+	})
 }
 
 // supervise restarts Redis whenever it dies, with backoff, until stop.
