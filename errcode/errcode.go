@@ -163,8 +163,9 @@ func IsRetryable(err error) bool {
 	return Classify(err).Retryable
 }
 
-// Classify turns any error into a coded one. An *Error in the chain is
-// returned as is. Otherwise: deadlines and network timeouts are retryable
+// Classify turns any error into a coded one. A failure of the storage is
+// told as such wherever it shows (see Storage). Otherwise an *Error in the
+// chain is returned as is, and else: deadlines and network timeouts are retryable
 // TIMEOUT, connection failures are retryable NETWORK_ERROR, a full disk is
 // DISK_FULL (not retryable), context cancellation is CANCELLED (not
 // retryable), and anything else is a retryable INTERNAL_ERROR (the seed
@@ -172,6 +173,9 @@ func IsRetryable(err error) bool {
 func Classify(err error) *Error {
 	if err == nil {
 		return nil
+	}
+	if e := Storage(err); e != nil {
+		return e
 	}
 	if e, ok := As(err); ok {
 		return e
@@ -181,8 +185,6 @@ func Classify(err error) *Error {
 		return Wrap(err, Timeout, true, "")
 	case errors.Is(err, context.Canceled):
 		return Wrap(err, Cancelled, false, "")
-	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
-		return Wrap(err, DiskFull, false, "no space left on device: "+err.Error())
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
 		errors.Is(err, syscall.EPIPE), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, syscall.ECONNABORTED), errors.Is(err, syscall.EHOSTUNREACH),

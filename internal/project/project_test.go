@@ -1,6 +1,7 @@
 package project
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -107,3 +108,63 @@ func TestStageOrderAndWeights(t *testing.T) {
 		t.Error("statuses")
 	}
 }
+
+func TestAttemptHistory(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	disk := errcode.New(errcode.DiskFull, "no space left on device", false)
+	type step struct {
+		begin   bool
+		at      int
+		attempt int
+		outcome string
+		err     *errcode.Error
+	}
+	for _, c := range []struct {
+		name  string
+		steps []step
+		want  []Attempt
+	}{
+		{"retry then success", []step{
+			{begin: true, at: 0, attempt: 1}, {at: 5, outcome: OutcomeFailed, err: disk},
+			{begin: true, at: 7, attempt: 2}, {at: 9, outcome: OutcomeCompleted},
+		}, []Attempt{
+			{Attempt: 1, Run: 3, TaskID: "t", StartedAt: at(0), FinishedAt: ptr(at(5)), Outcome: OutcomeFailed, Error: disk},
+			{Attempt: 2, Run: 3, TaskID: "t", StartedAt: at(7), FinishedAt: ptr(at(9)), Outcome: OutcomeCompleted},
+		}},
+		{"a worker died: the next attempt closes the open one", []step{
+			{begin: true, at: 0, attempt: 1}, {begin: true, at: 30, attempt: 1},
+		}, []Attempt{
+			{Attempt: 1, Run: 3, TaskID: "t", StartedAt: at(0), FinishedAt: ptr(at(30)), Outcome: OutcomeInterrupted},
+			{Attempt: 1, Run: 3, TaskID: "t", StartedAt: at(30)},
+		}},
+		{"an end without an open attempt changes nothing", []step{
+			{at: 1, outcome: OutcomeCancelled}, {begin: true, at: 2, attempt: 1}, {at: 3, outcome: OutcomeWaiting}, {at: 4, outcome: OutcomeFailed},
+		}, []Attempt{
+			{Attempt: 1, Run: 3, TaskID: "t", StartedAt: at(2), FinishedAt: ptr(at(3)), Outcome: OutcomeWaiting},
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var ss StageState
+			for _, s := range c.steps {
+				if s.begin {
+					ss.BeginAttempt(at(s.at), 3, s.attempt, "t")
+				} else {
+					ss.EndAttempt(at(s.at), s.outcome, s.err)
+				}
+			}
+			if !reflect.DeepEqual(ss.History, c.want) {
+				t.Fatalf("got %+v\nwant %+v", ss.History, c.want)
+			}
+		})
+	}
+	var ss StageState
+	for i := 0; i < MaxHistory+7; i++ {
+		ss.BeginAttempt(at(i), 1, i+1, "t")
+	}
+	if len(ss.History) != MaxHistory || ss.History[0].Attempt != 8 || ss.History[MaxHistory-1].Outcome != "" {
+		t.Fatalf("kept %d, first attempt %d", len(ss.History), ss.History[0].Attempt)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

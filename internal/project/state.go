@@ -199,6 +199,53 @@ type StageState struct {
 	Error       *errcode.Error             `json:"error,omitempty"`
 	WaitUntil   *time.Time                 `json:"wait_until,omitempty"`
 	Checkpoints map[string]json.RawMessage `json:"checkpoints,omitempty"`
+	// History records every attempt, oldest first (the last MaxHistory):
+	// StartedAt and FinishedAt above describe the latest one only.
+	History []Attempt `json:"history,omitempty"`
+}
+
+// MaxHistory bounds StageState.History.
+const MaxHistory = 50
+
+// Outcomes of an attempt.
+const (
+	OutcomeCompleted   = "completed"
+	OutcomeSkipped     = "skipped"
+	OutcomeFailed      = "failed"      // the stage failed, or will retry
+	OutcomeWaiting     = "waiting"     // stopped for a quota wait
+	OutcomeInterrupted = "interrupted" // shutdown, lost lock, or a worker that died
+	OutcomeCancelled   = "cancelled"
+)
+
+// Attempt is one run of a stage's code.
+type Attempt struct {
+	Attempt    int            `json:"attempt"` // counts from 1 within a run
+	Run        int            `json:"run"`
+	TaskID     string         `json:"task_id,omitempty"`
+	StartedAt  time.Time      `json:"started_at"`
+	FinishedAt *time.Time     `json:"finished_at,omitempty"`
+	Outcome    string         `json:"outcome,omitempty"` // "" while it runs
+	Error      *errcode.Error `json:"error,omitempty"`
+}
+
+// BeginAttempt records that attempt of run started at now. An earlier
+// attempt still open never ended: its worker died, and it is closed as
+// interrupted at now.
+func (ss *StageState) BeginAttempt(now time.Time, run, attempt int, taskID string) {
+	ss.EndAttempt(now, OutcomeInterrupted, nil)
+	ss.History = append(ss.History, Attempt{Attempt: attempt, Run: run, TaskID: taskID, StartedAt: now})
+	if n := len(ss.History); n > MaxHistory {
+		ss.History = append(ss.History[:0], ss.History[n-MaxHistory:]...)
+	}
+}
+
+// EndAttempt closes the open attempt, if any, with outcome and e.
+func (ss *StageState) EndAttempt(now time.Time, outcome string, e *errcode.Error) {
+	if n := len(ss.History); n > 0 && ss.History[n-1].Outcome == "" {
+		a := &ss.History[n-1]
+		end := now
+		a.FinishedAt, a.Outcome, a.Error = &end, outcome, e
+	}
 }
 
 // StageStates holds the five stages in pipeline order (so the JSON file

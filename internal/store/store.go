@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -48,6 +49,12 @@ type Store struct {
 
 	mu    sync.Mutex
 	locks map[string]*sync.Mutex
+
+	unsaved Unsaved // nil: a state that cannot be written is an error
+	log     *slog.Logger
+	// writeJSON writes project_state.json (atomicfile.WriteJSON; tests
+	// make it fail as a full disk would).
+	writeJSON func(path string, v any, perm os.FileMode) error
 }
 
 // Open prepares dataDir (creating projects/ and batches/) and returns a
@@ -62,7 +69,12 @@ func Open(dataDir string) (*Store, error) {
 			return nil, errcode.Wrap(err, errcode.FileSystemError, false, fmt.Sprintf("create %s: %v", filepath.Join(abs, d), err))
 		}
 	}
-	return &Store{root: abs, now: time.Now, locks: map[string]*sync.Mutex{}}, nil
+	return &Store{root: abs, now: time.Now, locks: map[string]*sync.Mutex{}, log: slog.New(slog.DiscardHandler),
+		writeJSON: defaultWriteJSON}, nil
+}
+
+func defaultWriteJSON(path string, v any, perm os.FileMode) error {
+	return atomicfile.WriteJSON(path, v, perm)
 }
 
 // Root returns the data directory.
@@ -141,6 +153,19 @@ func (s *Store) lock(key, lockPath string) (unlock func(), err error) {
 	s.mu.Unlock()
 	m.Lock()
 	f, err := os.OpenFile(lockPath, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil && errcode.Storage(err) != nil {
+		// A read-only folder: an existing lock file still locks when
+		// opened for reading. Without one, states go aside (Unsaved) and
+		// only this process's lock holds.
+		var rerr error
+		if f, rerr = os.Open(lockPath); rerr != nil && s.unsaved != nil {
+			s.log.Warn("project folder cannot be locked; locking within this process only", "path", lockPath, "err", err)
+			return m.Unlock, nil
+		}
+		if rerr == nil {
+			err = nil
+		}
+	}
 	if err != nil {
 		m.Unlock()
 		return nil, err
@@ -234,8 +259,8 @@ func writeErr(err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-		return errcode.Wrap(err, errcode.DiskFull, false, "no space left on device: "+err.Error())
+	if e := errcode.Storage(err); e != nil {
+		return e
 	}
 	return errcode.Wrap(err, errcode.FileSystemError, true, "")
 }
@@ -273,9 +298,28 @@ func (s *Store) Project(id int64) (*project.Project, error) {
 	return readEntity[project.Project](filepath.Join(s.ProjectDir(id), ProjectFile), "project", id)
 }
 
-// State reads project_state.json.
+// State reads project_state.json, or the newer state kept aside when the
+// file could not be written (see Unsaved).
 func (s *Store) State(id int64) (*project.State, error) {
-	return readEntity[project.State](filepath.Join(s.ProjectDir(id), StateFile), "project", id)
+	st, _, err := s.state(id)
+	return st, err
+}
+
+// state is State that also returns the version of a state kept aside (0
+// when there is none).
+func (s *Store) state(id int64) (*project.State, int64, error) {
+	st, err := readEntity[project.State](filepath.Join(s.ProjectDir(id), StateFile), "project", id)
+	if s.unsaved == nil || id <= 0 || (err != nil && errcode.Code(err) == errcode.NotFound) {
+		return st, 0, err
+	}
+	kept, kerr := s.keptState(id)
+	if kerr != nil || kept == nil {
+		return st, 0, err
+	}
+	if err != nil || kept.Version > st.Version {
+		return kept, kept.Version, nil
+	}
+	return st, kept.Version, nil
 }
 
 // readEntity reads one JSON file of a project or batch: NOT_FOUND when it
@@ -303,7 +347,7 @@ func (s *Store) Lock(id int64, fn func() error) error {
 	}
 	unlock, err := s.lock("p"+strconv.FormatInt(id, 10), filepath.Join(dir, ".lock"))
 	if err != nil {
-		return errcode.Wrap(err, errcode.FileSystemError, true, "")
+		return errcode.Classify(errcode.Wrap(err, errcode.FileSystemError, true, ""))
 	}
 	defer unlock()
 	return fn()
@@ -315,7 +359,7 @@ func (s *Store) Lock(id int64, fn func() error) error {
 func (s *Store) UpdateState(id int64, fn func(*project.State) error) (*project.State, error) {
 	var out *project.State
 	err := s.Lock(id, func() error {
-		st, err := s.State(id)
+		st, keptVersion, err := s.state(id)
 		if err != nil {
 			return err
 		}
@@ -324,8 +368,8 @@ func (s *Store) UpdateState(id int64, fn func(*project.State) error) (*project.S
 		}
 		st.Version++
 		st.UpdatedAt = s.now().UTC()
-		if err := atomicfile.WriteJSON(filepath.Join(s.ProjectDir(id), StateFile), st, 0o644); err != nil {
-			return writeErr(err)
+		if err := s.writeState(id, st, keptVersion); err != nil {
+			return err
 		}
 		out = st
 		return nil
