@@ -59,7 +59,7 @@ var projectSorts = []string{"created_at", "updated_at", "name", "id", "status"}
 
 func (s *Server) listProjects(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	opts := store.ListOptions{Sort: "created_at", Desc: true}
+	opts := store.ListOptions{Sort: "created_at", Desc: true, Load: s.load}
 	var err error
 	if opts.Limit, err = queryInt(q, "limit", 20, 1, 100); err != nil {
 		s.fail(w, r, err)

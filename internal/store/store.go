@@ -455,10 +455,14 @@ type ListOptions struct {
 	Status  project.Status // "" for all
 	BatchID int64          // 0 for all
 	Name    string         // "" for all, else names containing it (any case)
-	Sort    string         // created_at (default) | updated_at | name | id | status
-	Desc    bool
-	Limit   int // 0 = no limit
-	Offset  int
+	// Load reads one project and its state; nil reads the files. A
+	// caller with a cache of parsed files passes it here (the values are
+	// only read).
+	Load   func(id int64) (*project.Project, *project.State, error)
+	Sort   string // created_at (default) | updated_at | name | id | status
+	Desc   bool
+	Limit  int // 0 = no limit
+	Offset int
 }
 
 // ListProjects returns the projects matching opts and the total count
@@ -470,17 +474,24 @@ func (s *Store) ListProjects(ctx context.Context, opts ListOptions) ([]Summary, 
 	}
 	var out []Summary
 	name := strings.ToLower(strings.TrimSpace(opts.Name))
+	load := opts.Load
+	if load == nil {
+		load = func(id int64) (*project.Project, *project.State, error) {
+			p, err := s.Project(id)
+			if err != nil {
+				return nil, nil, err
+			}
+			st, err := s.State(id)
+			return p, st, err
+		}
+	}
 	for _, id := range ids {
 		if err := ctx.Err(); err != nil {
 			return nil, 0, err
 		}
-		p, err := s.Project(id)
+		p, st, err := load(id)
 		if err != nil {
 			continue // half-created or deleted meanwhile
-		}
-		st, err := s.State(id)
-		if err != nil {
-			continue
 		}
 		if opts.Status != "" && st.Status != opts.Status {
 			continue

@@ -354,3 +354,21 @@ func TestEventsStreamAllProjects(t *testing.T) {
 		}
 	}
 }
+
+// The studio sits behind the API's Host check: without a token, a page
+// reached through a foreign name (DNS rebinding) is refused.
+func TestForeignHostRefused(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	for _, path := range []string{"/", "/system", "/events"} {
+		req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
+		req.Host = "rebind.example:80"
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMisdirectedRequest {
+			t.Errorf("%s with a foreign Host: %d", path, resp.StatusCode)
+		}
+	}
+}
