@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,7 +40,16 @@ type SegmentAssets struct {
 	Image       string               `json:"image"`
 	ImageHash   string               `json:"image_hash"`
 	ImageSource string               `json:"image_source"` // stability | slide | slide-fallback
-	ImageError  string               `json:"image_error,omitempty"`
+	// Stills are the slides of the later paragraphs of a segment merged
+	// from several, each shown while its paragraph is spoken.
+	Stills     []Still `json:"stills,omitempty"`
+	ImageError string  `json:"image_error,omitempty"`
+}
+
+// Still is a slide shown from the start of its text's narration.
+type Still struct {
+	Image string `json:"image"`
+	Text  string `json:"text"`
 }
 
 // Avatar is an optional talking-head clip.
@@ -173,7 +183,7 @@ func (p *Pipeline) runAssets(ctx context.Context, job tasks.Job) (any, error) {
 		if images != nil {
 			imgSource = "stability"
 		}
-		imageHash := hashOf("image", seg.Text, seg.ImagePrompt, imgSource, pr.Settings.Format, pr.Name)
+		imageHash := hashOf("image", seg.Text, seg.ImagePrompt, imgSource, pr.Settings.Format, pr.Name, pr.Settings.Theme, slideVersion)
 		// Reuse what an earlier attempt finished (checkpoints), if its
 		// inputs have not changed and its file is still there.
 		var cp SegmentAssets
@@ -188,6 +198,7 @@ func (p *Pipeline) runAssets(ctx context.Context, job tasks.Job) (any, error) {
 		var ci SegmentAssets
 		if ok, _ := job.Checkpoint(imageKey(i), &ci); ok && ci.ImageHash == imageHash && fileExists(abs(job, ci.Image)) {
 			man.Segments[i].Image, man.Segments[i].ImageHash, man.Segments[i].ImageSource = ci.Image, ci.ImageHash, ci.ImageSource
+			man.Segments[i].Stills = ci.Stills
 			res.Reused++
 		} else {
 			man.Segments[i].ImageHash = imageHash
@@ -249,6 +260,7 @@ func (p *Pipeline) runAssets(ctx context.Context, job tasks.Job) (any, error) {
 				return
 			}
 			var rel, source string
+			var stills []Still
 			if images != nil {
 				rel = fmt.Sprintf("assets/images/segment_%02d.png", it.seg+1)
 				_, err := images.Generate(ctx, stability.Request{Prompt: seg.ImagePrompt, AspectRatio: aspect,
@@ -269,20 +281,21 @@ func (p *Pipeline) runAssets(ctx context.Context, job tasks.Job) (any, error) {
 				source = "stability"
 			} else {
 				rel = fmt.Sprintf("assets/images/segment_%02d.png", it.seg+1)
-				if err := p.drawSlide(fs, pr, sc, it.seg, w, h, abs(job, rel)); err != nil {
+				stills, err = p.drawSlides(fs, pr, sc, it.seg, w, h, job, rel)
+				if err != nil {
 					cancel(err)
 					return
 				}
 				source = "slide"
 			}
-			sa.Image, sa.ImageSource = rel, source
+			sa.Image, sa.ImageSource, sa.Stills = rel, source, stills
 			if err := job.SaveCheckpoint(imageKey(it.seg), sa); err != nil {
 				cancel(err)
 				return
 			}
 			mu.Lock()
 			m := &man.Segments[it.seg]
-			m.Image, m.ImageSource = sa.Image, sa.ImageSource
+			m.Image, m.ImageSource, m.Stills = sa.Image, sa.ImageSource, sa.Stills
 			mu.Unlock()
 			report(fmt.Sprintf("Image %d/%d done", it.seg+1, n))
 		}(it)
@@ -309,10 +322,11 @@ func (p *Pipeline) runAssets(ctx context.Context, job tasks.Job) (any, error) {
 		}
 		for _, i := range imageFailures {
 			rel := fmt.Sprintf("assets/images/segment_%02d.png", i+1)
-			if err := p.drawSlide(fs, pr, sc, i, w, h, abs(job, rel)); err != nil {
+			stills, err := p.drawSlides(fs, pr, sc, i, w, h, job, rel)
+			if err != nil {
 				return nil, err
 			}
-			man.Segments[i].Image, man.Segments[i].ImageSource = rel, "slide-fallback"
+			man.Segments[i].Image, man.Segments[i].ImageSource, man.Segments[i].Stills = rel, "slide-fallback", stills
 			res.ImagesFallback++
 		}
 	}
@@ -354,17 +368,54 @@ func (p *Pipeline) runAssets(ctx context.Context, job tasks.Job) (any, error) {
 	return res, nil
 }
 
-func (p *Pipeline) drawSlide(fs *fonts.Set, pr *project.Project, sc *script.Script, i, w, h int, path string) error {
+// slideVersion changes when slides are drawn differently, so that assets
+// drawn by an earlier version are redrawn.
+const slideVersion = "themes-1"
+
+// drawSlides draws segment i's slide at rel, and for a segment merged from
+// several paragraphs one more slide per later paragraph, returned as
+// stills.
+func (p *Pipeline) drawSlides(fs *fonts.Set, pr *project.Project, sc *script.Script, i, w, h int, job tasks.Job, rel string) ([]Still, error) {
+	seg := sc.Segments[i]
+	parts := []string{seg.Text}
+	if seg.Type == script.Content {
+		if ps := script.Paragraphs(seg.Text); len(ps) > 1 {
+			parts = ps
+		}
+	}
+	var stills []Still
+	for k, part := range parts {
+		path := rel
+		if k > 0 {
+			path = strings.TrimSuffix(rel, ".png") + fmt.Sprintf("_%d.png", k+1)
+			stills = append(stills, Still{Image: path, Text: part})
+		}
+		if err := p.drawSlide(fs, pr, sc, i, part, w, h, abs(job, path)); err != nil {
+			return nil, err
+		}
+	}
+	return stills, nil
+}
+
+// drawSlide draws one slide of segment i showing text.
+func (p *Pipeline) drawSlide(fs *fonts.Set, pr *project.Project, sc *script.Script, i int, text string, w, h int, path string) error {
 	seg := sc.Segments[i]
 	lang := sc.Language
+	theme := pr.Settings.Theme
+	if theme == "" {
+		theme = slides.ThemeFor(sc.Title + "\n" + pr.Content).Name
+	}
 	_, err := slides.Draw(fs, slides.Spec{
-		Text:     slides.KeySentence(seg.Text, lang, 0),
+		Text:     slides.KeySentence(text, lang, 0),
+		Body:     text,
+		Type:     seg.Type,
 		Language: lang,
 		Title:    sc.Title,
 		Footer:   strconv.Itoa(i+1) + " / " + strconv.Itoa(len(sc.Segments)),
 		Width:    w,
 		Height:   h,
 		Seed:     fmt.Sprintf("%d:%s", pr.ID, pr.Name),
+		Theme:    theme,
 	}, path)
 	return err
 }

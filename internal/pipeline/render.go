@@ -9,10 +9,12 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/media/render"
 	"github.com/ytmaker/ytmaker/internal/media/subtitles"
+	"github.com/ytmaker/ytmaker/internal/media/tts"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/tasks"
 )
@@ -97,8 +99,16 @@ func (p *Pipeline) runRender(ctx context.Context, job tasks.Job) (any, error) {
 		for i, t := range s.Sentences {
 			sentences[i] = subtitles.Sentence{Text: t.Text, Start: t.Start, End: t.End}
 		}
-		spec.Segments = append(spec.Segments, render.Segment{Image: abs(job, s.Image), Audio: abs(job, s.Audio),
-			Cues: subtitles.Build(sentences, subtitles.Options{Language: man.Language, MaxColumns: cols})})
+		seg := render.Segment{Image: abs(job, s.Image), Audio: abs(job, s.Audio),
+			Cues: subtitles.Build(sentences, subtitles.Options{Language: man.Language, MaxColumns: cols})}
+		starts := stillStarts(s.Stills, s.Sentences)
+		for k, st := range s.Stills {
+			if !fileExists(abs(job, st.Image)) {
+				return nil, errcode.Newf(errcode.InvalidInput, false, "segment %d's assets are missing: run generate_assets_task again", s.Index)
+			}
+			seg.Later = append(seg.Later, render.Still{Image: abs(job, st.Image), At: starts[k]})
+		}
+		spec.Segments = append(spec.Segments, seg)
 	}
 	job.Progress(1, fmt.Sprintf("Rendering %d segments at %dx%d", len(spec.Segments), w, h))
 	start := time.Now()
@@ -122,4 +132,63 @@ func (p *Pipeline) runRender(ctx context.Context, job tasks.Job) (any, error) {
 	}
 	job.Progress(100, fmt.Sprintf("Rendered %.1f s of video in %.1f s (%.1f× real time)", res.Seconds, res.RenderSeconds, res.Speed))
 	return res, nil
+}
+
+// stillStarts finds when each still's text starts being spoken: the start
+// of the first sentence at or after the point where the narrated text
+// reaches it (texts compared by their letters and digits only, so
+// punctuation and spacing changes made for speech do not matter).
+func stillStarts(stills []Still, sentences []tts.SentenceTiming) []time.Duration {
+	out := make([]time.Duration, len(stills))
+	if len(sentences) == 0 {
+		return out
+	}
+	// offsets[i] is how much text precedes sentence i.
+	offsets := make([]int, len(sentences)+1)
+	for i, s := range sentences {
+		offsets[i+1] = offsets[i] + len(textKey(s.Text))
+	}
+	var segText strings.Builder
+	for _, s := range sentences {
+		segText.WriteString(textKey(s.Text))
+	}
+	all := segText.String()
+	from := 0
+	for k, st := range stills {
+		key := textKey(st.Text)
+		pos := -1
+		if probe := key[:min(len(key), 24)]; probe != "" {
+			if j := strings.Index(all[from:], probe); j >= 0 {
+				pos = from + j
+			}
+		}
+		if pos < 0 {
+			// Not found verbatim: keep the order, start after the last.
+			if k > 0 {
+				out[k] = out[k-1]
+			}
+			continue
+		}
+		from = pos + 1
+		// A paragraph starts a sentence: pick the sentence whose start is
+		// nearest.
+		best := 0
+		for i := range sentences {
+			if d, bd := offsets[i]-pos, offsets[best]-pos; d*d < bd*bd {
+				best = i
+			}
+		}
+		out[k] = max(sentences[best].Start, out[max(k-1, 0)])
+	}
+	return out
+}
+
+// textKey keeps the letters and digits of s, lower-cased.
+func textKey(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return unicode.ToLower(r)
+		}
+		return -1
+	}, s)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/language"
+	"github.com/ytmaker/ytmaker/internal/media/slides"
 )
 
 // Limits on project input.
@@ -73,6 +74,7 @@ type Settings struct {
 	Format      string    `json:"format,omitempty"`
 	Voice       string    `json:"voice,omitempty"`
 	Motion      string    `json:"motion,omitempty"`
+	Theme       string    `json:"theme,omitempty"` // a slide theme (slides.ThemeNames); "" or "auto" picks one from the content
 	Subtitles   *bool     `json:"subtitles,omitempty"`
 	Music       string    `json:"music,omitempty"`
 	MusicVolume float64   `json:"music_volume,omitempty"`
@@ -208,6 +210,9 @@ func (s *Settings) Validate() error {
 	default:
 		return InvalidField("settings.motion", "%q is not supported; use none or kenburns", s.Motion)
 	}
+	if err := s.validateTheme(); err != nil {
+		return err
+	}
 	if s.Subtitles == nil {
 		t := true
 		s.Subtitles = &t
@@ -329,3 +334,18 @@ func (s Settings) SubtitlesOn() bool { return s.Subtitles == nil || *s.Subtitles
 // UploadWanted reports whether the user wants the video uploaded (default
 // true; the stage is skipped when no credentials are configured).
 func (y YouTube) UploadWanted() bool { return y.Upload == nil || *y.Upload }
+
+// validateTheme normalises the slide theme: "" and "auto" mean chosen
+// from the content.
+func (s *Settings) validateTheme() error {
+	t := strings.ToLower(strings.TrimSpace(s.Theme))
+	if t == "" || t == "auto" {
+		s.Theme = ""
+		return nil
+	}
+	if _, ok := slides.LookupTheme(t); !ok {
+		return InvalidField("settings.theme", "%q is not a theme; use auto or one of %s", s.Theme, strings.Join(slides.ThemeNames(), ", "))
+	}
+	s.Theme = t
+	return nil
+}

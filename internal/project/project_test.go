@@ -47,6 +47,7 @@ func TestValidateNamesTheField(t *testing.T) {
 		"language":                     {Name: "n", Content: "x", Language: "en us!"},
 		"settings.format":              {Name: "n", Content: "x", Settings: Settings{Format: "4k"}},
 		"settings.motion":              {Name: "n", Content: "x", Settings: Settings{Motion: "spin"}},
+		"settings.theme":               {Name: "n", Content: "x", Settings: Settings{Theme: "comic-sans"}},
 		"settings.music_volume":        {Name: "n", Content: "x", Settings: Settings{MusicVolume: 2}},
 		"settings.youtube.title":       {Name: "n", Content: "x", Settings: Settings{YouTube: YouTube{Title: strings.Repeat("t", 101)}}},
 		"settings.youtube.privacy":     {Name: "n", Content: "x", Settings: Settings{YouTube: YouTube{Privacy: "everyone"}}},
@@ -63,6 +64,13 @@ func TestValidateNamesTheField(t *testing.T) {
 		want = strings.TrimSpace(want) // trailing spaces keep the map keys apart
 		if got := field(in.Validate()); got != want {
 			t.Errorf("want an error naming %s, got %q", want, got)
+		}
+	}
+	// Themes are matched without case; auto means chosen from the content.
+	for give, want := range map[string]string{"": "", "auto": "", " Neon ": "neon", "paper": "paper"} {
+		in := Input{Name: "n", Content: "x", Settings: Settings{Theme: give}}
+		if err := in.Validate(); err != nil || in.Settings.Theme != want {
+			t.Errorf("theme %q → %q, %v; want %q", give, in.Settings.Theme, err, want)
 		}
 	}
 	// publish_at forces private and is kept in UTC.

@@ -108,7 +108,7 @@ func WriteOffline(req Request) (*Script, error) {
 	segs := make([]Segment, 0, len(chunks)+2)
 	segs = append(segs, Segment{Type: Intro, Text: phr.intro(trimEnd(title))})
 	for _, c := range chunks {
-		segs = append(segs, Segment{Type: Content, Text: joinText(c.sentences)})
+		segs = append(segs, Segment{Type: Content, Text: c.text()})
 	}
 	segs = append(segs, Segment{Type: Outro, Text: phr.outro})
 	for i := range segs {
@@ -138,24 +138,54 @@ func sameText(a, b string) bool {
 // chunk is the text of one future content segment.
 type chunk struct {
 	sentences []string
-	seconds   float64
+	// paras[i] is the source paragraph of sentence i: where it changes
+	// the segment's text keeps a blank line, so each paragraph merged into
+	// a segment gets its own slide while it is spoken.
+	paras   []int
+	seconds float64
 }
 
-func (c *chunk) add(s string) {
+func (c *chunk) add(s string, para int) {
 	c.sentences = append(c.sentences, s)
+	c.paras = append(c.paras, para)
 	c.seconds += speechSeconds(s)
 }
 
 func (c *chunk) merge(o chunk) {
 	c.sentences = append(c.sentences, o.sentences...)
+	c.paras = append(c.paras, o.paras...)
 	c.seconds += o.seconds
+}
+
+// text joins the chunk's sentences, with a blank line between merged
+// paragraphs.
+func (c *chunk) text() string {
+	var paras []string
+	from := 0
+	for i := 1; i <= len(c.sentences); i++ {
+		if i == len(c.sentences) || c.paras[i] != c.paras[i-1] {
+			paras = append(paras, joinText(c.sentences[from:i]))
+			from = i
+		}
+	}
+	return strings.Join(paras, ParagraphBreak)
+}
+
+// ParagraphBreak separates the paragraphs a content segment was merged
+// from. Slides show one paragraph at a time.
+const ParagraphBreak = "\n\n"
+
+// Paragraphs splits a segment's text into the paragraphs it was merged
+// from (one, when it was not merged).
+func Paragraphs(text string) []string {
+	return language.Paragraphs(text)
 }
 
 // splitLong turns each paragraph into one chunk, or into several balanced
 // chunks at sentence boundaries when it is longer than maxSegmentSeconds.
 func splitLong(paras [][]string) []chunk {
 	var out []chunk
-	for _, sents := range paras {
+	for para, sents := range paras {
 		var pieces []string
 		total := 0.0
 		for _, s := range sents {
@@ -167,7 +197,7 @@ func splitLong(paras [][]string) []chunk {
 		if total <= maxSegmentSeconds {
 			var c chunk
 			for _, p := range pieces {
-				c.add(p)
+				c.add(p, para)
 			}
 			out = append(out, c)
 			continue
@@ -181,7 +211,7 @@ func splitLong(paras [][]string) []chunk {
 				out = append(out, cur)
 				cur = chunk{}
 			}
-			cur.add(p)
+			cur.add(p, para)
 		}
 		if len(cur.sentences) > 0 {
 			out = append(out, cur)

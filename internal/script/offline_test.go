@@ -244,6 +244,15 @@ func TestOfflineMergesTinyParagraphs(t *testing.T) {
 			t.Errorf("lost %q", p)
 		}
 	}
+	// A merged segment keeps its paragraphs apart, so that each one's
+	// slide can be shown while it is spoken.
+	var got []string
+	for _, seg := range s.Segments[1 : len(s.Segments)-1] {
+		got = append(got, Paragraphs(seg.Text)...)
+	}
+	if !reflect.DeepEqual(got, paras) {
+		t.Errorf("paragraphs of the segments %q, want %q", got, paras)
+	}
 }
 
 func TestOfflineUnpunctuatedCJK(t *testing.T) {

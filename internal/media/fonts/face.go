@@ -32,7 +32,13 @@ type Face struct {
 // Face returns a face for text in language lang (a BCP 47 tag) at size
 // pixels per em.
 func (s *Set) Face(lang string, bold bool, size float64) (*Face, error) {
-	chain := s.chain(lang, bold)
+	return s.StyledFace(lang, Sans, bold, size)
+}
+
+// StyledFace is Face in a type family; a family that is not installed
+// falls back to the sans serif.
+func (s *Set) StyledFace(lang string, style Style, bold bool, size float64) (*Face, error) {
+	chain := s.chain(lang, bold, style)
 	f := &Face{fonts: chain, size: size, pickC: map[rune]int{},
 		advC: map[rune]fixed.Int26_6{}, kernC: map[[2]rune]fixed.Int26_6{}}
 	for _, fnt := range chain {

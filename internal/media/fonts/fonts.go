@@ -52,6 +52,12 @@ var fileNames = map[string][]string{
 	"latin-bold": {"DejaVuSans-Bold.ttf"},
 	"cjk":        {"NotoSansCJK-Regular.ttc", "NotoSansCJKtc-Regular.otf", "NotoSansTC-Regular.otf"},
 	"cjk-bold":   {"NotoSansCJK-Bold.ttc", "NotoSansCJKtc-Bold.otf", "NotoSansTC-Bold.otf"},
+	// The serif pairing themes may use; optional.
+	"serif":          {"DejaVuSerif.ttf"},
+	"serif-bold":     {"DejaVuSerif-Bold.ttf"},
+	"cjk-serif":      {"NotoSerifCJK-Regular.ttc", "NotoSerifCJKtc-Regular.otf", "NotoSerifTC-Regular.otf"},
+	"cjk-serif-bold": {"NotoSerifCJK-Bold.ttc", "NotoSerifCJKtc-Bold.otf", "NotoSerifTC-Bold.otf"},
+	"condensed-bold": {"DejaVuSansCondensed-Bold.ttf"},
 }
 
 // fcPatterns are fontconfig patterns tried when the search finds nothing.
@@ -86,8 +92,11 @@ type Set struct {
 	latin, latinBold *face
 	// cjk holds the regional faces of the CJK collection, by family.
 	cjk, cjkBold map[string]*face
-	files        []*os.File
-	paths        map[string]string
+	// The serif and condensed faces, when installed.
+	serif, serifBold, condensedBold *face
+	cjkSerif, cjkSerifBold          map[string]*face
+	files                           []*os.File
+	paths                           map[string]string
 }
 
 // Load finds and opens the fonts. It fails only when no usable font is
@@ -114,9 +123,10 @@ func Load(cfg Config) (*Set, error) {
 			}
 		}
 	}
-	s := &Set{cjk: map[string]*face{}, cjkBold: map[string]*face{}, paths: map[string]string{}}
+	s := &Set{cjk: map[string]*face{}, cjkBold: map[string]*face{}, cjkSerif: map[string]*face{},
+		cjkSerifBold: map[string]*face{}, paths: map[string]string{}}
 	var errs []error
-	for _, role := range []string{"latin", "latin-bold", "cjk", "cjk-bold"} {
+	for _, role := range []string{"latin", "latin-bold", "cjk", "cjk-bold", "serif", "serif-bold", "cjk-serif", "cjk-serif-bold", "condensed-bold"} {
 		p := found[role]
 		if p == "" {
 			continue
@@ -133,11 +143,14 @@ func Load(cfg Config) (*Set, error) {
 			s.latin = faces[0]
 		case "latin-bold":
 			s.latinBold = faces[0]
-		case "cjk", "cjk-bold":
-			m := s.cjk
-			if role == "cjk-bold" {
-				m = s.cjkBold
-			}
+		case "serif":
+			s.serif = faces[0]
+		case "serif-bold":
+			s.serifBold = faces[0]
+		case "condensed-bold":
+			s.condensedBold = faces[0]
+		case "cjk", "cjk-bold", "cjk-serif", "cjk-serif-bold":
+			m := map[string]map[string]*face{"cjk": s.cjk, "cjk-bold": s.cjkBold, "cjk-serif": s.cjkSerif, "cjk-serif-bold": s.cjkSerifBold}[role]
 			for _, f := range faces {
 				if _, dup := m[f.family]; !dup {
 					m[f.family] = f
@@ -297,8 +310,19 @@ func CJKFamily(lang string) string {
 	return NotoCJKTC
 }
 
+// Style is a type family: the default sans serif, a serif, or a
+// condensed sans serif for display type.
+type Style int
+
+// Styles.
+const (
+	Sans Style = iota
+	Serif
+	Condensed
+)
+
 // chain returns the fonts to try for a language, in order.
-func (s *Set) chain(lang string, bold bool) []*sfnt.Font {
+func (s *Set) chain(lang string, bold bool, style Style) []*sfnt.Font {
 	latin, cjk := s.latin, s.cjk
 	if bold {
 		if s.latinBold != nil {
@@ -306,6 +330,23 @@ func (s *Set) chain(lang string, bold bool) []*sfnt.Font {
 		}
 		if len(s.cjkBold) > 0 {
 			cjk = s.cjkBold
+		}
+	}
+	switch style {
+	case Serif:
+		if f := pick(bold, s.serifBold, s.serif); f != nil {
+			latin = f
+		}
+		m := s.cjkSerif
+		if bold && len(s.cjkSerifBold) > 0 {
+			m = s.cjkSerifBold
+		}
+		if len(m) > 0 {
+			cjk = m
+		}
+	case Condensed:
+		if bold && s.condensedBold != nil {
+			latin = s.condensedBold
 		}
 	}
 	var regional *face
@@ -348,4 +389,12 @@ func (s *Set) chain(lang string, bold bool) []*sfnt.Font {
 		}
 	}
 	return out
+}
+
+// pick returns the bold face when bold and loaded, else the regular one.
+func pick(bold bool, b, r *face) *face {
+	if bold && b != nil {
+		return b
+	}
+	return r
 }

@@ -30,14 +30,14 @@ func (r *renderer) filterGraph(ctx context.Context) error {
 	if p.spec.Intro != "" {
 		introIdx = clip(p.spec.Intro, p.introFrames, "vintro")
 	}
-	for i, s := range p.spec.Segments {
-		frames := p.segFrames[i+1] - p.segFrames[i]
+	for i, sh := range p.shots {
+		frames := sh.to - sh.from
 		label := fmt.Sprintf("v%d", i)
 		if p.spec.Motion == MotionKenBurns {
-			idx := in.add("-i", s.Image)
+			idx := in.add("-i", sh.image)
 			fmt.Fprintf(&g, "[%d:v:0]%s[%s];", idx, p.kenBurnsFilter(i, frames), label)
 		} else {
-			idx := in.add("-loop", "1", "-framerate", fmt.Sprint(p.fps), "-t", seconds(p.frameTime(frames+2)), "-i", s.Image)
+			idx := in.add("-loop", "1", "-framerate", fmt.Sprint(p.fps), "-t", seconds(p.frameTime(frames+2)), "-i", sh.image)
 			fmt.Fprintf(&g, "[%d:v:0]%s,trim=end_frame=%d,setpts=PTS-STARTPTS,%s[%s];", idx, p.fitFilter(), frames, yuvFilter, label)
 		}
 		labels = append(labels, label)

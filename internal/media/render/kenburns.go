@@ -39,10 +39,10 @@ func (p *plan) kenBurnsFilter(seg, n int) string {
 // segments and clips into one stream.
 func (r *renderer) kenBurns(ctx context.Context) error {
 	p := r.p
-	n := len(p.spec.Segments)
+	n := len(p.shots)
 	weights := map[string]float64{"audio": 0.5, "splice": 0.1, "mux": 0.3, "verify": 0.2}
-	for i := 0; i < n; i++ {
-		weights[fmt.Sprintf("seg%d", i)] = float64(p.segFrames[i+1]-p.segFrames[i]) / float64(p.fps) * 0.5
+	for i, sh := range p.shots {
+		weights[fmt.Sprintf("seg%d", i)] = float64(sh.to-sh.from) / float64(p.fps) * 0.5
 	}
 	if p.spec.Intro != "" || p.spec.Outro != "" {
 		weights["clips"] = float64(p.introFrames+p.outroFrames) / float64(p.fps) * 0.3
@@ -54,20 +54,16 @@ func (r *renderer) kenBurns(ctx context.Context) error {
 		par = runtime.NumCPU()
 	}
 	segment := func(ctx context.Context, i int) error {
-		frames := p.segFrames[i+1] - p.segFrames[i]
+		frames := p.shots[i].to - p.shots[i].from
 		vf := p.kenBurnsFilter(i, frames)
-		var cues []subtitles.Cue
-		for _, c := range p.segmentCues(i) {
-			cues = append(cues, p.assCue(c.from-p.segFrames[i], c.to-p.segFrames[i], c.text))
-		}
-		if len(cues) > 0 {
+		if cues := p.shotCues(i); len(cues) > 0 {
 			name := fmt.Sprintf("seg%03d.ass", i)
 			if err := subtitles.WriteASSFile(r.path(name), cues, p.w, p.h, p.style); err != nil {
 				return errcode.Wrap(err, errcode.FileSystemError, false, "")
 			}
 			vf += ",ass=filename=" + name
 		}
-		args := []string{"-i", p.spec.Segments[i].Image, "-vf", vf, "-frames:v", fmt.Sprint(frames)}
+		args := []string{"-i", p.shots[i].image, "-vf", vf, "-frames:v", fmt.Sprint(frames)}
 		args = append(args, p.x264Args()...)
 		args = append(args, fmt.Sprintf("seg%03d.h264", i))
 		name := fmt.Sprintf("seg%d", i)
@@ -92,7 +88,7 @@ func (r *renderer) kenBurns(ctx context.Context) error {
 	}
 	err := r.spliceAll(func(w *h264.Writer) error {
 		for i, name := range names {
-			if err := r.copyStream(w, name, p.segFrames[i+1]-p.segFrames[i], nil); err != nil {
+			if err := r.copyStream(w, name, p.shots[i].to-p.shots[i].from, nil); err != nil {
 				return err
 			}
 		}

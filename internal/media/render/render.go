@@ -53,11 +53,23 @@ const (
 	MotionKenBurns Motion = "kenburns" // slow zoom and pan
 )
 
-// Segment is one narrated still.
+// Segment is one narrated still, or a few stills shown one after the
+// other while the segment is narrated.
 type Segment struct {
-	Image string          // PNG or JPEG still
+	Image string // PNG or JPEG still
+	// Later are further stills of the segment, each shown from its At
+	// (measured from the segment's start) until the next one or the end.
+	// A segment merged from several paragraphs shows each paragraph's
+	// slide while that paragraph is spoken.
+	Later []Still
 	Audio string          // narration; a WAV file (other formats are probed with ffprobe)
 	Cues  []subtitles.Cue // subtitles, timed from the segment's start
+}
+
+// Still is a picture shown from At into its segment.
+type Still struct {
+	Image string
+	At    time.Duration
 }
 
 // Music is a background track, looped under the whole video.
@@ -130,6 +142,7 @@ type plan struct {
 	// start of the narration; segFrames[len] is the narration's end.
 	segFrames   []int
 	segStarts   []time.Duration // exact narration start of each segment
+	shots       []shot          // the stills in order, on the frame grid
 	narration   time.Duration
 	introFrames int
 	outroFrames int
@@ -139,6 +152,13 @@ type plan struct {
 	style       subtitles.Style
 	crf         int
 	preset      string
+}
+
+// shot is one still on screen for narration frames [from, to) of segment seg.
+type shot struct {
+	seg      int
+	image    string
+	from, to int
 }
 
 // totalFrames is the length of the video in frames.
@@ -219,6 +239,26 @@ func newPlan(ctx context.Context, spec Spec, runner *ffmpeg.Runner) (*plan, erro
 	for i := 0; i+1 < len(p.segFrames); i++ {
 		if p.segFrames[i+1] <= p.segFrames[i] {
 			return nil, invalid("render: segment %d narration is shorter than one frame", i+1)
+		}
+	}
+	for i, s := range spec.Segments {
+		cur := shot{seg: i, image: s.Image, from: p.segFrames[i]}
+		for k, l := range s.Later {
+			if err := mustExist(l.Image, fmt.Sprintf("segment %d still %d", i+1, k+2)); err != nil {
+				return nil, err
+			}
+			at := min(max(p.framesAt(p.segStarts[i]+l.At), cur.from), p.segFrames[i+1])
+			if at > cur.from {
+				cur.to = at
+				p.shots = append(p.shots, cur)
+				cur = shot{seg: i, image: l.Image, from: at}
+			} else {
+				cur.image = l.Image // the earlier still would get no frame
+			}
+		}
+		cur.to = p.segFrames[i+1]
+		if cur.to > cur.from {
+			p.shots = append(p.shots, cur)
 		}
 	}
 	for _, clip := range []struct {
@@ -325,6 +365,19 @@ func (p *plan) segmentCues(i int) []timedCue {
 		}
 		out = append(out, timedCue{from, to, c.Text})
 		prevEnd = to
+	}
+	return out
+}
+
+// shotCues returns the cues of shot k, in frames from the shot's start.
+func (p *plan) shotCues(k int) []subtitles.Cue {
+	sh := p.shots[k]
+	var out []subtitles.Cue
+	for _, c := range p.segmentCues(sh.seg) {
+		from, to := max(c.from, sh.from), min(c.to, sh.to)
+		if to > from {
+			out = append(out, p.assCue(from-sh.from, to-sh.from, c.text))
+		}
 	}
 	return out
 }

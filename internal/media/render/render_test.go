@@ -3,7 +3,9 @@ package render
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
+	"image/color"
 	"image/png"
 	"math"
 	"os"
@@ -489,5 +491,53 @@ func TestVerifyRejects(t *testing.T) {
 		if !strings.Contains(msg, want) {
 			t.Errorf("message lacks %q: %s", want, msg)
 		}
+	}
+}
+
+// A segment with later stills shows each from its time, in both
+// renderers and with motion.
+func TestLaterStills(t *testing.T) {
+	ff := needTools(t)
+	dir := t.TempDir()
+	colors := []color.RGBA{{200, 30, 30, 255}, {30, 30, 200, 255}, {30, 180, 30, 255}}
+	var paths []string
+	for i, c := range colors {
+		img := image.NewRGBA(image.Rect(0, 0, 320, 180))
+		for p := 0; p < len(img.Pix); p += 4 {
+			img.Pix[p], img.Pix[p+1], img.Pix[p+2], img.Pix[p+3] = c.R, c.G, c.B, 255
+		}
+		path := filepath.Join(dir, fmt.Sprintf("still%d.png", i))
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		png.Encode(f, img)
+		f.Close()
+		paths = append(paths, path)
+	}
+	audio := filepath.Join(dir, "voice.wav")
+	writeVoice(t, audio, 22050, 3*time.Second, 0, 300)
+	seg := Segment{Image: paths[0], Audio: audio, Later: []Still{{Image: paths[1], At: time.Second}, {Image: paths[2], At: 2 * time.Second}}}
+	for _, tc := range []struct {
+		name   string
+		motion Motion
+		fn     func(context.Context, Spec, Options) (*Result, error)
+	}{{"stills", MotionNone, Render}, {"kenburns", MotionKenBurns, Render}, {"filtergraph", MotionNone, RenderFilterGraph}} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, tc.name, "video.mp4")
+			res, err := tc.fn(context.Background(), Spec{Width: 320, Height: 180, Segments: []Segment{seg}, Motion: tc.motion, OutPath: out}, Options{FFmpeg: ff})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkOutput(t, ff, res, 320, 180, 3*time.Second)
+			for _, probe := range []struct{ frame, want int }{{1, 0}, {28, 0}, {31, 1}, {58, 1}, {61, 2}, {88, 2}} {
+				rgb := decodeRGB(t, out, probe.frame, 320, 180)
+				c := colors[probe.want]
+				i := 3 * (90*320 + 160) // the centre
+				if d := math.Abs(float64(rgb[i])-float64(c.R)) + math.Abs(float64(rgb[i+2])-float64(c.B)) + math.Abs(float64(rgb[i+1])-float64(c.G)); d > 40 {
+					t.Errorf("frame %d shows %v, want still %d %v", probe.frame, rgb[i:i+3], probe.want, c)
+				}
+			}
+		})
 	}
 }

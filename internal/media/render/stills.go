@@ -11,10 +11,10 @@ import (
 	"github.com/ytmaker/ytmaker/internal/media/subtitles"
 )
 
-// picture is one distinct image of the video: a segment's still with one
+// picture is one distinct image of the video: a shot's still with one
 // subtitle cue (or none), shown for frames frames.
 type picture struct {
-	seg    int
+	shot   int
 	text   string
 	frames int
 }
@@ -22,24 +22,28 @@ type picture struct {
 // pictures lists the distinct pictures of the narration in order.
 func (p *plan) pictures() []picture {
 	var out []picture
-	add := func(seg int, text string, n int) {
+	add := func(shot int, text string, n int) {
 		if n <= 0 {
 			return
 		}
-		if k := len(out) - 1; k >= 0 && out[k].seg == seg && out[k].text == text {
+		if k := len(out) - 1; k >= 0 && out[k].shot == shot && out[k].text == text {
 			out[k].frames += n
 			return
 		}
-		out = append(out, picture{seg, text, n})
+		out = append(out, picture{shot, text, n})
 	}
-	for i := range p.spec.Segments {
-		at := p.segFrames[i]
-		for _, c := range p.segmentCues(i) {
-			add(i, "", c.from-at)
-			add(i, c.text, c.to-c.from)
-			at = c.to
+	for k, sh := range p.shots {
+		at := sh.from
+		for _, c := range p.segmentCues(sh.seg) {
+			from, to := max(c.from, sh.from), min(c.to, sh.to)
+			if to <= from {
+				continue
+			}
+			add(k, "", from-at)
+			add(k, c.text, to-from)
+			at = to
 		}
-		add(i, "", p.segFrames[i+1]-at)
+		add(k, "", sh.to-at)
 	}
 	return out
 }
@@ -64,24 +68,24 @@ func (r *renderer) stills(ctx context.Context) error {
 	var graph strings.Builder
 	var cues []subtitles.Cue
 	var keys []string
-	perSeg := make([]int, len(p.spec.Segments))
+	perShot := make([]int, len(p.shots))
 	for k, pic := range pics {
-		if perSeg[pic.seg] == 0 {
+		if perShot[pic.shot] == 0 {
 			keys = append(keys, fmt.Sprintf("eq(n,%d)", k))
 		}
-		perSeg[pic.seg]++
+		perShot[pic.shot]++
 		if pic.text != "" {
 			cues = append(cues, p.assCue(k, k+1, pic.text))
 		}
 	}
-	for i, s := range p.spec.Segments {
-		idx := in.add("-i", s.Image)
-		fmt.Fprintf(&graph, "[%d:v:0]%s,loop=loop=%d:size=1:start=0[p%d];", idx, p.fitFilter(), perSeg[i]-1, i)
+	for k, sh := range p.shots {
+		idx := in.add("-i", sh.image)
+		fmt.Fprintf(&graph, "[%d:v:0]%s,loop=loop=%d:size=1:start=0[p%d];", idx, p.fitFilter(), perShot[k]-1, k)
 	}
-	for i := range p.spec.Segments {
-		fmt.Fprintf(&graph, "[p%d]", i)
+	for k := range p.shots {
+		fmt.Fprintf(&graph, "[p%d]", k)
 	}
-	fmt.Fprintf(&graph, "concat=n=%d:v=1:a=0,settb=1/%d,setpts=N", len(p.spec.Segments), p.fps)
+	fmt.Fprintf(&graph, "concat=n=%d:v=1:a=0,settb=1/%d,setpts=N", len(p.shots), p.fps)
 	if len(cues) > 0 {
 		if err := subtitles.WriteASSFile(r.path("stills.ass"), cues, p.w, p.h, p.style); err != nil {
 			return errcode.Wrap(err, errcode.FileSystemError, false, "")

@@ -8,37 +8,14 @@ import (
 	"math/rand"
 )
 
-// palette is a background gradient and an accent colour, all dark enough
-// for white text.
-type palette struct {
-	from, to, glow, accent color.NRGBA
-}
-
 func rgb(hex uint32) color.NRGBA {
 	return color.NRGBA{uint8(hex >> 16), uint8(hex >> 8), uint8(hex), 255}
-}
-
-var palettes = []palette{
-	{rgb(0x0f2027), rgb(0x2c5364), rgb(0x4ca1af), rgb(0xf8b500)}, // deep sea, amber
-	{rgb(0x1a1a40), rgb(0x5b2a86), rgb(0xc06c84), rgb(0xffd166)}, // night violet, gold
-	{rgb(0x0b3d2e), rgb(0x1f6f50), rgb(0x66bb6a), rgb(0xf4e285)}, // forest, straw
-	{rgb(0x232526), rgb(0x414345), rgb(0x6b7b8c), rgb(0xff7b54)}, // graphite, coral
-	{rgb(0x3a1c32), rgb(0x8e3b46), rgb(0xe07a5f), rgb(0xf2cc8f)}, // wine, sand
-	{rgb(0x0d1b2a), rgb(0x1b263b), rgb(0x415a77), rgb(0x00c2d1)}, // midnight, cyan
-	{rgb(0x10002b), rgb(0x3c096c), rgb(0x7b2cbf), rgb(0x64dfdf)}, // indigo, aqua
-	{rgb(0x1e3c72), rgb(0x2a5298), rgb(0x6dd5ed), rgb(0xffc857)}, // royal blue, saffron
-	{rgb(0x2b1f1a), rgb(0x5a3e36), rgb(0xa47551), rgb(0x9ad1d4)}, // espresso, mint
-	{rgb(0x132a13), rgb(0x31572c), rgb(0x4f772d), rgb(0xecf39e)}, // moss, lime
 }
 
 func seedOf(seed string) int64 {
 	h := fnv.New64a()
 	h.Write([]byte(seed))
 	return int64(h.Sum64() & (1<<63 - 1))
-}
-
-func pickPalette(seed string) palette {
-	return palettes[seedOf(seed)%int64(len(palettes))]
 }
 
 // blob is a soft round glow.
@@ -48,13 +25,17 @@ type blob struct {
 	a       float64
 }
 
-// paintBackground fills img with a diagonal gradient, soft glows and a
-// vignette, all derived from seed.
-func paintBackground(img *image.RGBA, pal palette, seed string) {
+// paintBackground fills img with the theme's background; shapes and the
+// gradient's angle are derived from seed.
+func paintBackground(img *image.RGBA, th Theme, seed string) {
 	rng := rand.New(rand.NewSource(seedOf(seed + "/shapes")))
 	b := img.Bounds()
 	w, h := float64(b.Dx()), float64(b.Dy())
+	unit := math.Min(w, h) / 1080
 	angle := rng.Float64() * 2 * math.Pi
+	if th.Background == bgPaper || th.Background == bgSoft {
+		angle = math.Pi / 2 * (0.8 + 0.4*rng.Float64()) // top to bottom, nearly
+	}
 	dx, dy := math.Cos(angle), math.Sin(angle)
 	// Project the corners to normalise the gradient parameter to [0, 1].
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -62,26 +43,44 @@ func paintBackground(img *image.RGBA, pal palette, seed string) {
 		v := p[0]*dx + p[1]*dy
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
 	}
-	blobs := make([]blob, 3+rng.Intn(3))
+	var blobs []blob
 	diag := math.Hypot(w, h)
-	for i := range blobs {
-		c := pal.glow
-		if i == 0 {
-			c = pal.accent
+	switch th.Background {
+	case bgGlow, bgGrid:
+		blobs = make([]blob, 3+rng.Intn(3))
+		for i := range blobs {
+			c := th.Glow
+			if i == 0 {
+				c = th.Accent
+			}
+			blobs[i] = blob{x: rng.Float64() * w, y: rng.Float64() * h, r: diag * (0.15 + rng.Float64()*0.25), c: c, a: 0.10 + rng.Float64()*0.14}
+			if i == 0 {
+				blobs[i].a *= 0.6
+			}
 		}
-		blobs[i] = blob{
-			x: rng.Float64() * w, y: rng.Float64() * h,
-			r: diag * (0.15 + rng.Float64()*0.25),
-			c: c, a: 0.10 + rng.Float64()*0.14,
-		}
-		if i == 0 {
-			blobs[i].a *= 0.6
+	case bgSoft:
+		blobs = make([]blob, 4)
+		for i := range blobs {
+			blobs[i] = blob{x: rng.Float64() * w, y: rng.Float64() * h, r: diag * (0.12 + rng.Float64()*0.18), c: th.Glow, a: 0.35 + rng.Float64()*0.2}
 		}
 	}
+	// Pattern parameters.
+	band := (140 + 80*rng.Float64()) * unit
+	ringX, ringY := w*float64(rng.Intn(2)), h*float64(rng.Intn(2))
+	ringStep := (70 + 30*rng.Float64()) * unit
+	cell := 38 * unit
+	dotFromLeft := rng.Intn(2) == 0
+	panelW := w * 0.30
+	if h > w {
+		panelW = 0
+	}
+	grid := 90 * unit
 	cx, cy := w/2, h/2
 	maxD := math.Hypot(cx, cy)
-	// Work in float rows, then quantise with a little ordered dither to
-	// avoid banding in the gradient.
+	vignette := 0.35
+	if th.Light {
+		vignette = 0.08
+	}
 	row := make([]float64, 3*b.Dx())
 	for y := 0; y < b.Dy(); y++ {
 		fy := float64(y) + 0.5
@@ -89,23 +88,69 @@ func paintBackground(img *image.RGBA, pal palette, seed string) {
 			fx := float64(x) + 0.5
 			t := (fx*dx + fy*dy - lo) / (hi - lo)
 			t = t * t * (3 - 2*t) // smoothstep
-			r := lerp(float64(pal.from.R), float64(pal.to.R), t)
-			g := lerp(float64(pal.from.G), float64(pal.to.G), t)
-			bl := lerp(float64(pal.from.B), float64(pal.to.B), t)
+			r := lerp(float64(th.From.R), float64(th.To.R), t)
+			g := lerp(float64(th.From.G), float64(th.To.G), t)
+			bl := lerp(float64(th.From.B), float64(th.To.B), t)
+			mix := func(c color.NRGBA, a float64) {
+				r = lerp(r, float64(c.R), a)
+				g = lerp(g, float64(c.G), a)
+				bl = lerp(bl, float64(c.B), a)
+			}
 			for _, o := range blobs {
 				ddx, ddy := fx-o.x, fy-o.y
 				d2 := (ddx*ddx + ddy*ddy) / (o.r * o.r)
 				if d2 >= 1 {
 					continue
 				}
-				a := o.a * (1 - d2) * (1 - d2)
-				r = lerp(r, float64(o.c.R), a)
-				g = lerp(g, float64(o.c.G), a)
-				bl = lerp(bl, float64(o.c.B), a)
+				mix(o.c, o.a*(1-d2)*(1-d2))
+			}
+			switch th.Background {
+			case bgStripes:
+				u := (fx + fy) / band
+				f := u - math.Floor(u)
+				// Anti-aliased band edges.
+				e := 1.5 * unit / band
+				a := smooth(0.5-e, 0.5+e, f) - smooth(1-e, 1, f)
+				mix(th.Glow, 0.16*(1-a))
+			case bgRings:
+				d := math.Hypot(fx-ringX, fy-ringY)
+				v := 0.5 + 0.5*math.Cos(2*math.Pi*d/ringStep)
+				v = math.Pow(v, 6)
+				mix(th.Glow, 0.22*v*math.Max(0, 1-d/(diag*0.9)))
+			case bgPaper:
+				ly := math.Mod(fy, 54*unit)
+				if ly < 1.5*unit {
+					mix(th.Glow, 0.35)
+				}
+				if mx := w * 0.055; fx > mx && fx < mx+3*unit {
+					mix(th.Accent, 0.55)
+				}
+			case bgGrid:
+				gx, gy := math.Mod(fx, grid), math.Mod(fy, grid)
+				line := math.Max(1-math.Abs(gx-grid/2)/(1.2*unit), 0) // centred lines
+				line = math.Max(line, math.Max(1-math.Abs(gy-grid/2)/(1.2*unit), 0))
+				mix(th.Glow, 0.35*line*(0.25+0.75*fy/h))
+			case bgDots:
+				qx, qy := math.Floor(fx/cell), math.Floor(fy/cell)
+				px, py := (qx+0.5)*cell, (qy+0.5)*cell
+				s := px / w
+				if !dotFromLeft {
+					s = 1 - s
+				}
+				rad := cell * 0.42 * s * s
+				d := math.Hypot(fx-px, fy-py)
+				a := math.Max(0, math.Min(1, rad-d+0.5))
+				mix(th.Glow, 0.22*a)
+			case bgSplit:
+				if fx < panelW {
+					mix(th.Glow, 0.85)
+				} else if fx < panelW+8*unit {
+					mix(th.Accent, 1)
+				}
 			}
 			// Vignette.
 			v := math.Hypot(fx-cx, fy-cy) / maxD
-			shade := 1 - 0.35*v*v
+			shade := 1 - vignette*v*v
 			row[3*x], row[3*x+1], row[3*x+2] = r*shade, g*shade, bl*shade
 		}
 		off := img.PixOffset(b.Min.X, b.Min.Y+y)
@@ -118,6 +163,11 @@ func paintBackground(img *image.RGBA, pal palette, seed string) {
 			p[3] = 255
 		}
 	}
+}
+
+func smooth(a, b, x float64) float64 {
+	t := math.Max(0, math.Min(1, (x-a)/(b-a)))
+	return t * t * (3 - 2*t)
 }
 
 // bayer is a 4×4 ordered dither matrix in [-0.5, 0.5).

@@ -43,7 +43,7 @@ func TestCJKSlideRendersGlyphs(t *testing.T) {
 	if !fs.HasCJK() {
 		t.Skip("Noto Sans CJK not installed")
 	}
-	img, lay, err := Render(fs, Spec{Text: "中文字幕測試", Language: "zh-TW", Seed: "x"})
+	img, lay, err := Render(fs, Spec{Text: "中文字幕測試", Language: "zh-TW", Seed: "x", Theme: "midnight", Icon: "none"})
 	if err != nil {
 		t.Fatal(err)
 	}
