@@ -111,7 +111,8 @@ type RunOptions struct {
 // Run runs ffmpeg with args, which should not contain -progress, -nostats
 // or -loglevel: Run adds them. A non-zero exit yields a FFMPEG_FAILED error
 // (not retryable) whose details hold the exit code and the last lines of
-// stderr. Cancelling ctx kills the process group and returns an error
+// stderr; when stderr shows the disk full or refusing writes, the error is
+// DISK_FULL or FILE_SYSTEM_ERROR instead, even if ffmpeg exited with 0. Cancelling ctx kills the process group and returns an error
 // wrapping ctx.Err().
 func (r *Runner) Run(ctx context.Context, args []string, opts RunOptions) error {
 	level := opts.LogLevel
@@ -150,6 +151,14 @@ func (r *Runner) Run(ctx context.Context, args []string, opts RunOptions) error 
 	r.log.Debug("ffmpeg start", "args", strings.Join(args, " "), "dir", opts.Dir)
 	err := childproc.Run(ctx, cmd, r.grace)
 	if err == nil {
+		// ffmpeg may report a failed write of its output (a full disk
+		// while writing the trailer) and still exit with status 0.
+		if stderr := tail.String(); stderr != "" {
+			failed := errcode.New(errcode.FFmpegFailed, "ffmpeg: "+lastLine(stderr), false).WithDetail("stderr", stderr)
+			if e := errcode.Storage(failed); e != nil {
+				return e
+			}
+		}
 		r.log.Debug("ffmpeg done", "elapsed", time.Since(start))
 		return nil
 	}
@@ -168,10 +177,14 @@ func (r *Runner) Run(ctx context.Context, args []string, opts RunOptions) error 
 	if last := lastLine(stderr); last != "" {
 		msg += ": " + last
 	}
-	return errcode.New(errcode.FFmpegFailed, msg, false).
+	failed := errcode.New(errcode.FFmpegFailed, msg, false).
 		WithDetail("exit_code", code).
 		WithDetail("stderr", stderr).
 		WithCause(err)
+	if e := errcode.Storage(failed); e != nil {
+		return e // DISK_FULL or FILE_SYSTEM_ERROR, as stderr says
+	}
+	return failed
 }
 
 func lastLine(s string) string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -243,5 +244,31 @@ func TestProbe(t *testing.T) {
 	}
 	if _, err := r.Probe(context.Background(), filepath.Join(t.TempDir(), "missing.mp4")); errcode.Code(err) != errcode.FFmpegFailed {
 		t.Fatalf("missing file: %v", err)
+	}
+}
+
+// TestStorageFailuresAreTold writes ffmpeg's output where the system
+// refuses it: /dev/full (every write fails with ENOSPC; ffmpeg reports it
+// while writing the trailer yet exits with 0) and, as root, a read-only
+// tmpfs. The errors must say DISK_FULL and FILE_SYSTEM_ERROR, not
+// FFMPEG_FAILED or success, and must not be retryable.
+func TestStorageFailuresAreTold(t *testing.T) {
+	r := newRunner(t)
+	src := []string{"-f", "lavfi", "-i", "testsrc=d=1:s=64x64", "-f", "mpegts"}
+	err := r.Run(context.Background(), append(src, "/dev/full"), RunOptions{})
+	if errcode.Code(err) != errcode.DiskFull || errcode.IsRetryable(err) {
+		t.Fatalf("/dev/full: %v", err)
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("a read-only tmpfs needs root")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m,ro", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+	err = r.Run(context.Background(), append(src, filepath.Join(dir, "out.ts")), RunOptions{})
+	if e, _ := errcode.As(err); e == nil || e.Code != errcode.FileSystemError || e.Retryable || e.Details["reported_as"] != errcode.FFmpegFailed {
+		t.Fatalf("read-only: %v", err)
 	}
 }

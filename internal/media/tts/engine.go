@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/atomicfile"
@@ -53,6 +54,20 @@ func cancelled(ctx context.Context, err error) error {
 	return errcode.Classify(ctx.Err()).WithCause(err)
 }
 
+// outOfSpace returns a DISK_FULL error when the file system holding path
+// has no room left (less than 64 KiB for unprivileged users), else nil.
+func outOfSpace(path string) error {
+	var fs syscall.Statfs_t
+	if err := syscall.Statfs(filepath.Dir(path), &fs); err != nil {
+		return nil
+	}
+	if free := uint64(fs.Bavail) * uint64(fs.Bsize); free < 64<<10 {
+		return errcode.Wrap(&os.PathError{Op: "write", Path: path, Err: syscall.ENOSPC}, errcode.DiskFull, false,
+			fmt.Sprintf("no space left on device: %s has %d bytes free", filepath.Dir(path), free))
+	}
+	return nil
+}
+
 // checkRequest validates the fields every engine needs.
 func checkRequest(req Request) error {
 	if strings.TrimSpace(req.Text) == "" {
@@ -69,7 +84,17 @@ func checkRequest(req Request) error {
 func finish(engine, tmp, out string) (Result, error) {
 	info, err := wav.ReadInfo(tmp)
 	if err != nil {
+		if full := outOfSpace(tmp); full != nil {
+			// Engines do not all say that a write failed (espeak-ng
+			// exits with 0 and leaves a short file).
+			return Result{}, full
+		}
 		return Result{}, ttsFailed(engine, "no usable WAV written", "", err)
+	}
+	// espeak-ng exits with 0 when its writes fail and fixes the header up
+	// to what landed: a WAV that left the disk full may be cut short.
+	if full := outOfSpace(tmp); full != nil {
+		return Result{}, full
 	}
 	if info.Frames() == 0 {
 		return Result{}, ttsFailed(engine, "synthesized no audio", "", nil)

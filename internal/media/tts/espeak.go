@@ -156,6 +156,9 @@ func (e *ESpeak) Synthesize(ctx context.Context, req Request) (Result, error) {
 		if errors.Is(err, exec.ErrNotFound) {
 			return Result{}, notFound("espeak-ng", ESpeakHint, err)
 		}
+		if full := outOfSpace(tmp); full != nil {
+			return Result{}, full
+		}
 		return Result{}, ttsFailed("espeak-ng", fmt.Sprintf("synthesis with voice %s failed (exit %d)", voice, childproc.ExitCode(err)), tail.String(), err)
 	}
 	return finish("espeak-ng", tmp, req.OutPath)

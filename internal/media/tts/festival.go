@@ -162,6 +162,9 @@ func (f *Festival) SynthesizeBatch(ctx context.Context, reqs []Request) ([]Resul
 		if errors.Is(err, exec.ErrNotFound) {
 			return nil, notFound("festival", FestivalHint, err)
 		}
+		if full := outOfSpace(tmps[0]); full != nil {
+			return nil, full // festival says only that it could not save
+		}
 		return nil, ttsFailed("festival", fmt.Sprintf("synthesis of %s failed (exit %d)", describe(reqs), childproc.ExitCode(err)), tail.String(), err)
 	}
 	// festival reports some script errors only on its output.

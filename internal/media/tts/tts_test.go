@@ -334,3 +334,57 @@ func TestMapWords(t *testing.T) {
 		t.Errorf("Chinese: %+v", zh)
 	}
 }
+
+// TestFullDiskIsTold synthesizes into a full tmpfs (root only: mounting
+// needs it). espeak-ng exits with 0 when it cannot write, festival fails;
+// either way the error must be DISK_FULL, not TTS_FAILED. A read-only
+// folder must be FILE_SYSTEM_ERROR.
+func TestFullDiskIsTold(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a tmpfs needs root")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+	var engines []Engine
+	if e, err := NewESpeak(ESpeakConfig{}); err == nil {
+		engines = append(engines, e)
+	}
+	if f, err := NewFestival(FestivalConfig{}); err == nil {
+		engines = append(engines, f)
+	}
+	if len(engines) == 0 {
+		t.Skip("neither espeak-ng nor festival is installed")
+	}
+	filler, _ := os.Create(filepath.Join(dir, "filler"))
+	buf := make([]byte, 16<<10)
+	for {
+		if _, err := filler.Write(buf); err != nil {
+			break
+		}
+	}
+	// Leave room for an engine's small input file, not for its WAV.
+	if st, err := filler.Stat(); err == nil {
+		filler.Truncate(st.Size() - 8<<10)
+	}
+	filler.Close()
+	text := strings.Repeat("A sentence long enough to need more than the few bytes left on this disk. ", 3)
+	for _, e := range engines {
+		_, err := e.Synthesize(context.Background(), Request{Text: text, Language: "en", OutPath: filepath.Join(dir, e.Name()+".wav")})
+		t.Logf("%s on a full disk: %v", e.Name(), err)
+		if code := errcode.Classify(err).Code; code != errcode.DiskFull || errcode.IsRetryable(err) {
+			t.Errorf("%s on a full disk: %v", e.Name(), err)
+		}
+	}
+	if out, err := exec.Command("mount", "-o", "remount,ro", dir).CombinedOutput(); err != nil {
+		t.Fatalf("remount: %v %s", err, out)
+	}
+	for _, e := range engines {
+		_, err := e.Synthesize(context.Background(), Request{Text: text, Language: "en", OutPath: filepath.Join(dir, e.Name()+".wav")})
+		if code := errcode.Classify(err).Code; code != errcode.FileSystemError || errcode.IsRetryable(err) {
+			t.Errorf("%s in a read-only folder: %v", e.Name(), err)
+		}
+	}
+}
