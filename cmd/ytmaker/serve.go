@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/ytmaker/ytmaker/internal/api"
+	"github.com/ytmaker/ytmaker/internal/apiclient"
 	"github.com/ytmaker/ytmaker/internal/config"
+	"github.com/ytmaker/ytmaker/internal/mcpserver"
 	"github.com/ytmaker/ytmaker/internal/metrics"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/studio"
@@ -126,8 +128,17 @@ func newHandler(c *config.Config, m *procman.Manager, met *metrics.Metrics, log 
 		mon.Close()
 		return nil, nil, err
 	}
+	// The MCP endpoint drives the API through the Go client, in-process.
+	self, err := apiclient.New("http://127.0.0.1", c.APIToken, apiclient.WithHTTPClient(&http.Client{
+		Transport: apiclient.InProcess(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))}))
+	if err != nil {
+		mon.Close()
+		return nil, nil, err
+	}
+	agent := mcpserver.Handler(mcpserver.New(mcpserver.Config{Client: self, PublicURL: apiclient.BaseURL(c.HTTPAddr),
+		Version: versionString(), Logger: log.With("component", "mcp")}))
 	h = api.New(api.Config{Status: m.Status, Tasks: m.Client(), Quotas: tracker, Metrics: met.Handler(), Monitor: mon,
-		Observer: met, Token: c.APIToken, Session: st.SignedIn, Studio: st, AllowedOrigins: c.AllowedOrigins, Logger: log})
+		Observer: met, Token: c.APIToken, Session: st.SignedIn, Studio: st, MCP: agent, AllowedOrigins: c.AllowedOrigins, Logger: log})
 	return h, func() { mon.Close() }, nil
 }
 

@@ -81,6 +81,9 @@ type Config struct {
 	// Session, when set, accepts a request signed in another way (the
 	// studio's session cookie) in place of the token.
 	Session func(*http.Request) bool
+	// MCP serves the Model Context Protocol at /mcp, behind the same
+	// authentication as the API (nil: not served).
+	MCP http.Handler
 	// Studio serves every path outside the API's own (the web app at /).
 	// It answers its own sign-in; the middleware (origin checks, metrics,
 	// panics) is shared.
@@ -168,6 +171,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Monitor != nil {
 		s.mux.Handle("/monitor/", cfg.Monitor)
+	}
+	if cfg.MCP != nil {
+		s.mux.Handle("/mcp", cfg.MCP)
 	}
 	s.hosts = newHostCheck(cfg.AllowedOrigins)
 	cop := http.NewCrossOriginProtection()

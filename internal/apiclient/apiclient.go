@@ -257,6 +257,7 @@ func (c *Client) CreateProject(ctx context.Context, in project.Input) (*wire.Pro
 type ListOptions struct {
 	Status  string
 	BatchID int64
+	Query   string // names containing it
 	Limit   int
 	Offset  int
 	Sort    string // created_at, updated_at, name, id, status
@@ -272,6 +273,7 @@ func (c *Client) ListProjects(ctx context.Context, o ListOptions) (*wire.Project
 		}
 	}
 	set("status", o.Status)
+	set("q", o.Query)
 	set("batch_id", strconv.FormatInt(o.BatchID, 10))
 	set("limit", strconv.Itoa(o.Limit))
 	set("offset", strconv.Itoa(o.Offset))
