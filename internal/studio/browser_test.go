@@ -15,6 +15,7 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/project"
@@ -281,6 +282,16 @@ func TestBrowserChineseInterface(t *testing.T) {
 		t.Fatalf("badge %q", s)
 	}
 	b.screenshot("projects-zh", 390, 700)
+	// Keyboard: the first Tab reaches the skip link, shown with a focus
+	// outline; the next ones walk the menu.
+	b.do(10*time.Second, chromedp.KeyEvent(kb.Tab))
+	if got := eval[string](b, `document.activeElement.className + "|" + getComputedStyle(document.activeElement).outlineStyle`); got != "skip|solid" {
+		t.Fatalf("first Tab: %q", got)
+	}
+	b.do(10*time.Second, chromedp.KeyEvent(kb.Tab), chromedp.KeyEvent(kb.Tab))
+	if got := eval[string](b, `document.activeElement.getAttribute("href") + "|" + getComputedStyle(document.activeElement).outlineStyle`); got != "/|solid" {
+		t.Fatalf("third Tab: %q", got)
+	}
 	b.do(20*time.Second, chromedp.Navigate(fmt.Sprintf("%s/projects/%d", e.srv.URL, id)), chromedp.WaitVisible(chromedp.ID("status")))
 	if txt := eval[string](b, `document.querySelector('[data-action="generate"]').textContent`); txt != "開始" {
 		t.Fatalf("button %q", txt)
