@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ytmaker/ytmaker/internal/media/slides"
 	"github.com/ytmaker/ytmaker/internal/media/thumbnail"
 	"github.com/ytmaker/ytmaker/internal/script"
 	"github.com/ytmaker/ytmaker/tasks"
@@ -16,6 +17,7 @@ type ThumbnailResult struct {
 	Height        int    `json:"height"`
 	Bytes         int    `json:"size_bytes"`
 	Title         string `json:"title"`
+	Hook          string `json:"hook"`
 }
 
 func (p *Pipeline) runThumbnail(ctx context.Context, job tasks.Job) (any, error) {
@@ -33,24 +35,28 @@ func (p *Pipeline) runThumbnail(ctx context.Context, job tasks.Job) (any, error)
 	if sc != nil && sc.Language != "" {
 		lang = sc.Language
 	}
-	// The first generated picture of the video. Offline slides carry text
-	// of their own, so with only slides the title goes on a clean
-	// background in the same palette instead.
-	img := ""
+	// The strongest generated picture of the video. Offline slides carry
+	// text of their own, so with only slides the hook goes on the theme's
+	// background beside the video's illustration instead.
+	var pictures []string
 	if man, err := loadManifest(job); err == nil {
 		for _, s := range man.Segments {
 			if s.ImageSource == "stability" && fileExists(abs(job, s.Image)) {
-				img = abs(job, s.Image)
-				break
+				pictures = append(pictures, abs(job, s.Image))
 			}
 		}
 	}
+	img := thumbnail.Strongest(pictures)
+	theme := pr.Settings.Theme
+	if theme == "" {
+		theme = slides.ThemeFor(title + "\n" + pr.Content).Name
+	}
 	job.Progress(20, "Drawing the thumbnail...")
-	r, err := thumbnail.Generate(ctx, fs, thumbnail.Spec{Image: img, Title: title, Language: lang,
+	r, err := thumbnail.Generate(ctx, fs, thumbnail.Spec{Image: img, Title: title, Language: lang, Theme: theme, Text: pr.Content,
 		OutPath: abs(job, thumbnailFile), Seed: fmt.Sprintf("%d:%s", pr.ID, pr.Name)})
 	if err != nil {
 		return nil, err
 	}
 	job.Progress(100, fmt.Sprintf("Thumbnail ready (%dx%d, %d KB)", r.Width, r.Height, r.Bytes/1024))
-	return ThumbnailResult{ThumbnailPath: r.Path, Width: r.Width, Height: r.Height, Bytes: r.Bytes, Title: title}, nil
+	return ThumbnailResult{ThumbnailPath: r.Path, Width: r.Width, Height: r.Height, Bytes: r.Bytes, Title: title, Hook: r.Hook}, nil
 }

@@ -616,3 +616,18 @@ func WritePNG(path string, img image.Image) error {
 	enc := png.Encoder{CompressionLevel: png.BestSpeed}
 	return atomicfile.Write(path, 0o644, func(w io.Writer) error { return enc.Encode(w, img) })
 }
+
+// Background paints a theme's background alone, without text, as the
+// ground of a thumbnail or a brand card.
+func Background(th Theme, w, h int, seed string) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	paintBackground(img, th, seed)
+	return img
+}
+
+// Badge draws an illustration on a round plate filling r, in the theme's
+// colours.
+func Badge(img *image.RGBA, r image.Rectangle, icon image.Image, th Theme) {
+	d := &drawer{img: img, th: th, unit: float64(min(img.Bounds().Dx(), img.Bounds().Dy())) / 1080}
+	d.badge(r, icon)
+}

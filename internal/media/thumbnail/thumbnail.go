@@ -1,7 +1,10 @@
 // Package thumbnail makes the video's YouTube thumbnail: a 1280x720 JPEG
-// (under 2 MB) from the first image, cropped to fill the frame, darkened
-// towards the bottom, with the title in large bold type (CJK included),
-// wrapped to at most three lines and shrunk until it fits.
+// (under 2 MB) built to be read at YouTube's smallest size (168x94): a
+// hook of at most five words taken from the title, in large condensed
+// capitals on dark bands (cap height at least 12 % of the height, contrast
+// far above 4.5:1), over the video's strongest picture, or over the
+// theme's background with the video's illustration when it has only
+// slides.
 package thumbnail
 
 import (
@@ -17,6 +20,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"unicode"
 
 	xdraw "golang.org/x/image/draw"
 	_ "golang.org/x/image/webp" // decode WebP sources
@@ -24,7 +28,9 @@ import (
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/atomicfile"
 	"github.com/ytmaker/ytmaker/internal/language"
+	"github.com/ytmaker/ytmaker/internal/language/wordseg"
 	"github.com/ytmaker/ytmaker/internal/media/fonts"
+	"github.com/ytmaker/ytmaker/internal/media/icons"
 	"github.com/ytmaker/ytmaker/internal/media/linebreak"
 	"github.com/ytmaker/ytmaker/internal/media/slides"
 )
@@ -41,12 +47,16 @@ const Stage = "thumbnail_generation"
 
 // Spec describes a thumbnail.
 type Spec struct {
-	Image    string // source image (PNG, JPEG or WebP); "" draws a background from Seed
-	Title    string
+	Image    string // the picture (PNG, JPEG or WebP); "" draws the theme's background and an illustration
+	Title    string // the video's title; the hook is taken from it
+	Hook     string // the words to show; "" derives them from Title (see Hook)
 	Language string // BCP 47 tag; "" detects it from Title
 	OutPath  string // e.g. output/thumbnail.jpg
 	MaxBytes int    // 0 means MaxBytes
-	Seed     string // background when there is no image
+	Seed     string // varies the background when there is no image
+	Theme    string // slide theme name; "" picks one from Title and Text
+	Text     string // the video's text, for the theme and the illustration
+	Icon     string // illustration name; "" matches one to Title and Text
 }
 
 // Result describes the written thumbnail.
@@ -56,20 +66,34 @@ type Result struct {
 	Height   int
 	Bytes    int
 	Quality  int // JPEG quality used
+	Hook     string
 	Lines    []string
 	FontSize float64
-	// TextBox bounds the title's lines.
+	// TextBox bounds the hook's lines; Bands are the dark bands behind
+	// each line.
 	TextBox image.Rectangle
+	Bands   []image.Rectangle
+	// TextColors are the colours of the lines.
+	TextColors []color.NRGBA
 }
 
-// Title layout limits.
+// Hook layout limits. minSize keeps the cap height of DejaVu Sans
+// Condensed Bold (0.729 em) above 12 % of the height.
 const (
-	maxLines   = 3
-	maxSize    = 118.0
-	minSize    = 46.0
-	marginX    = 64
-	marginBot  = 56
-	lineFactor = 1.12
+	maxLines = 3
+	maxSize  = 172.0
+	minSize  = 124.0
+	marginX  = 52
+	padX     = 22
+	lineGap  = 14
+)
+
+// Colours of the hook: the first line in yellow, the rest in white, on
+// near-black bands.
+var (
+	hookYellow = color.NRGBA{255, 214, 0, 255}
+	hookWhite  = color.NRGBA{255, 255, 255, 255}
+	bandColor  = color.NRGBA{12, 12, 18, 240}
 )
 
 // Generate draws the thumbnail and writes it atomically at spec.OutPath,
@@ -115,6 +139,14 @@ func Render(fs *fonts.Set, spec Spec) (*image.RGBA, Result, error) {
 	if fs == nil {
 		return nil, Result{}, errors.New("thumbnail: no fonts")
 	}
+	lang := spec.Language
+	if lang == "" {
+		lang = language.Detect(spec.Title + spec.Text)
+	}
+	th, ok := slides.LookupTheme(spec.Theme)
+	if !ok {
+		th = slides.ThemeFor(spec.Title + "\n" + spec.Text)
+	}
 	var canvas *image.RGBA
 	if spec.Image != "" {
 		src, err := load(spec.Image)
@@ -122,30 +154,143 @@ func Render(fs *fonts.Set, spec Spec) (*image.RGBA, Result, error) {
 			return nil, Result{}, errcode.Wrap(err, errcode.InvalidInput, false, "thumbnail: read image "+spec.Image).WithStage(Stage)
 		}
 		canvas = cover(src, Width, Height)
+		shadeLeft(canvas)
 	} else {
-		bg, _, err := slides.Render(fs, slides.Spec{Width: Width, Height: Height, Seed: spec.Seed})
-		if err != nil {
-			return nil, Result{}, err
-		}
-		canvas = bg
+		canvas = slides.Background(th, Width, Height, spec.Seed)
 	}
-	darken(canvas)
-	res := Result{Width: Width, Height: Height}
-	title := strings.Join(strings.Fields(spec.Title), " ")
-	if title == "" {
+	hook := strings.TrimSpace(spec.Hook)
+	if hook == "" {
+		hook = Hook(spec.Title, lang)
+	}
+	res := Result{Width: Width, Height: Height, Hook: hook}
+	if hook == "" {
 		return canvas, res, nil
 	}
-	lang := spec.Language
-	if lang == "" {
-		lang = language.Detect(title)
+	if !language.IsCJK(lang) {
+		hook = strings.ToUpper(hook)
 	}
-	face, lines, err := fit(fs, title, lang)
+	// The hook takes the left 64 % beside the illustration, or more when
+	// its words need it.
+	face, lines, err := fit(fs, hook, lang, float64(Width)*0.64-marginX-2*padX)
 	if err != nil {
 		return nil, Result{}, err
 	}
 	res.Lines, res.FontSize = lines, face.Size()
-	res.TextBox = drawTitle(canvas, face, lines)
+	if spec.Image == "" {
+		// The illustration, as large as the room the hook leaves.
+		right := marginX + 2*padX + int(math.Ceil(linebreak.Widest(lines, face.Measure)))
+		if d := min(400, Width-right-2*48); d >= 220 {
+			if pic, err := icons.Image(illustration(spec)); err == nil {
+				r := image.Rect(Width-d-48, (Height-d)/2, Width-48, (Height-d)/2+d)
+				slides.Badge(canvas, r, pic, th)
+			}
+		}
+	}
+	res.TextBox, res.Bands, res.TextColors = drawHook(canvas, face, lines, lang)
 	return canvas, res, nil
+}
+
+// illustration picks the icon of a thumbnail without a picture.
+func illustration(spec Spec) icons.Icon {
+	if ic, ok := icons.ByName(spec.Icon); ok {
+		return ic
+	}
+	if m, ok := icons.Best(spec.Title); ok {
+		return m.Icon
+	}
+	if m, ok := icons.Best(spec.Text); ok {
+		return m.Icon
+	}
+	return icons.Fallback(uint64(len(spec.Title)))
+}
+
+// stopWords may not end a hook.
+var stopWords = map[string]bool{"a": true, "an": true, "the": true, "of": true, "and": true, "or": true, "to": true,
+	"in": true, "on": true, "for": true, "with": true, "at": true, "by": true, "from": true, "is": true, "are": true,
+	"your": true, "my": true, "that": true, "which": true, "what": true, "how": true, "our": true, "their": true, "its": true, "as": true, "but": true}
+
+// Hook returns at most five words of a title to put on the thumbnail: the
+// part before a colon or dash when it is short enough, else the first
+// words, never ending on a word like "the" or "of". Chinese titles are
+// counted in dictionary words.
+func Hook(title, lang string) string {
+	title = strings.Join(strings.Fields(title), " ")
+	if title == "" {
+		return ""
+	}
+	if lang == "" {
+		lang = language.Detect(title)
+	}
+	cjk := language.IsCJK(lang)
+	count := func(s string) []string {
+		var out []string
+		for _, w := range wordseg.Texts(wordseg.Split(s)) {
+			if strings.TrimFunc(w, func(r rune) bool { return unicode.IsPunct(r) || unicode.IsSpace(r) }) != "" {
+				out = append(out, w)
+			}
+		}
+		return out
+	}
+	for _, sep := range []string{":", "：", " - ", " – ", " — ", "|", "｜", "？", "?", "!", "！"} {
+		if i := strings.Index(title, sep); i > 0 {
+			head := strings.TrimSpace(title[:i])
+			if sep == "？" || sep == "?" || sep == "!" || sep == "！" {
+				head += strings.TrimSpace(sep)
+			}
+			if n := len(count(head)); n >= 1 && n <= 5 && (n >= 2 || cjk) {
+				return trimHook(head)
+			}
+		}
+	}
+	words := count(title)
+	if len(words) > 5 {
+		words = words[:5]
+	}
+	for len(words) > 1 && stopWords[strings.ToLower(strings.Trim(words[len(words)-1], ",.;:"))] {
+		words = words[:len(words)-1]
+	}
+	if cjk {
+		return trimHook(strings.Join(words, ""))
+	}
+	return trimHook(strings.Join(words, " "))
+}
+
+func trimHook(s string) string {
+	return strings.TrimRight(strings.TrimSpace(s), ",.;:，。；：、-–—")
+}
+
+// Strongest returns the picture that reads best when small: the one with
+// the most contrast and colour (standard deviation of luminance plus mean
+// saturation, measured on a small copy). Unreadable files are skipped; ""
+// when none is left.
+func Strongest(paths []string) string {
+	best, bestScore := "", -1.0
+	for _, p := range paths {
+		img, err := load(p)
+		if err != nil {
+			continue
+		}
+		small := image.NewRGBA(image.Rect(0, 0, 96, 54))
+		xdraw.ApproxBiLinear.Scale(small, small.Bounds(), img, img.Bounds(), xdraw.Src, nil)
+		var sum, sum2, sat float64
+		n := float64(96 * 54)
+		for i := 0; i < len(small.Pix); i += 4 {
+			r, g, b := float64(small.Pix[i]), float64(small.Pix[i+1]), float64(small.Pix[i+2])
+			l := 0.2126*r + 0.7152*g + 0.0722*b
+			sum += l
+			sum2 += l * l
+			hi, lo := math.Max(r, math.Max(g, b)), math.Min(r, math.Min(g, b))
+			if hi > 0 {
+				sat += (hi - lo) / hi
+			}
+		}
+		mean := sum / n
+		score := math.Sqrt(math.Max(sum2/n-mean*mean, 0)) + 60*sat/n
+		if score > bestScore {
+			best, bestScore = p, score
+		}
+	}
+	return best
 }
 
 func load(path string) (image.Image, error) {
@@ -171,51 +316,61 @@ func cover(src image.Image, w, h int) *image.RGBA {
 	return dst
 }
 
-// darken dims the image slightly and strongly towards the bottom, where
-// the title goes.
-func darken(img *image.RGBA) {
+// shadeLeft darkens a picture towards the left and the bottom, where the
+// hook goes.
+func shadeLeft(img *image.RGBA) {
 	b := img.Bounds()
-	h := float64(b.Dy())
+	w, h := float64(b.Dx()), float64(b.Dy())
 	for y := 0; y < b.Dy(); y++ {
-		t := (float64(y)/h - 0.30) / 0.70
-		t = math.Min(math.Max(t, 0), 1)
-		keep := 0.88 * (1 - 0.72*t*t*(3-2*t))
 		row := img.Pix[y*img.Stride : y*img.Stride+4*b.Dx()]
-		for x := 0; x < len(row); x += 4 {
-			row[x] = uint8(float64(row[x])*keep + 0.5)
-			row[x+1] = uint8(float64(row[x+1])*keep + 0.5)
-			row[x+2] = uint8(float64(row[x+2])*keep + 0.5)
-			row[x+3] = 255
+		ty := math.Min(math.Max((float64(y)/h-0.4)/0.6, 0), 1)
+		for x := 0; x < b.Dx(); x++ {
+			tx := math.Min(math.Max(1-float64(x)/(w*0.75), 0), 1)
+			keep := 0.92 * (1 - 0.55*math.Max(tx*tx, ty*ty))
+			i := 4 * x
+			row[i] = uint8(float64(row[i])*keep + 0.5)
+			row[i+1] = uint8(float64(row[i+1])*keep + 0.5)
+			row[i+2] = uint8(float64(row[i+2])*keep + 0.5)
+			row[i+3] = 255
 		}
 	}
 }
 
-// fit picks the largest size at which the title fits in three lines.
-func fit(fs *fonts.Set, title, lang string) (*fonts.Face, []string, error) {
-	maxW := float64(Width - 2*marginX)
-	maxH := float64(Height) * 0.62
-	for size := maxSize; ; size *= 0.93 {
-		face, err := fs.Face(lang, true, size)
-		if err != nil {
-			return nil, nil, err
-		}
-		last := size*0.93 < minSize
-		lines := linebreak.Balanced(title, maxW, face.Measure, false)
-		fits := len(lines) <= maxLines && linebreak.Widest(lines, face.Measure) <= maxW &&
-			float64(len(lines))*size*lineFactor <= maxH
-		if fits {
-			return face, lines, nil
-		}
-		if last {
-			lines = linebreak.Wrap(title, maxW, face.Measure, true)
-			if len(lines) > maxLines {
-				lines = lines[:maxLines]
-				lines[maxLines-1] = ellipsize(face, lines[maxLines-1], maxW)
+// fit picks the largest size at which the hook fits in three lines of
+// maxW, widening to the whole frame before going below minSize.
+func fit(fs *fonts.Set, hook, lang string, maxW float64) (*fonts.Face, []string, error) {
+	maxH := float64(Height) * 0.86
+	// Two lines if they can be had, then three; beside the picture, then
+	// across the frame.
+	for _, width := range []float64{maxW, float64(Width - 2*marginX - 2*padX)} {
+		for _, most := range []int{2, maxLines} {
+			for size := maxSize; size >= minSize; size *= 0.95 {
+				face, err := fs.StyledFace(lang, fonts.Condensed, true, size)
+				if err != nil {
+					return nil, nil, err
+				}
+				lines := linebreak.Balanced(hook, width, face.Measure, false)
+				if len(lines) <= most && linebreak.Widest(lines, face.Measure) <= width &&
+					float64(len(lines))*(lineHeight(size)+lineGap) <= maxH {
+					return face, lines, nil
+				}
 			}
-			return face, lines, nil
 		}
 	}
+	face, err := fs.StyledFace(lang, fonts.Condensed, true, minSize)
+	if err != nil {
+		return nil, nil, err
+	}
+	width := float64(Width - 2*marginX - 2*padX)
+	lines := linebreak.Wrap(hook, width, face.Measure, true)
+	if len(lines) > maxLines {
+		lines = lines[:maxLines]
+		lines[maxLines-1] = ellipsize(face, lines[maxLines-1], width)
+	}
+	return face, lines, nil
 }
+
+func lineHeight(size float64) float64 { return size * 1.02 }
 
 func ellipsize(f *fonts.Face, s string, maxW float64) string {
 	r := []rune(s)
@@ -225,67 +380,42 @@ func ellipsize(f *fonts.Face, s string, maxW float64) string {
 	return strings.TrimRight(string(r), " ,.;:，、") + "…"
 }
 
-// drawTitle draws the lines left-aligned at the bottom, white with a
-// dark outline and shadow, under a short accent bar. It returns the text
-// box.
-func drawTitle(img *image.RGBA, face *fonts.Face, lines []string) image.Rectangle {
+// drawHook draws the lines left-aligned and vertically centred, each on
+// a near-black band, the first in yellow and the rest in white. It
+// returns the text box, the bands and the line colours.
+func drawHook(img *image.RGBA, face *fonts.Face, lines []string, lang string) (image.Rectangle, []image.Rectangle, []color.NRGBA) {
 	size := face.Size()
-	lineH := size * lineFactor
-	asc, desc, _ := face.Metrics()
-	blockH := float64(len(lines)) * lineH
-	top := float64(Height-marginBot) - blockH
-	// Outline: the text mask dilated, drawn dark under the text.
-	mask := image.NewAlpha(img.Bounds())
-	box := image.Rectangle{}
+	// Ink of capitals (Latin) or ideographs (CJK) spans about 0.73 em or
+	// 0.88 em above the baseline; bands hug that, not the font's whole
+	// ascent and descent.
+	inkTop := 0.73 * size
+	inkBottom := 0.05 * size
+	if language.IsCJK(lang) {
+		inkTop, inkBottom = 0.84*size, 0.10*size
+	}
+	pad := size * 0.16
+	bandH := inkTop + inkBottom + 2*pad
+	total := float64(len(lines))*bandH + float64(len(lines)-1)*lineGap
+	top := (float64(Height) - total) / 2
+	var box image.Rectangle
+	var bands []image.Rectangle
+	var cols []color.NRGBA
 	for i, l := range lines {
-		y := top + float64(i)*lineH + (lineH-(asc+desc))/2 + asc
-		face.Draw(mask, marginX, y, l, color.Opaque)
+		y0 := top + float64(i)*(bandH+lineGap)
+		base := y0 + pad + inkTop
 		w := face.Measure(l)
-		lb := image.Rect(marginX, int(y-asc), marginX+int(math.Ceil(w)), int(math.Ceil(y+desc)))
-		box = box.Union(lb)
-	}
-	r := max(2, int(size/14))
-	outline := dilate(mask, r, box.Inset(-r-1))
-	shadow := image.NewUniform(color.NRGBA{0, 0, 0, 110})
-	sr := box.Inset(-r - 1).Add(image.Pt(r, r))
-	xdraw.DrawMask(img, sr, shadow, image.Point{}, outline, sr.Min.Sub(image.Pt(r, r)), xdraw.Over)
-	xdraw.DrawMask(img, box.Inset(-r-1), image.NewUniform(color.NRGBA{10, 10, 16, 235}), image.Point{}, outline, box.Inset(-r-1).Min, xdraw.Over)
-	xdraw.DrawMask(img, box, image.NewUniform(color.White), image.Point{}, mask, box.Min, xdraw.Over)
-	// Accent bar above the title.
-	bar := image.Rect(marginX, int(top)-int(size*0.28), marginX+int(size*1.4), int(top)-int(size*0.28)+max(6, int(size/12)))
-	xdraw.Draw(img, bar, image.NewUniform(color.NRGBA{255, 196, 0, 255}), image.Point{}, xdraw.Over)
-	return box
-}
-
-// dilate returns the mask grown by r pixels (a square kernel), computed
-// within area.
-func dilate(m *image.Alpha, r int, area image.Rectangle) *image.Alpha {
-	area = area.Intersect(m.Bounds())
-	tmp := image.NewAlpha(m.Bounds())
-	out := image.NewAlpha(m.Bounds())
-	for y := area.Min.Y; y < area.Max.Y; y++ {
-		for x := area.Min.X; x < area.Max.X; x++ {
-			var v uint8
-			for k := max(area.Min.X, x-r); k <= min(area.Max.X-1, x+r); k++ {
-				if a := m.Pix[m.PixOffset(k, y)]; a > v {
-					v = a
-				}
-			}
-			tmp.Pix[tmp.PixOffset(x, y)] = v
+		band := image.Rect(marginX, int(y0), marginX+int(math.Ceil(w))+2*padX, int(math.Ceil(y0+bandH)))
+		xdraw.Draw(img, band, image.NewUniform(bandColor), image.Point{}, xdraw.Over)
+		c := hookWhite
+		if i == 0 {
+			c = hookYellow
 		}
+		face.Draw(img, float64(marginX+padX), base, l, c)
+		box = box.Union(image.Rect(marginX+padX, int(base-inkTop), marginX+padX+int(math.Ceil(w)), int(math.Ceil(base+inkBottom))))
+		bands = append(bands, band)
+		cols = append(cols, c)
 	}
-	for y := area.Min.Y; y < area.Max.Y; y++ {
-		for x := area.Min.X; x < area.Max.X; x++ {
-			var v uint8
-			for k := max(area.Min.Y, y-r); k <= min(area.Max.Y-1, y+r); k++ {
-				if a := tmp.Pix[tmp.PixOffset(x, k)]; a > v {
-					v = a
-				}
-			}
-			out.Pix[out.PixOffset(x, y)] = v
-		}
-	}
-	return out
+	return box, bands, cols
 }
 
 // String describes a result.
