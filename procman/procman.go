@@ -464,22 +464,35 @@ func (m *Manager) Status(ctx context.Context) Status {
 		}
 	}
 	if s.Services.Redis.Running && inspector != nil {
-		if ws, err := jobs.WorkersAlive(inspector); err == nil {
-			s.Workers = ws
-			s.Services.Worker.Alive = len(ws) > 0
-		}
+		// The inspector takes no context: it is asked aside, and Status
+		// stops waiting for it when ctx ends.
+		var got Status
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			if ws, err := jobs.WorkersAlive(inspector); err == nil {
+				got.Workers = ws
+				got.Services.Worker.Alive = len(ws) > 0
+			}
+			for _, q := range []string{jobspec.QueueVideo, jobspec.QueueBatch, jobspec.QueueMaintenance} {
+				qi, err := inspector.GetQueueInfo(q)
+				if err != nil {
+					got.Queues = append(got.Queues, QueueInfo{Name: q})
+					continue
+				}
+				got.Queues = append(got.Queues, QueueInfo{Name: q, Pending: qi.Pending, Active: qi.Active, Scheduled: qi.Scheduled,
+					Retry: qi.Retry, Archived: qi.Archived, Completed: qi.Completed, Paused: qi.Paused})
+			}
+		}()
 		if n, err := jobs.BeatsAlive(ctx, m.rdb); err == nil {
 			s.Beats = n
 			s.Services.Beat.Alive = n > 0
 		}
-		for _, q := range []string{jobspec.QueueVideo, jobspec.QueueBatch, jobspec.QueueMaintenance} {
-			qi, err := inspector.GetQueueInfo(q)
-			if err != nil {
-				s.Queues = append(s.Queues, QueueInfo{Name: q})
-				continue
-			}
-			s.Queues = append(s.Queues, QueueInfo{Name: q, Pending: qi.Pending, Active: qi.Active, Scheduled: qi.Scheduled,
-				Retry: qi.Retry, Archived: qi.Archived, Completed: qi.Completed, Paused: qi.Paused})
+		select {
+		case <-done:
+			s.Workers, s.Services.Worker.Alive, s.Queues = got.Workers, got.Services.Worker.Alive, got.Queues
+		case <-ctx.Done():
+			s.Problems = append(s.Problems, "status: workers and queues not read: "+ctx.Err().Error())
 		}
 	}
 	if !s.Services.Redis.Running {

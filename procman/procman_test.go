@@ -350,3 +350,31 @@ func sizeOf(fi os.FileInfo) int64 {
 	}
 	return fi.Size()
 }
+
+// Status answers within its context's deadline even when Redis is slow to
+// answer what the queue inspector asks (it takes no context of its own).
+func TestStatusHonoursItsContext(t *testing.T) {
+	srv := redistest.Start(t)
+	m := newManager(t, srv.URL(0), t.TempDir(), &syncBuffer{}, nil)
+	ctx := context.Background()
+	if err := m.StartAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer m.StopAll(ctx)
+	waitFor(t, 10*time.Second, "healthy", func() bool { return m.Status(ctx).Status == "healthy" })
+	// Scripts (the inspector's queue counts) wait 3 s; PING does not.
+	if err := srv.Client().Do(ctx, "CLIENT", "PAUSE", "3000", "WRITE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Client().Do(ctx, "CLIENT", "UNPAUSE")
+	sctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	st := m.Status(sctx)
+	if d := time.Since(start); d > 1500*time.Millisecond {
+		t.Fatalf("Status took %s with a 300ms context", d)
+	}
+	if len(st.Problems) == 0 {
+		t.Fatalf("an incomplete status says nothing: %+v", st)
+	}
+}

@@ -67,8 +67,7 @@ func runMonitor(ctx context.Context, args []string) int {
 	}
 	sigCtx, stop := signalContext()
 	defer stop()
-	srv := &http.Server{Handler: api.Protect(c.APIToken, c.AllowedOrigins, mon), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := api.NewHTTPServer(api.Protect(c.APIToken, c.AllowedOrigins, mon), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	fmt.Printf("✓ Queue dashboard on http://%s/ (Redis %s). Press Ctrl+C to stop.\n", addr, opt.Addr)

@@ -80,7 +80,7 @@ func runServe(ctx context.Context, args []string) int {
 		return 1
 	}
 	defer closeHandler()
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv := api.NewHTTPServer(handler, slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	srv.RegisterOnShutdown(handler.Shutdown) // ends live progress streams
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- srv.Serve(ln) }()

@@ -152,6 +152,22 @@ func TestServeStartsRedisAndShutsDownCleanly(t *testing.T) {
 	if out, err := st.CombinedOutput(); err != nil || !strings.Contains(string(out), "HEALTHY") {
 		t.Fatalf("ytmaker status: %v\n%s", err, out)
 	}
+	// The Redis it started wants the password in DATA_DIR/redis/password;
+	// every client serve built (here the dashboard's) uses it, and a
+	// separate client command finds it too.
+	if fi, err := os.Stat(filepath.Join(dir, "redis", "password")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("password file: %v", err)
+	}
+	if resp, err := http.Get("http://" + s.addr + "/monitor/api/queues"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("dashboard against the password-protected Redis: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	dt := exec.Command(binary(t), "debug-task", "--wait", "20s", "--env-file", "/nonexistent", "--data-dir", dir,
+		"--redis-url", "redis://127.0.0.1:"+strconv.Itoa(redisPort)+"/0")
+	if out, err := dt.CombinedOutput(); err != nil || !strings.Contains(string(out), "result:") {
+		t.Fatalf("ytmaker debug-task against the password-protected Redis: %v\n%s", err, out)
+	}
 	if code := s.interrupt(t, 3*time.Second+5*time.Second); code != 0 {
 		t.Fatalf("exit code %d; output:\n%s", code, s.out())
 	}
@@ -185,6 +201,9 @@ func TestServeAttachesToRunningRedisAndLeavesIt(t *testing.T) {
 	}
 	if err := r.Client().Ping(context.Background()).Err(); err != nil {
 		t.Fatalf("attached Redis was stopped: %v", err)
+	}
+	if !strings.Contains(s.out(), "✓ Redis left running (not started by YTMaker)") {
+		t.Fatalf("no word about the Redis left running:\n%s", s.out())
 	}
 }
 

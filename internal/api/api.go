@@ -293,6 +293,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		s.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", code, "duration", d)
 	}()
 	rw.Header().Set("X-Content-Type-Options", "nosniff")
+	if longLived(r) {
+		lift(rw)
+	}
 	if s.cors(rw, r) {
 		return // a preflight, answered
 	}

@@ -53,6 +53,7 @@ type envOptions struct {
 	quotas       QuotaSource
 	monitor      bool
 	origins      []string                 // AllowedOrigins
+	deadlines    time.Duration            // the test server's read, write and idle timeouts
 	extra        func(mux *http.ServeMux) // more routes on the test server (pages)
 }
 
@@ -118,6 +119,9 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	e.srv = httptest.NewUnstartedServer(h)
 	e.srv.Config.RegisterOnShutdown(e.api.Shutdown)
+	if o.deadlines > 0 {
+		e.srv.Config.ReadTimeout, e.srv.Config.WriteTimeout, e.srv.Config.IdleTimeout = o.deadlines, o.deadlines, o.deadlines
+	}
 	e.srv.Start()
 	t.Cleanup(func() {
 		e.api.Shutdown()

@@ -334,7 +334,7 @@ func (u *upload) sendChunk(ctx context.Context) (state, error) {
 	n := min(u.c.cfg.ChunkSize, u.fp.Size-off)
 	contentRange := fmt.Sprintf("bytes %d-%d/%d", off, off+n-1, u.fp.Size)
 	var counter *countingReader
-	resp, err := u.c.send(ctx, func() (*http.Request, error) {
+	resp, err := u.c.sendWithin(ctx, u.c.cfg.ChunkTimeout, func() (*http.Request, error) {
 		if counter != nil {
 			u.bytesSent += counter.n.Load()
 		}

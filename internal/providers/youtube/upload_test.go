@@ -564,3 +564,36 @@ func TestUploadInputErrors(t *testing.T) {
 	_, err = c.Upload(cctx, UploadRequest{VideoPath: path, Metadata: meta()}, Hooks{})
 	requireCode(t, err, errcode.Cancelled, false)
 }
+
+// A server that stops answering costs one request deadline, not the
+// stage's whole time limit.
+func TestStalledRequestsHitTheirDeadline(t *testing.T) {
+	fake := fakeyoutube.Start(t, fakeyoutube.Options{})
+	c := newClient(t, fake, func(c *Config) { c.RequestTimeout = 300 * time.Millisecond; c.ChunkTimeout = 500 * time.Millisecond })
+	fake.Inject(fakeyoutube.Slow(fakeyoutube.OpList, time.Minute))
+	start := time.Now()
+	_, err := c.GetVideo(context.Background(), "abc")
+	if e, ok := errcode.As(err); !ok || e.Code != errcode.Timeout || !e.Retryable {
+		t.Fatalf("stalled videos.list: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("stalled videos.list returned after %s", d)
+	}
+	// A stalled chunk fails alone and the upload goes on from the
+	// confirmed offset.
+	path, data := writeVideo(t, 2*ChunkUnit, 7)
+	// (The fake notices a gone client only once it reads the body, so its
+	// stall is kept short.)
+	fake.Inject(fakeyoutube.Fault{Op: fakeyoutube.OpChunk, Skip: 1, Delay: 3 * time.Second})
+	start = time.Now()
+	res, err := c.Upload(context.Background(), UploadRequest{VideoPath: path, Metadata: meta()}, Hooks{})
+	if err != nil {
+		t.Fatalf("upload with a stalled chunk: %v", err)
+	}
+	if v, ok := fake.Video(res.VideoID); !ok || !bytes.Equal(v.Media, data) {
+		t.Fatal("the uploaded video differs from the source")
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("upload with a stalled chunk took %s", d)
+	}
+}

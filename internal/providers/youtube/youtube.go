@@ -36,6 +36,10 @@ const (
 	DefaultAuthURL   = "https://accounts.google.com/o/oauth2/auth"
 	DefaultBaseURL   = "https://www.googleapis.com"
 	DefaultChunkSize = 8 << 20
+	// DefaultRequestTimeout bounds a request that is not an upload chunk.
+	DefaultRequestTimeout = time.Minute
+	// DefaultChunkTimeout bounds one chunk: 8 MiB at 14 KB/s.
+	DefaultChunkTimeout = 10 * time.Minute
 	// ChunkUnit is the size every chunk but the last must be a multiple of.
 	ChunkUnit = 256 << 10
 )
@@ -83,6 +87,13 @@ type Config struct {
 	// ChunkSize is the upload chunk size, a multiple of 256 KiB; default
 	// 8 MiB.
 	ChunkSize int64
+	// RequestTimeout bounds each request (answer included) other than an
+	// upload chunk, and each token refresh; default DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// ChunkTimeout bounds the sending of one upload chunk; default
+	// DefaultChunkTimeout. A stalled connection fails the chunk, which is
+	// then resumed from the offset the server confirms.
+	ChunkTimeout time.Duration
 	// MaxRetries is how many transient failures in a row (5xx, broken
 	// connection) one Upload call absorbs before returning a retryable
 	// error; default 3, negative for none.
@@ -137,6 +148,12 @@ func New(cfg Config) (*Client, error) {
 	}
 	if u, err := url.Parse(cfg.TokenURL); err != nil || u.Host == "" {
 		return nil, errcode.Newf(errcode.InvalidInput, false, "youtube: invalid token URL %q", cfg.TokenURL)
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.ChunkTimeout <= 0 {
+		cfg.ChunkTimeout = DefaultChunkTimeout
 	}
 	c := &Client{cfg: cfg, base: base, http: cfg.HTTPClient, log: cfg.Logger, now: cfg.Now,
 		retries: cfg.MaxRetries, backoff: cfg.RetryBackoff}
@@ -279,13 +296,23 @@ func transportError(op string, err error) *errcode.Error {
 	return ce.WithCause(err)
 }
 
-// send issues the request built by build with a bearer token. A 401 answer
-// makes it refresh the token once and send a fresh request. Transport
-// failures are returned as they are (uncoded) so callers can tell them
-// from answers; token failures are coded.
+// send issues the request built by build with a bearer token, within
+// RequestTimeout. A 401 answer makes it refresh the token once and send a
+// fresh request. Transport failures (a passed deadline included) are
+// returned as they are (uncoded) so callers can tell them from answers;
+// token failures are coded.
 func (c *Client) send(ctx context.Context, build func() (*http.Request, error)) (*http.Response, error) {
+	return c.sendWithin(ctx, c.cfg.RequestTimeout, build)
+}
+
+// sendWithin is send with the deadline d for the request and its answer:
+// the answer's body is readable until d, and closing it releases the
+// deadline.
+func (c *Client) sendWithin(ctx context.Context, d time.Duration, build func() (*http.Request, error)) (*http.Response, error) {
 	for attempt := 0; ; attempt++ {
-		tok, err := c.tokens.token(ctx)
+		tctx, tcancel := context.WithTimeout(ctx, c.cfg.RequestTimeout)
+		tok, err := c.tokens.token(tctx)
+		tcancel()
 		if err != nil {
 			return nil, err
 		}
@@ -293,20 +320,36 @@ func (c *Client) send(ctx context.Context, build func() (*http.Request, error)) 
 		if err != nil {
 			return nil, errcode.Wrap(err, errcode.Internal, false, "youtube: build request: "+err.Error())
 		}
-		req = req.WithContext(ctx)
+		rctx, cancel := context.WithTimeout(ctx, d)
+		req = req.WithContext(rctx)
 		tok.SetAuthHeader(req)
 		resp, err := c.http.Do(req)
 		if err != nil {
+			cancel()
 			return nil, err
 		}
 		if resp.StatusCode == http.StatusUnauthorized && attempt == 0 {
 			drain(resp)
+			cancel()
 			c.tokens.invalidate(tok)
 			c.log.Info("youtube rejected the access token; refreshing it once")
 			continue
 		}
+		resp.Body = &cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
 		return resp, nil
 	}
+}
+
+// cancelOnClose releases a request's deadline when its answer is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // drain reads and closes a response body so the connection can be reused.
