@@ -55,7 +55,8 @@ func (c *fileCache) load(st *store.Store, id int64) (*project.Project, *project.
 	dir := st.ProjectDir(id)
 	pKey, okP := statKey(filepath.Join(dir, store.ProjectFile))
 	sKey, okS := statKey(filepath.Join(dir, store.StateFile))
-	if okP && okS {
+	// A state the disk refused is kept aside, not in the file: read it.
+	if okP && okS && !st.HasKept(id) {
 		c.mu.Lock()
 		e := c.entries[id]
 		c.mu.Unlock()

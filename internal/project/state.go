@@ -228,6 +228,14 @@ type Attempt struct {
 	Error      *errcode.Error `json:"error,omitempty"`
 }
 
+// Outcome is the attempt outcome of a stage that ended in status s.
+func (s StageStatus) Outcome() string {
+	if s == StageSkipped {
+		return OutcomeSkipped
+	}
+	return OutcomeCompleted
+}
+
 // BeginAttempt records that attempt of run started at now. An earlier
 // attempt still open never ended: its worker died, and it is closed as
 // interrupted at now.

@@ -51,6 +51,7 @@ type Store struct {
 	locks map[string]*sync.Mutex
 
 	unsaved Unsaved // nil: a state that cannot be written is an error
+	kept    keptSet
 	log     *slog.Logger
 	// writeJSON writes project_state.json (atomicfile.WriteJSON; tests
 	// make it fail as a full disk would).
@@ -301,16 +302,20 @@ func (s *Store) Project(id int64) (*project.Project, error) {
 // State reads project_state.json, or the newer state kept aside when the
 // file could not be written (see Unsaved).
 func (s *Store) State(id int64) (*project.State, error) {
-	st, _, err := s.state(id)
+	st, _, err := s.state(id, false)
 	return st, err
 }
 
 // state is State that also returns the version of a state kept aside (0
-// when there is none).
-func (s *Store) state(id int64) (*project.State, int64, error) {
+// when there is none). exact asks Redis rather than the list of kept
+// states HasKept caches (for a read-modify-write under the lock).
+func (s *Store) state(id int64, exact bool) (*project.State, int64, error) {
 	st, err := readEntity[project.State](filepath.Join(s.ProjectDir(id), StateFile), "project", id)
 	if s.unsaved == nil || id <= 0 || (err != nil && errcode.Code(err) == errcode.NotFound) {
 		return st, 0, err
+	}
+	if err == nil && !exact && !s.HasKept(id) {
+		return st, 0, nil
 	}
 	kept, kerr := s.keptState(id)
 	if kerr != nil || kept == nil {
@@ -359,7 +364,7 @@ func (s *Store) Lock(id int64, fn func() error) error {
 func (s *Store) UpdateState(id int64, fn func(*project.State) error) (*project.State, error) {
 	var out *project.State
 	err := s.Lock(id, func() error {
-		st, keptVersion, err := s.state(id)
+		st, keptVersion, err := s.state(id, true)
 		if err != nil {
 			return err
 		}

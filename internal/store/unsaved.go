@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/ytmaker/ytmaker/errcode"
@@ -17,8 +18,8 @@ import (
 // recorded and shown like any other and is written to the file once the
 // disk takes writes again (Flush). A Redis hash implements it.
 type Unsaved interface {
-	// Put keeps data, the state of project id at version, unless a state
-	// of a later version is already kept.
+	// Put keeps data, the state of project id at version; it fails when a
+	// state of the same or a later version is already kept.
 	Put(ctx context.Context, id, version int64, data []byte) error
 	// Get returns the state kept for project id, or nil.
 	Get(ctx context.Context, id int64) ([]byte, error)
@@ -32,12 +33,64 @@ type Unsaved interface {
 // unsavedTimeout bounds one call to Unsaved.
 const unsavedTimeout = 2 * time.Second
 
+// keptRefresh is how often the list of projects with a kept state is read
+// again from the Unsaved store (states kept by other processes show up
+// this late at most).
+const keptRefresh = time.Second
+
+// keptSet caches which projects have a kept state.
+type keptSet struct {
+	mu  sync.Mutex
+	at  time.Time
+	ids map[int64]bool
+}
+
 // KeepUnsaved makes the store keep in u the states it cannot write, and
 // read them back. Call it before the store is used. log may be nil.
 func (s *Store) KeepUnsaved(u Unsaved, log *slog.Logger) {
 	s.unsaved = u
 	if log != nil {
 		s.log = log
+	}
+}
+
+// HasKept reports whether a state of project id is kept aside (see
+// Unsaved): a caller that caches parsed state files must read the state
+// again through State while it is. The answer is at most keptRefresh old.
+func (s *Store) HasKept(id int64) bool {
+	if s.unsaved == nil {
+		return false
+	}
+	k := &s.kept
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ids == nil || time.Since(k.at) > keptRefresh {
+		ctx, cancel := context.WithTimeout(context.Background(), unsavedTimeout)
+		ids, err := s.unsaved.IDs(ctx)
+		cancel()
+		if err == nil {
+			k.ids = map[int64]bool{}
+			for _, id := range ids {
+				k.ids[id] = true
+			}
+		} else if k.ids == nil {
+			k.ids = map[int64]bool{}
+		}
+		k.at = time.Now()
+	}
+	return k.ids[id]
+}
+
+func (s *Store) markKept(id int64, kept bool) {
+	s.kept.mu.Lock()
+	defer s.kept.mu.Unlock()
+	if s.kept.ids == nil {
+		return // read at the next HasKept
+	}
+	if kept {
+		s.kept.ids[id] = true
+	} else {
+		delete(s.kept.ids, id)
 	}
 }
 
@@ -84,6 +137,7 @@ func (s *Store) writeState(id int64, st *project.State, keptVersion int64) error
 		s.log.Error("project state could neither be written nor kept aside", "project", id, "err", werr, "keep_err", perr)
 		return werr
 	}
+	s.markKept(id, true)
 	s.log.Warn("project state kept aside until its file can be written", "project", id, "version", st.Version, "err", werr)
 	return nil
 }
@@ -93,7 +147,9 @@ func (s *Store) dropKept(id, version int64) {
 	defer cancel()
 	if err := s.unsaved.Delete(ctx, id, version); err != nil {
 		s.log.Warn("forget the state kept aside", "project", id, "err", err)
+		return
 	}
+	s.markKept(id, false)
 }
 
 // Flush writes the states kept aside to their files where the disk takes

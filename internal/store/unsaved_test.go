@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -28,9 +29,10 @@ func newMemUnsaved() *memUnsaved { return &memUnsaved{m: map[int64][]byte{}, v: 
 func (u *memUnsaved) Put(_ context.Context, id, version int64, data []byte) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if version > u.v[id] {
-		u.m[id], u.v[id] = data, version
+	if version <= u.v[id] {
+		return fmt.Errorf("a later state of project %d is kept", id)
 	}
+	u.m[id], u.v[id] = data, version
 	return nil
 }
 
