@@ -44,6 +44,13 @@ type Config struct {
 	GeminiModel   string
 	GeminiBaseURL string
 
+	// LLMProvider picks the script writer when a project leaves it to
+	// "auto": gemini, openai, offline, or "" to decide from the keys.
+	LLMProvider   string
+	OpenAIBaseURL string
+	OpenAIAPIKey  string
+	OpenAIModel   string
+
 	StabilityAPIKey  string
 	StabilityBaseURL string
 
@@ -81,7 +88,7 @@ func (e *Error) Error() string {
 
 // Secret keys are never printed.
 var secretKeys = map[string]bool{
-	"API_TOKEN": true, "GEMINI_API_KEY": true, "STABILITY_API_KEY": true, "DID_API_KEY": true,
+	"API_TOKEN": true, "GEMINI_API_KEY": true, "OPENAI_API_KEY": true, "STABILITY_API_KEY": true, "DID_API_KEY": true,
 	"GOOGLE_TTS_API_KEY": true, "YOUTUBE_CLIENT_SECRET": true, "YOUTUBE_REFRESH_TOKEN": true,
 }
 
@@ -196,6 +203,16 @@ func Load(src Sources) (*Config, error) {
 
 	c.GeminiAPIKey = get("GEMINI_API_KEY", "")
 	c.GeminiModel = get("GEMINI_MODEL", "gemini-3.5-flash")
+	c.LLMProvider = strings.ToLower(get("LLM_PROVIDER", ""))
+	switch c.LLMProvider {
+	case "", "auto":
+		c.LLMProvider = ""
+	case "gemini", "openai", "offline":
+	default:
+		return nil, &Error{Key: "LLM_PROVIDER", Value: c.LLMProvider, Reason: "must be gemini, openai or offline"}
+	}
+	c.OpenAIAPIKey = get("OPENAI_API_KEY", "")
+	c.OpenAIModel = get("OPENAI_MODEL", "")
 	c.StabilityAPIKey = get("STABILITY_API_KEY", "")
 	c.DIDAPIKey = get("DID_API_KEY", "")
 	c.GoogleTTSAPIKey = get("GOOGLE_TTS_API_KEY", "")
@@ -208,6 +225,7 @@ func Load(src Sources) (*Config, error) {
 		def string
 	}{
 		{"GEMINI_BASE_URL", &c.GeminiBaseURL, ""},
+		{"OPENAI_BASE_URL", &c.OpenAIBaseURL, ""},
 		{"STABILITY_BASE_URL", &c.StabilityBaseURL, "https://api.stability.ai"},
 		{"DID_BASE_URL", &c.DIDBaseURL, "https://api.d-id.com"},
 		{"GOOGLE_TTS_BASE_URL", &c.GoogleTTSBaseURL, "https://texttospeech.googleapis.com"},
@@ -456,7 +474,8 @@ var Keys = []string{"REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "
 	"WORKER_CONCURRENCY", "SHUTDOWN_TIMEOUT", "LOG_FORMAT", "LOG_LEVEL", "API_TOKEN", "ALLOWED_ORIGINS", "RESULT_TTL",
 	"SCRIPT_TIME_LIMIT", "ASSETS_TIME_LIMIT", "RENDER_TIME_LIMIT", "THUMBNAIL_TIME_LIMIT", "UPLOAD_TIME_LIMIT",
 	"BATCH_TIME_LIMIT", "BATCH_CONCURRENCY", "ASSET_CONCURRENCY", "REDIS_SERVER", "FFMPEG", "FFPROBE",
-	"GEMINI_API_KEY", "GEMINI_MODEL", "GEMINI_BASE_URL", "STABILITY_API_KEY", "STABILITY_BASE_URL",
+	"GEMINI_API_KEY", "GEMINI_MODEL", "GEMINI_BASE_URL", "LLM_PROVIDER", "OPENAI_BASE_URL", "OPENAI_API_KEY",
+	"OPENAI_MODEL", "STABILITY_API_KEY", "STABILITY_BASE_URL",
 	"DID_API_KEY", "DID_BASE_URL", "GOOGLE_TTS_API_KEY", "GOOGLE_TTS_BASE_URL", "YOUTUBE_CLIENT_ID",
 	"YOUTUBE_CLIENT_SECRET", "YOUTUBE_REFRESH_TOKEN", "YOUTUBE_BASE_URL", "GOOGLE_OAUTH_TOKEN_URL",
 	"YOUTUBE_DAILY_QUOTA", "YOUTUBE_UPLOAD_COST", "YOUTUBE_THUMBNAIL_COST"}

@@ -143,3 +143,23 @@ func TestCeleryResultBackendDifferentFromTheBrokerIsWarnedAbout(t *testing.T) {
 		}
 	}
 }
+
+func TestProviderSettings(t *testing.T) {
+	c, err := Load(Sources{Env: env(map[string]string{"LLM_PROVIDER": "OpenAI", "OPENAI_BASE_URL": "http://localhost:11434/v1/",
+		"OPENAI_MODEL": "llama3.2"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LLMProvider != "openai" || c.OpenAIBaseURL != "http://localhost:11434/v1" || c.OpenAIModel != "llama3.2" || c.OpenAIAPIKey != "" {
+		t.Fatalf("got %q %q %q", c.LLMProvider, c.OpenAIBaseURL, c.OpenAIModel)
+	}
+	for k, v := range map[string]string{"LLM_PROVIDER": "claude", "OPENAI_BASE_URL": "localhost:11434"} {
+		var ce *Error
+		if _, err := Load(Sources{Env: env(map[string]string{k: v})}); !errors.As(err, &ce) || ce.Key != k {
+			t.Errorf("%s=%s: %v", k, v, err)
+		}
+	}
+	if !IsSecret("OPENAI_API_KEY") {
+		t.Error("OPENAI_API_KEY is not secret")
+	}
+}

@@ -37,6 +37,15 @@ type Config struct {
 	GeminiModel   string
 	GeminiBaseURL string
 
+	// LLMProvider is the script writer for projects that leave the
+	// choice to "auto": gemini, openai, offline, or "" to take Gemini if
+	// its key is set, else the OpenAI-compatible API if its base URL or
+	// key is set, else the offline writer.
+	LLMProvider   string
+	OpenAIBaseURL string
+	OpenAIAPIKey  string
+	OpenAIModel   string
+
 	StabilityAPIKey  string
 	StabilityBaseURL string
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/providers/gemini"
+	"github.com/ytmaker/ytmaker/internal/providers/openaicompat"
 	"github.com/ytmaker/ytmaker/internal/script"
 	"github.com/ytmaker/ytmaker/tasks"
 )
@@ -21,22 +22,63 @@ type ScriptResult struct {
 	Tokens     int    `json:"tokens,omitempty"`
 }
 
+// Quota services for the OpenAI-compatible API.
+const (
+	openAIRequests = "openai_requests"
+	openAITokens   = "openai_tokens"
+)
+
+// scriptProvider decides which writer makes a project's script: the
+// project's choice, else LLM_PROVIDER, else the first service configured
+// (Gemini, then the OpenAI-compatible API), else offline. A service chosen
+// explicitly but not configured is an INVALID_INPUT error.
+func (c *Config) scriptProvider(choice string) (string, error) {
+	if choice == "" || choice == project.ProviderAuto {
+		choice = c.LLMProvider
+	}
+	switch choice {
+	case project.ProviderGemini:
+		if c.GeminiAPIKey == "" {
+			return "", missingKey("gemini", "GEMINI_API_KEY")
+		}
+		return choice, nil
+	case project.ProviderOpenAI:
+		if c.OpenAIBaseURL == "" && c.OpenAIAPIKey == "" {
+			return "", missingKey("openai", "OPENAI_BASE_URL or OPENAI_API_KEY")
+		}
+		return choice, nil
+	case project.ProviderOffline:
+		return choice, nil
+	}
+	switch {
+	case c.GeminiAPIKey != "":
+		return project.ProviderGemini, nil
+	case c.OpenAIBaseURL != "" || c.OpenAIAPIKey != "":
+		return project.ProviderOpenAI, nil
+	}
+	return project.ProviderOffline, nil
+}
+
 func (p *Pipeline) runScript(ctx context.Context, job tasks.Job) (any, error) {
 	pr, err := p.load(job)
 	if err != nil {
 		return nil, err
 	}
 	req := script.Request{Name: pr.Name, Content: pr.Content, Language: pr.Language, MaxSegments: pr.Settings.MaxSegments}
-	provider := pr.Settings.Providers.Script
-	useGemini := provider == project.ProviderGemini || (provider == project.ProviderAuto && p.cfg.GeminiAPIKey != "")
-	if provider == project.ProviderGemini && p.cfg.GeminiAPIKey == "" {
-		return nil, missingKey("gemini", "GEMINI_API_KEY")
+	provider, err := p.cfg.scriptProvider(pr.Settings.Providers.Script)
+	if err != nil {
+		return nil, err
 	}
-	res := ScriptResult{ScriptPath: abs(job, scriptFile)}
+	model := pr.Settings.Providers.ScriptModel
+	res := ScriptResult{ScriptPath: abs(job, scriptFile), Provider: provider}
 	var sc *script.Script
-	if useGemini {
+	switch provider {
+	case project.ProviderGemini:
 		job.Progress(10, "Calling Gemini API...")
-		w, err := gemini.NewWriter(ctx, gemini.Config{APIKey: p.cfg.GeminiAPIKey, Model: p.cfg.GeminiModel,
+		if model == "" {
+			model = modelOr(p.cfg.GeminiModel)
+		}
+		w, err := gemini.NewWriter(ctx, gemini.Config{APIKey: p.cfg.GeminiAPIKey, Model: model,
 			BaseURL: p.cfg.GeminiBaseURL, HTTPClient: p.cfg.HTTPClient, Logger: job.Logger()})
 		if err != nil {
 			return nil, err
@@ -48,16 +90,36 @@ func (p *Pipeline) runScript(ctx context.Context, job tasks.Job) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		sc = s
-		res.Provider, res.Model, res.Tokens = "gemini", modelOr(p.cfg.GeminiModel), usage.TotalTokens
-	} else {
+		sc, res.Model, res.Tokens = s, model, usage.TotalTokens
+	case project.ProviderOpenAI:
+		if model == "" {
+			model = p.cfg.OpenAIModel
+		}
+		job.Progress(10, fmt.Sprintf("Calling the OpenAI-compatible API (%s)...", model))
+		w, err := openaicompat.NewWriter(openaicompat.WriterConfig{BaseURL: p.cfg.OpenAIBaseURL, APIKey: p.cfg.OpenAIAPIKey,
+			Model: model, HTTPClient: p.cfg.HTTPClient, Logger: job.Logger()})
+		if err != nil {
+			return nil, err
+		}
+		s, usage, err := w.Write(ctx, req)
+		if p.cfg.Quota != nil && usage.Calls > 0 {
+			qctx := context.WithoutCancel(ctx)
+			p.cfg.Quota.Record(qctx, openAIRequests, int64(usage.Calls))
+			if usage.TotalTokens > 0 {
+				p.cfg.Quota.Record(qctx, openAITokens, int64(usage.TotalTokens))
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		sc, res.Model, res.Tokens = s, model, usage.TotalTokens
+	default:
 		job.Progress(10, "Writing the script offline...")
 		s, err := script.WriteOffline(req)
 		if err != nil {
 			return nil, err
 		}
 		sc = s
-		res.Provider = "offline"
 	}
 	if err := sc.Validate(); err != nil {
 		return nil, err

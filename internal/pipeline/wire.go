@@ -77,6 +77,7 @@ func FromConfig(c *config.Config, rdb redis.UniversalClient, log *slog.Logger, h
 	}
 	p, err := New(Config{Store: st, Quota: NewQuota(c, rdb, log),
 		GeminiAPIKey: c.GeminiAPIKey, GeminiModel: c.GeminiModel, GeminiBaseURL: c.GeminiBaseURL,
+		LLMProvider: c.LLMProvider, OpenAIBaseURL: c.OpenAIBaseURL, OpenAIAPIKey: c.OpenAIAPIKey, OpenAIModel: c.OpenAIModel,
 		StabilityAPIKey: c.StabilityAPIKey, StabilityBaseURL: c.StabilityBaseURL,
 		DIDAPIKey: c.DIDAPIKey, DIDBaseURL: c.DIDBaseURL,
 		GoogleTTSAPIKey: c.GoogleTTSAPIKey, GoogleTTSBaseURL: c.GoogleTTSBaseURL,

@@ -7,6 +7,7 @@ import (
 	"path"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/ytmaker/ytmaker/errcode"
@@ -49,6 +50,7 @@ const (
 	ProviderAuto    = "auto"
 	ProviderOffline = "offline"
 	ProviderGemini  = "gemini"
+	ProviderOpenAI  = "openai"
 	ProviderGoogle  = "google"
 	ProviderStab    = "stability"
 	ProviderDID     = "did"
@@ -97,10 +99,13 @@ type YouTube struct {
 
 // Providers picks the service per stage.
 type Providers struct {
-	Script string `json:"script,omitempty"` // auto | gemini | offline
-	TTS    string `json:"tts,omitempty"`    // auto | google | offline
-	Images string `json:"images,omitempty"` // auto | stability | offline
-	Avatar string `json:"avatar,omitempty"` // auto | did | none
+	Script string `json:"script,omitempty"` // auto | gemini | openai | offline
+	// ScriptModel overrides the script writer's model (GEMINI_MODEL or
+	// OPENAI_MODEL) for this project.
+	ScriptModel string `json:"script_model,omitempty"`
+	TTS         string `json:"tts,omitempty"`    // auto | google | offline
+	Images      string `json:"images,omitempty"` // auto | stability | offline
+	Avatar      string `json:"avatar,omitempty"` // auto | did | none
 }
 
 // Input is what a user supplies to create a project.
@@ -308,8 +313,12 @@ func (p *Providers) validate() error {
 		}
 		return InvalidField(field, "%q is not one of auto, %s", *v, strings.Join(allowed, ", "))
 	}
-	if err := check("settings.providers.script", &p.Script, ProviderGemini, ProviderOffline); err != nil {
+	if err := check("settings.providers.script", &p.Script, ProviderGemini, ProviderOpenAI, ProviderOffline); err != nil {
 		return err
+	}
+	p.ScriptModel = strings.TrimSpace(p.ScriptModel)
+	if len(p.ScriptModel) > 200 || strings.ContainsFunc(p.ScriptModel, unicode.IsControl) {
+		return InvalidField("settings.providers.script_model", "must be a model name of at most 200 characters")
 	}
 	if err := check("settings.providers.tts", &p.TTS, ProviderGoogle, ProviderOffline); err != nil {
 		return err

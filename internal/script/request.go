@@ -19,6 +19,13 @@ type Request struct {
 	// MaxSegments caps the number of segments, intro and outro included.
 	// Zero means DefaultMaxSegments; values below 3 are raised to 3.
 	MaxSegments int
+	// MinSeconds and MaxSeconds are the narration length wanted, in
+	// seconds; zero leaves the choice to the prompt's defaults.
+	MinSeconds, MaxSeconds int
+	// Template is the text of the user prompt template an LLM writer
+	// fills in (see internal/prompts); "" means the built-in default. The
+	// offline writer ignores it.
+	Template string
 }
 
 // Normalize returns r with its text trimmed, the language detected (or

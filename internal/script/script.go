@@ -54,6 +54,10 @@ type Segment struct {
 	Type        string `json:"type"`         // Intro, Content or Outro
 	Text        string `json:"text"`         // narration, in the script's language
 	ImagePrompt string `json:"image_prompt"` // English description of the picture
+	// SearchTerms are English phrases to find stock footage with, most
+	// specific first. Validate fills them from the image prompt when the
+	// writer gave none.
+	SearchTerms []string `json:"search_terms,omitempty"`
 }
 
 // Validate normalises s in place and reports the first problem it cannot
@@ -119,6 +123,10 @@ func (s *Script) Validate() error {
 		if countWords(seg.ImagePrompt) < 3 {
 			seg.ImagePrompt = imagePrompt(seg.Type, seg.Text, s.Language, topic, i)
 		}
+		seg.SearchTerms = cleanSearchTerms(seg.SearchTerms)
+		if len(seg.SearchTerms) == 0 {
+			seg.SearchTerms = searchTerms(seg.Type, seg.Text, s.Language, topic)
+		}
 	}
 	return nil
 }
@@ -151,6 +159,9 @@ func (s *Script) Clone() *Script {
 	c := *s
 	c.Tags = append([]string(nil), s.Tags...)
 	c.Segments = append([]Segment(nil), s.Segments...)
+	for i := range c.Segments {
+		c.Segments[i].SearchTerms = append([]string(nil), c.Segments[i].SearchTerms...)
+	}
 	return &c
 }
 
@@ -190,6 +201,47 @@ func Load(path string) (*Script, error) {
 		return nil, err
 	}
 	return &s, nil
+}
+
+// Limits on a segment's search terms.
+const (
+	maxSearchTerms     = 3
+	maxSearchTermRunes = 60
+)
+
+// cleanSearchTerms trims, de-duplicates and caps search terms, keeping
+// only English ones.
+func cleanSearchTerms(terms []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, t := range terms {
+		t = englishOnly(collapseSpace(t))
+		k := strings.ToLower(t)
+		if t == "" || seen[k] || utf8.RuneCountInString(t) > maxSearchTermRunes {
+			continue
+		}
+		seen[k] = true
+		out = append(out, t)
+		if len(out) == maxSearchTerms {
+			break
+		}
+	}
+	return out
+}
+
+// searchTerms derives stock footage queries from a segment: the English
+// subjects of its text, and the video's topic (first for the intro and
+// outro, whose words are greetings).
+func searchTerms(segType, text, lang, topic string) []string {
+	terms := englishSubjects(text, lang, maxSearchTerms)
+	if topic != "" {
+		if segType == Content {
+			terms = append(terms, topic)
+		} else {
+			terms = append([]string{topic}, terms...)
+		}
+	}
+	return cleanSearchTerms(terms)
 }
 
 func invalid(msg string) *errcode.Error {

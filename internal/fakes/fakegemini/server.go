@@ -22,7 +22,6 @@
 package fakegemini
 
 import (
-	"bufio"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -30,13 +29,11 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/ytmaker/ytmaker/internal/fakes/fakehttp"
-	"github.com/ytmaker/ytmaker/internal/language"
-	"github.com/ytmaker/ytmaker/internal/script"
+	"github.com/ytmaker/ytmaker/internal/fakes/fakescript"
 )
 
 // Options configures a Server.
@@ -463,99 +460,16 @@ func (s *Server) answer(model string, req generateRequest, f Fault) generateResp
 // modelScript writes the answer to a script prompt: JSON in JSON mode,
 // the narration as prose otherwise.
 func modelScript(prompt string, g *generationCfg) string {
-	req := parsePrompt(prompt)
-	sc, err := script.WriteOffline(req)
-	if err != nil {
-		sc, _ = script.WriteOffline(script.Request{Content: "Hello. " + prompt})
-	}
+	sc := fakescript.Write(prompt)
 	if sc == nil {
 		return "Hello."
 	}
 	if g == nil || g.ResponseMimeType != "application/json" {
 		return sc.Text()
 	}
-	type seg struct {
-		Type        string `json:"type"`
-		Text        string `json:"text"`
-		ImagePrompt string `json:"image_prompt"`
-	}
-	out := struct {
-		Title       string   `json:"title"`
-		Description string   `json:"description"`
-		Tags        []string `json:"tags"`
-		Segments    []seg    `json:"segments"`
-	}{Title: sc.Title, Description: sc.Description, Tags: sc.Tags}
-	for _, sg := range sc.Segments {
-		out.Segments = append(out.Segments, seg(sg))
-	}
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.Encode(out)
-	return strings.TrimSpace(b.String())
+	return fakescript.JSON(sc)
 }
 
-// parsePrompt reads the prompt layout of internal/providers/gemini.
-func parsePrompt(prompt string) script.Request {
-	var req script.Request
-	sc := bufio.NewScanner(strings.NewReader(prompt))
-	sc.Buffer(make([]byte, 0, 64<<10), len(prompt)+1)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case strings.HasPrefix(line, "Project name: ") && req.Name == "":
-			if v := strings.TrimPrefix(line, "Project name: "); !strings.HasPrefix(v, "(none") {
-				req.Name = v
-			}
-		case strings.HasPrefix(line, "Language: ") && req.Language == "":
-			if f := strings.Fields(strings.TrimPrefix(line, "Language: ")); len(f) > 0 {
-				req.Language = f[0]
-			}
-		case strings.HasPrefix(line, "Maximum segments: ") && req.MaxSegments == 0:
-			req.MaxSegments, _ = strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "Maximum segments: ")))
-		}
-	}
-	if i := strings.Index(prompt, "<source>"); i >= 0 {
-		rest := prompt[i+len("<source>"):]
-		if j := strings.LastIndex(rest, "</source>"); j >= 0 {
-			rest = rest[:j]
-		}
-		req.Content = strings.TrimSpace(rest)
-	} else {
-		req.Content = prompt
-	}
-	if req.Language == "" {
-		req.Language = language.Detect(req.Content)
-	}
-	return req
-}
+func tokens(s string) int { return fakescript.Tokens(s) }
 
-// tokens estimates a token count: about four Latin characters, or one
-// CJK character, per token.
-func tokens(s string) int {
-	var latin, wide int
-	for _, r := range s {
-		if language.IsWide(r) {
-			wide++
-		} else {
-			latin++
-		}
-	}
-	return wide + (latin+3)/4
-}
-
-// truncateTokens cuts s to about n tokens.
-func truncateTokens(s string, n int) string {
-	var latin, wide int
-	for i, r := range s {
-		if language.IsWide(r) {
-			wide++
-		} else {
-			latin++
-		}
-		if wide+(latin+3)/4 > n {
-			return s[:i]
-		}
-	}
-	return s
-}
+func truncateTokens(s string, n int) string { return fakescript.TruncateTokens(s, n) }

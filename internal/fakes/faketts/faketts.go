@@ -19,7 +19,6 @@ package faketts
 import (
 	"cmp"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -28,10 +27,9 @@ import (
 	"net/url"
 	"strings"
 	"time"
-	"unicode"
 
+	"github.com/ytmaker/ytmaker/internal/fakes/fakeaudio"
 	"github.com/ytmaker/ytmaker/internal/fakes/fakehttp"
-	"github.com/ytmaker/ytmaker/internal/language"
 )
 
 // MaxInputBytes is the service's limit on input text per request.
@@ -213,12 +211,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	secs := s.opts.SecondsPerRequest
 	if secs <= 0 {
-		secs = math.Max(0.3, readingSeconds(text)/rec.SpeakingRate)
+		secs = math.Max(0.3, fakeaudio.ReadingSeconds(text)/rec.SpeakingRate)
 	}
 	rec.Seconds = secs
-	audio := tone(rate, secs)
+	audio := fakeaudio.Tone(rate, secs)
 	if !s.opts.Headerless {
-		audio = append(wavHeader(rate, len(audio)), audio...)
+		audio = append(fakeaudio.WAVHeader(rate, len(audio)), audio...)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"audioContent": base64.StdEncoding.EncodeToString(audio)})
 }
@@ -248,64 +246,6 @@ func validate(b synthesizeBody, rec Request) string {
 		return "Sample rate must be between 8000 and 48000 Hz."
 	}
 	return ""
-}
-
-// readingSeconds estimates how long text takes to read aloud: about 2.6
-// words a second, or 4.5 full-width characters a second.
-func readingSeconds(text string) float64 {
-	var wide, words int
-	inWord := false
-	for _, r := range text {
-		switch {
-		case language.IsWide(r) && unicode.IsLetter(r):
-			wide++
-			inWord = false
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			if !inWord {
-				words++
-			}
-			inWord = true
-		default:
-			inWord = false
-		}
-	}
-	return float64(wide)/4.5 + float64(words)/2.6
-}
-
-// tone returns 16-bit mono samples of a soft 220 Hz tone with short
-// fades, secs long.
-func tone(rate int, secs float64) []byte {
-	n := int(secs * float64(rate))
-	fade := rate / 100
-	out := make([]byte, 2*n)
-	for i := 0; i < n; i++ {
-		amp := 0.2
-		if i < fade {
-			amp *= float64(i) / float64(fade)
-		} else if n-i < fade {
-			amp *= float64(n-i) / float64(fade)
-		}
-		v := int16(amp * 32767 * math.Sin(2*math.Pi*220*float64(i)/float64(rate)))
-		binary.LittleEndian.PutUint16(out[2*i:], uint16(v))
-	}
-	return out
-}
-
-func wavHeader(rate, n int) []byte {
-	h := make([]byte, 44)
-	copy(h[0:], "RIFF")
-	binary.LittleEndian.PutUint32(h[4:], uint32(36+n))
-	copy(h[8:], "WAVEfmt ")
-	binary.LittleEndian.PutUint32(h[16:], 16)
-	binary.LittleEndian.PutUint16(h[20:], 1)
-	binary.LittleEndian.PutUint16(h[22:], 1)
-	binary.LittleEndian.PutUint32(h[24:], uint32(rate))
-	binary.LittleEndian.PutUint32(h[28:], uint32(rate*2))
-	binary.LittleEndian.PutUint16(h[32:], 2)
-	binary.LittleEndian.PutUint16(h[34:], 16)
-	copy(h[36:], "data")
-	binary.LittleEndian.PutUint32(h[40:], uint32(n))
-	return h
 }
 
 func stripTags(ssml string) string {

@@ -24,6 +24,7 @@ import (
 	"google.golang.org/genai"
 
 	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/prompts"
 	"github.com/ytmaker/ytmaker/internal/script"
 )
 
@@ -175,7 +176,7 @@ func (w *Writer) Write(ctx context.Context, req script.Request) (*script.Script,
 		start := time.Now()
 		hold := &retryAfterHolder{}
 		resp, err := w.client.Models.GenerateContent(context.WithValue(ctx, retryAfterKey{}, hold),
-			w.model, genai.Text(userPrompt(req)), cfg)
+			w.model, genai.Text(prompts.User(req, prompts.Template{Text: req.Template})), cfg)
 		if err != nil {
 			e := w.classify(err)
 			if d := errcode.ParseRetryAfter(hold.get(), time.Now()); d > 0 && e.Retryable && e.RetryAfter == 0 {
@@ -202,7 +203,7 @@ func (w *Writer) Write(ctx context.Context, req script.Request) (*script.Script,
 
 func (w *Writer) generateConfig(req script.Request) *genai.GenerateContentConfig {
 	return &genai.GenerateContentConfig{
-		SystemInstruction:     genai.NewContentFromText(systemInstruction(req), genai.RoleUser),
+		SystemInstruction:     genai.NewContentFromText(prompts.System(req), genai.RoleUser),
 		Temperature:           genai.Ptr[float32](temperature),
 		MaxOutputTokens:       w.maxTokens,
 		ResponseMIMEType:      "application/json",
@@ -227,9 +228,10 @@ type wireScript struct {
 	Description string   `json:"description"`
 	Tags        []string `json:"tags"`
 	Segments    []struct {
-		Type        string `json:"type"`
-		Text        string `json:"text"`
-		ImagePrompt string `json:"image_prompt"`
+		Type        string   `json:"type"`
+		Text        string   `json:"text"`
+		ImagePrompt string   `json:"image_prompt"`
+		SearchTerms []string `json:"search_terms"`
 	} `json:"segments"`
 }
 
@@ -270,7 +272,7 @@ func parseResponse(resp *genai.GenerateContentResponse, req script.Request) (*sc
 		Language:    req.Language,
 	}
 	for _, seg := range w.Segments {
-		s.Segments = append(s.Segments, script.Segment{Type: seg.Type, Text: seg.Text, ImagePrompt: seg.ImagePrompt})
+		s.Segments = append(s.Segments, script.Segment{Type: seg.Type, Text: seg.Text, ImagePrompt: seg.ImagePrompt, SearchTerms: seg.SearchTerms})
 	}
 	if err := s.Validate(); err != nil {
 		e, _ := errcode.As(err)

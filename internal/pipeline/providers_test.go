@@ -1,0 +1,142 @@
+package pipeline_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/fakes/fakegemini"
+	"github.com/ytmaker/ytmaker/internal/fakes/fakeopenai"
+	"github.com/ytmaker/ytmaker/internal/pipeline"
+	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/internal/script"
+)
+
+// TestWholeChainWithOllamaStyleOpenAI runs every stage with the script
+// from an OpenAI-compatible server that takes no key and no JSON schema,
+// as a local Ollama with an older model might, and real ffmpeg.
+func TestWholeChainWithOllamaStyleOpenAI(t *testing.T) {
+	t.Setenv("OPENAI_API_KEY", "env-key-must-not-be-used")
+	llm := fakeopenai.New(fakeopenai.Options{Models: []string{"llama3.2"}, NoJSONSchema: true})
+	t.Cleanup(llm.Close)
+	s := start(t, options{configure: func(c *pipeline.Config) {
+		c.OpenAIBaseURL, c.OpenAIModel = llm.BaseURL(), "llama3.2"
+	}})
+	ctx := context.Background()
+	id := s.project("Rivers", english, nil)
+	h, err := s.client.Chain(ctx, id, "script", "assets", "render")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Get(ctx, 3*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	st := s.state(id)
+	var res pipeline.ScriptResult
+	json.Unmarshal(st.Stages.Script.Result, &res)
+	if res.Provider != "openai" || res.Model != "llama3.2" || res.Tokens <= 0 {
+		t.Fatalf("script result %+v", res)
+	}
+	reqs := llm.Requests()
+	if len(reqs) != 2 || reqs[0].Status != 400 || reqs[1].Status != 200 || reqs[0].Auth || reqs[1].Auth {
+		t.Fatalf("LLM requests: %+v", reqs)
+	}
+	sc, err := script.Load(res.ScriptPath)
+	if err != nil || sc.Title != "Rivers" || len(sc.Segments) < 3 {
+		t.Fatalf("script %+v, %v", sc, err)
+	}
+	var render pipeline.RenderResult
+	json.Unmarshal(st.Stages.Render.Result, &render)
+	checkVideo(t, render.VideoPath, 1920, 1080)
+	u, err := s.quota.Usage(ctx, "openai_requests")
+	if err != nil || u.Used != 2 {
+		t.Errorf("openai_requests usage %+v, %v", u, err)
+	}
+}
+
+// TestScriptProviderChoice checks which writer a project gets, from its
+// setting, LLM_PROVIDER and the keys configured, over the wire.
+func TestScriptProviderChoice(t *testing.T) {
+	gem := fakegemini.New(fakegemini.Options{APIKey: "test-key"})
+	t.Cleanup(gem.Close)
+	llm := fakeopenai.New(fakeopenai.Options{APIKey: "sk-test"})
+	t.Cleanup(llm.Close)
+	s := start(t, options{gemini: gem, configure: func(c *pipeline.Config) {
+		c.OpenAIBaseURL, c.OpenAIAPIKey, c.OpenAIModel = llm.BaseURL(), "sk-test", "gpt-test"
+	}})
+	ctx := context.Background()
+	run := func(choice, model string) (pipeline.ScriptResult, error) {
+		id := s.project("Rivers", english, func(in *project.Input) {
+			in.Settings.Providers.Script, in.Settings.Providers.ScriptModel = choice, model
+		})
+		h, err := s.client.Chain(ctx, id, "script")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = h.Get(ctx, time.Minute)
+		var res pipeline.ScriptResult
+		json.Unmarshal(s.state(id).Stages.Script.Result, &res)
+		return res, err
+	}
+	// Both configured: auto takes Gemini.
+	if res, err := run("auto", ""); err != nil || res.Provider != "gemini" {
+		t.Fatalf("auto: %+v %v", res, err)
+	}
+	// The project picks the OpenAI-compatible API and a model.
+	res, err := run("openai", "gpt-other")
+	if err != nil || res.Provider != "openai" || res.Model != "gpt-other" {
+		t.Fatalf("openai: %+v %v", res, err)
+	}
+	if r := llm.Requests(); len(r) != 1 || r[0].Model != "gpt-other" || !r[0].Auth {
+		t.Fatalf("LLM requests %+v", r)
+	}
+	// A refusal for good fails the stage without retries.
+	llm.Fail(fakeopenai.Status(401))
+	_, err = run("openai", "")
+	if e, ok := errcode.As(err); !ok || e.Code != "OPENAI_AUTH_FAILED" {
+		t.Fatalf("401: %v", err)
+	}
+	if n := len(llm.Requests()); n != 2 {
+		t.Fatalf("%d LLM requests; a 401 must not be retried", n)
+	}
+	// A 429 is retried after Retry-After and then succeeds.
+	llm.Fail(fakeopenai.Status(429).RetryAfter(time.Second))
+	if res, err := run("openai", ""); err != nil || res.Provider != "openai" {
+		t.Fatalf("after a 429: %+v %v", res, err)
+	}
+	if n := len(llm.Requests()); n != 4 {
+		t.Fatalf("%d LLM requests, want 4 (the 429 retried once)", n)
+	}
+}
+
+func TestScriptProviderResolution(t *testing.T) {
+	cases := []struct {
+		cfg    pipeline.Config
+		choice string
+		want   string
+		err    bool
+	}{
+		{pipeline.Config{}, "auto", "offline", false},
+		{pipeline.Config{GeminiAPIKey: "k"}, "auto", "gemini", false},
+		{pipeline.Config{OpenAIBaseURL: "http://localhost:11434/v1"}, "auto", "openai", false},
+		{pipeline.Config{OpenAIAPIKey: "sk"}, "", "openai", false},
+		{pipeline.Config{GeminiAPIKey: "k", OpenAIAPIKey: "sk"}, "auto", "gemini", false},
+		{pipeline.Config{GeminiAPIKey: "k", OpenAIAPIKey: "sk", LLMProvider: "openai"}, "auto", "openai", false},
+		{pipeline.Config{GeminiAPIKey: "k", LLMProvider: "offline"}, "auto", "offline", false},
+		{pipeline.Config{GeminiAPIKey: "k", LLMProvider: "offline"}, "gemini", "gemini", false},
+		{pipeline.Config{}, "gemini", "", true},
+		{pipeline.Config{GeminiAPIKey: "k"}, "openai", "", true},
+		{pipeline.Config{LLMProvider: "openai"}, "auto", "", true},
+	}
+	for _, c := range cases {
+		got, err := pipeline.ScriptProvider(&c.cfg, c.choice)
+		if got != c.want || (err != nil) != c.err {
+			t.Errorf("%+v / %q: got %q, %v; want %q (error %v)", c.cfg, c.choice, got, err, c.want, c.err)
+		}
+		if err != nil && errcode.Code(err) != errcode.InvalidInput {
+			t.Errorf("error %v is not INVALID_INPUT", err)
+		}
+	}
+}
