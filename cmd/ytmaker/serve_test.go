@@ -163,7 +163,12 @@ func TestServeStartsRedisAndShutsDownCleanly(t *testing.T) {
 	} else {
 		resp.Body.Close()
 	}
-	dt := exec.Command(binary(t), "debug-task", "--wait", "20s", "--env-file", "/nonexistent", "--data-dir", dir,
+	// debug-task through the server (--addr), like every client command.
+	dt := exec.Command(binary(t), "debug-task", "--addr", s.addr, "--wait", "20s", "--env-file", "/nonexistent")
+	if out, err := dt.CombinedOutput(); err != nil || !strings.Contains(string(out), "through "+s.addr) || !strings.Contains(string(out), "result:") {
+		t.Fatalf("ytmaker debug-task --addr: %v\n%s", err, out)
+	}
+	dt = exec.Command(binary(t), "debug-task", "--wait", "20s", "--env-file", "/nonexistent", "--data-dir", dir,
 		"--redis-url", "redis://127.0.0.1:"+strconv.Itoa(redisPort)+"/0")
 	if out, err := dt.CombinedOutput(); err != nil || !strings.Contains(string(out), "result:") {
 		t.Fatalf("ytmaker debug-task against the password-protected Redis: %v\n%s", err, out)

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ytmaker/ytmaker/internal/apiclient"
+	"github.com/ytmaker/ytmaker/internal/config"
 	"github.com/ytmaker/ytmaker/procman"
 	"github.com/ytmaker/ytmaker/tasks"
 )
@@ -91,13 +95,78 @@ func here(b bool) string {
 }
 
 func runDebugTask(ctx context.Context, args []string) int {
-	cf := newFlagSet("debug-task", "Enqueue debug_task on the maintenance queue. The worker logs \"Request: ...\" with its id,\nqueue and payload: a quick check that the background services work.")
+	cf := newFlagSet("debug-task", "Enqueue debug_task on the maintenance queue. The worker logs \"Request: ...\" with its id,\nqueue and payload: a quick check that the background services work.\n\nIt goes through the server at --addr (POST /api/v1/tasks/debug). With --redis-url, or when\nno server answers and --addr was not given, it enqueues straight into Redis.")
 	cf.common()
+	cf.setting("addr", "HTTP_ADDR", "address of the YTMaker server, default 127.0.0.1:8000")
 	wait := cf.fs.Duration("wait", 0, "wait this long for the result and print it (e.g. 10s)")
 	c, code := cf.load(args)
 	if c == nil {
 		return code
 	}
+	given := map[string]bool{}
+	cf.fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if !given["redis-url"] {
+		code, reached := debugTaskViaServer(ctx, c, *wait)
+		if reached || given["addr"] {
+			return code
+		}
+	}
+	return debugTaskViaRedis(ctx, c, *wait)
+}
+
+// debugTaskViaServer enqueues debug_task through the HTTP API and, with
+// wait, follows the task until it finishes. reached is false when no
+// server answered.
+func debugTaskViaServer(ctx context.Context, c *config.Config, wait time.Duration) (code int, reached bool) {
+	cl, err := newAPIClient(c)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
+		return 2, true
+	}
+	payload, _ := json.Marshal(map[string]any{"source": "ytmaker debug-task", "sent_at": time.Now().UTC().Format(time.RFC3339)})
+	ref, err := cl.DebugTask(ctx, payload)
+	var ue *apiclient.UnreachableError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(os.Stderr, "ytmaker: no YTMaker server answers at %s: %v\n", c.HTTPAddr, ue.Err)
+		return 1, false
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ytmaker: enqueue debug_task: %v\n", err)
+		return 1, true
+	}
+	fmt.Printf("enqueued debug_task %s on %s (through %s)\n", ref.TaskID, ref.Queue, c.HTTPAddr)
+	if wait <= 0 {
+		return 0, true
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		t, err := cl.Task(ctx, ref.TaskID)
+		if err == nil && t.State == "succeeded" {
+			fmt.Printf("result: %s\n", t.Result)
+			return 0, true
+		}
+		if err == nil && t.State == "failed" {
+			if t.Error != nil {
+				fmt.Fprintf(os.Stderr, "ytmaker: debug_task failed: %s: %s\n", t.Error.Code, t.Error.Message)
+			} else {
+				fmt.Fprintln(os.Stderr, "ytmaker: debug_task failed")
+			}
+			return 1, true
+		}
+		if time.Now().After(deadline) {
+			fmt.Fprintf(os.Stderr, "ytmaker: debug_task did not finish within %s (is a worker running?)\n", wait)
+			return 1, true
+		}
+		select {
+		case <-ctx.Done():
+			return 1, true
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// debugTaskViaRedis enqueues debug_task straight into Redis.
+func debugTaskViaRedis(ctx context.Context, c *config.Config, wait time.Duration) int {
 	if !useRedisPassword(ctx, c, false) {
 		return 1
 	}
@@ -114,8 +183,8 @@ func runDebugTask(ctx context.Context, args []string) int {
 		return 1
 	}
 	fmt.Printf("enqueued debug_task %s on %s\n", h.ID(), tasks.QueueMaintenance)
-	if *wait > 0 {
-		res, err := h.Get(ctx, *wait)
+	if wait > 0 {
+		res, err := h.Get(ctx, wait)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
 			return 1

@@ -239,6 +239,7 @@ func (s *Server) routeTable() []route {
 		route{"POST", p + "/batches/{id}/pause", s.pauseBatch},
 		route{"POST", p + "/batches/{id}/resume", s.resumeBatch},
 		route{"GET", p + "/tasks/{id}", s.getTask},
+		route{"POST", p + "/tasks/debug", s.debugTask},
 		route{"GET", p + "/quotas", s.getQuotas},
 	)
 }

@@ -402,3 +402,30 @@ func TestDeleteProject(t *testing.T) {
 	e.do("GET", fmt.Sprintf("/api/v1/projects/%d", drop), nil).fails(404, CodeProjectNotFound)
 	e.do("DELETE", fmt.Sprintf("/api/v1/projects/%d", drop), nil).fails(404, CodeProjectNotFound)
 }
+
+func TestDebugTaskEndpoint(t *testing.T) {
+	e := newEnv(t, envOptions{worker: true})
+	var ref wire.TaskRef
+	r := e.do("POST", "/api/v1/tasks/debug", `{"payload":{"hello":"worker"}}`).ok(http.StatusAccepted, &ref)
+	if ref.TaskID == "" || ref.Type != "debug_task" || ref.Queue != "maintenance" || r.header.Get("Location") != "/api/v1/tasks/"+ref.TaskID {
+		t.Fatalf("ref %+v, Location %q", ref, r.header.Get("Location"))
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var task wire.Task
+		e.do("GET", "/api/v1/tasks/"+ref.TaskID, nil).ok(200, &task)
+		if task.State == "succeeded" {
+			if !strings.Contains(string(task.Result), "worker") {
+				t.Fatalf("result %s", task.Result)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("debug_task still %s", task.State)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// An empty body is fine; a malformed one is not.
+	e.do("POST", "/api/v1/tasks/debug", nil).ok(http.StatusAccepted, nil)
+	e.do("POST", "/api/v1/tasks/debug", `{"payload":`).fails(400, CodeInvalidJSON)
+}

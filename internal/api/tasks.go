@@ -1,10 +1,12 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
 
+	"github.com/ytmaker/ytmaker/internal/api/wire"
 	"github.com/ytmaker/ytmaker/internal/quota"
 	"github.com/ytmaker/ytmaker/tasks"
 )
@@ -42,6 +44,27 @@ func (s *Server) getTask(w http.ResponseWriter, r *http.Request) {
 	}
 	info.Result = redact(info.Result)
 	writeData(w, http.StatusOK, info)
+}
+
+// debugTask enqueues debug_task (the seed's debug_task): the worker logs
+// "Request: ..." with the task's id, queue and payload.
+func (s *Server) debugTask(w http.ResponseWriter, r *http.Request) {
+	var req wire.DebugRequest
+	if err := s.decodeBody(w, r, &req, true); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	payload := req.Payload
+	if len(payload) == 0 {
+		payload, _ = json.Marshal(map[string]any{"source": "POST /api/v1/tasks/debug", "sent_at": time.Now().UTC().Format(time.RFC3339)})
+	}
+	h, err := s.tasks.Delay(r.Context(), tasks.DebugTask, tasks.Args{Payload: payload})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", Prefix+"/tasks/"+h.ID())
+	writeData(w, http.StatusAccepted, wire.TaskRef{TaskID: h.ID(), Type: tasks.DebugTask, Queue: tasks.QueueMaintenance})
 }
 
 func (s *Server) getQuotas(w http.ResponseWriter, r *http.Request) {

@@ -465,6 +465,16 @@ func (c *Client) ResumeBatch(ctx context.Context, id int64) (*wire.BatchRunRef, 
 	return c.batchControl(ctx, id, "resume")
 }
 
+// DebugTask enqueues debug_task (POST /tasks/debug) with payload (nil:
+// the server's own).
+func (c *Client) DebugTask(ctx context.Context, payload json.RawMessage) (*wire.TaskRef, error) {
+	var out wire.TaskRef
+	if err := c.do(ctx, http.MethodPost, "/api/v1/tasks/debug", nil, wire.DebugRequest{Payload: payload}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // Task returns a task's state, result, error and retries.
 func (c *Client) Task(ctx context.Context, id string) (*wire.Task, error) {
 	var t wire.Task

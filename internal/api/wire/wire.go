@@ -267,6 +267,20 @@ type BatchRunRef struct {
 // knows (the public task API's Info).
 type Task = tasks.Info
 
+// DebugRequest is the optional body of POST /tasks/debug.
+type DebugRequest struct {
+	// Payload is logged by the worker as it is ("Request: ...").
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+// TaskRef answers POST /tasks/debug: the enqueued task, followed with
+// GET /tasks/{task_id}.
+type TaskRef struct {
+	TaskID string `json:"task_id"`
+	Type   string `json:"type"`
+	Queue  string `json:"queue"`
+}
+
 // Deleted answers DELETE /projects/{id}.
 type Deleted struct {
 	ID           int64 `json:"id"`
