@@ -219,3 +219,23 @@ func TestCLIGroupsAndArgs(t *testing.T) {
 		t.Fatalf("helpers: %s %s %s", bar(45, 10), bar(150, 4), clip("abcdef", 4))
 	}
 }
+
+func TestCLIPrompts(t *testing.T) {
+	addr := cliServer(t, "")
+	file := filepath.Join(t.TempDir(), "kids.txt")
+	os.WriteFile(file, []byte("Explain {content} to children in {language_name}.\n"), 0o644)
+	code, out, errOut := runCLI(t, promptsSet, "kids", "--file", file, "--description", "For children", "--addr", addr)
+	wantOutput(t, "prompts set", code, 0, out+errOut, `Saved prompt template "kids"`)
+	code, out, errOut = runCLI(t, promptsList, "--addr", addr)
+	wantOutput(t, "prompts list", code, 0, out+errOut, "default", "built in", "kids", "For children", "{content}", "{max_duration}")
+	code, out, _ = runCLI(t, promptsShow, "kids", "--addr", addr)
+	wantOutput(t, "prompts show", code, 0, out, "# For children", "Explain {content} to children")
+	code, _, errOut = runCLI(t, promptsSet, "bad", "--text", "{nope}", "--addr", addr)
+	wantOutput(t, "prompts set with an unknown placeholder", code, 1, errOut, "INVALID_INPUT", "unknown placeholder {nope}")
+	code, _, errOut = runCLI(t, promptsSet, "x", "--addr", addr)
+	wantOutput(t, "prompts set without text", code, 2, errOut, "--file or --text")
+	code, out, _ = runCLI(t, promptsDelete, "kids", "--addr", addr)
+	wantOutput(t, "prompts delete", code, 0, out, `Deleted prompt template "kids"`)
+	code, _, errOut = runCLI(t, promptsShow, "kids", "--addr", addr)
+	wantOutput(t, "prompts show after delete", code, 1, errOut, "PROMPT_TEMPLATE_NOT_FOUND")
+}

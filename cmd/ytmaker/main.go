@@ -44,6 +44,7 @@ func commands() []command {
 		{"retry", "retry ID: run a failed project again from the failed stage", runRetry},
 		{"batch", "batch create --file F | start | pause | resume | show ID | list: many videos at once", runBatch},
 		{"tasks", "tasks show ID: a background task's state, result and error", runTasks},
+		{"prompts", "prompts list | show NAME | set NAME --file F | delete NAME: script prompt templates", runPrompts},
 		{"monitor", "run the queue dashboard on its own (--port 5555)", runMonitor},
 		{"mcp", "serve the tools to an agent over MCP on stdin/stdout (drives a running server)", runMCP},
 		{"version", "print the version", runVersion},

@@ -241,6 +241,11 @@ func (s *Server) routeTable() []route {
 		route{"GET", p + "/tasks/{id}", s.getTask},
 		route{"POST", p + "/tasks/debug", s.debugTask},
 		route{"GET", p + "/quotas", s.getQuotas},
+		route{"GET", p + "/prompt-templates", s.listPromptTemplates},
+		route{"POST", p + "/prompt-templates", s.createPromptTemplate},
+		route{"GET", p + "/prompt-templates/{name}", s.getPromptTemplate},
+		route{"PUT", p + "/prompt-templates/{name}", s.putPromptTemplate},
+		route{"DELETE", p + "/prompt-templates/{name}", s.deletePromptTemplate},
 	)
 }
 

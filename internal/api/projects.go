@@ -276,7 +276,8 @@ func firstAffected(p *project.Project, in *project.Input) project.Stage {
 	o, n := p.Settings, in.Settings
 	switch {
 	case p.Content != in.Content, p.Language != in.Language, o.MaxSegments != n.MaxSegments,
-		o.Providers.Script != n.Providers.Script, o.Providers.ScriptModel != n.Providers.ScriptModel:
+		o.Providers.Script != n.Providers.Script, o.Providers.ScriptModel != n.Providers.ScriptModel,
+		o.PromptTemplate != n.PromptTemplate:
 		return project.StageScript
 	case o.Voice != n.Voice, o.Providers.TTS != n.Providers.TTS, o.Providers.Images != n.Providers.Images,
 		o.Providers.Avatar != n.Providers.Avatar, !jsonEqual(o.Avatar, n.Avatar), o.Format != n.Format:

@@ -486,3 +486,29 @@ func (c *Client) Quotas(ctx context.Context) (*quota.Snapshot, error) {
 	var s quota.Snapshot
 	return &s, c.do(ctx, "GET", "/api/v1/quotas", nil, nil, &s)
 }
+
+func promptPath(name string) string { return "/api/v1/prompt-templates/" + url.PathEscape(name) }
+
+// PromptTemplates lists the prompt templates and their placeholders.
+func (c *Client) PromptTemplates(ctx context.Context) (*wire.PromptTemplateList, error) {
+	var l wire.PromptTemplateList
+	return &l, c.do(ctx, "GET", "/api/v1/prompt-templates", nil, nil, &l)
+}
+
+// PromptTemplate returns one prompt template.
+func (c *Client) PromptTemplate(ctx context.Context, name string) (*wire.PromptTemplate, error) {
+	var t wire.PromptTemplate
+	return &t, c.do(ctx, "GET", promptPath(name), nil, nil, &t)
+}
+
+// PutPromptTemplate creates or replaces the prompt template called name.
+func (c *Client) PutPromptTemplate(ctx context.Context, name string, in wire.PromptTemplateInput) (*wire.PromptTemplate, error) {
+	var t wire.PromptTemplate
+	return &t, c.do(ctx, "PUT", promptPath(name), nil, in, &t)
+}
+
+// DeletePromptTemplate deletes the prompt template called name.
+func (c *Client) DeletePromptTemplate(ctx context.Context, name string) (*wire.PromptTemplateDeleted, error) {
+	var d wire.PromptTemplateDeleted
+	return &d, c.do(ctx, "DELETE", promptPath(name), nil, nil, &d)
+}

@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/fakes/fakeopenai"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/internal/prompts"
 	"github.com/ytmaker/ytmaker/internal/script"
 )
 
@@ -138,5 +140,43 @@ func TestScriptProviderResolution(t *testing.T) {
 		if err != nil && errcode.Code(err) != errcode.InvalidInput {
 			t.Errorf("error %v is not INVALID_INPUT", err)
 		}
+	}
+}
+
+// TestProjectPromptTemplate checks that a project's prompt template is
+// what the LLM reads, and that a deleted one stops the stage with a clear
+// error.
+func TestProjectPromptTemplate(t *testing.T) {
+	llm := fakeopenai.New(fakeopenai.Options{})
+	t.Cleanup(llm.Close)
+	s := start(t, options{configure: func(c *pipeline.Config) {
+		c.OpenAIBaseURL, c.OpenAIModel = llm.BaseURL(), "llama3.2"
+	}})
+	ctx := context.Background()
+	store := s.client.Store().Prompts()
+	if _, _, err := store.Put(prompts.Template{Name: "kids", Text: "Explain to children, in {language_name}:\n<source>\n{content}\n</source>"}); err != nil {
+		t.Fatal(err)
+	}
+	id := s.project("Rivers", english, func(in *project.Input) { in.Settings.PromptTemplate = "kids" })
+	h, _ := s.client.Chain(ctx, id, "script")
+	if _, err := h.Get(ctx, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	var res pipeline.ScriptResult
+	json.Unmarshal(s.state(id).Stages.Script.Result, &res)
+	user := llm.Requests()[0].Messages[1].Content
+	if res.Template != "kids" || !strings.HasPrefix(user, "Explain to children, in English:") || !strings.Contains(user, "Cities grew beside rivers") {
+		t.Fatalf("result %+v, prompt %q", res, user)
+	}
+	store.Delete("kids")
+	id = s.project("Rivers", english, nil)
+	s.client.Store().UpdateBoth(id, func(p *project.Project, _ *project.State) error {
+		p.Settings.PromptTemplate = "kids"
+		return nil
+	})
+	h, _ = s.client.Chain(ctx, id, "script")
+	_, err := h.Get(ctx, time.Minute)
+	if e, ok := errcode.As(err); !ok || e.Code != errcode.InvalidInput || e.Details["field"] != "settings.prompt_template" {
+		t.Fatalf("deleted template: %v", err)
 	}
 }

@@ -1,10 +1,13 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
+	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/internal/prompts"
 	"github.com/ytmaker/ytmaker/internal/providers/gemini"
 	"github.com/ytmaker/ytmaker/internal/providers/openaicompat"
 	"github.com/ytmaker/ytmaker/internal/script"
@@ -20,6 +23,7 @@ type ScriptResult struct {
 	Provider   string `json:"provider"`
 	Model      string `json:"model,omitempty"`
 	Tokens     int    `json:"tokens,omitempty"`
+	Template   string `json:"prompt_template,omitempty"`
 }
 
 // Quota services for the OpenAI-compatible API.
@@ -69,8 +73,22 @@ func (p *Pipeline) runScript(ctx context.Context, job tasks.Job) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if provider != project.ProviderOffline {
+		tmpl, err := p.cfg.Store.Prompts().Get(pr.Settings.PromptTemplate)
+		if err != nil {
+			if errcode.Code(err) == prompts.CodeNotFound {
+				// Deleted since the project was saved.
+				return nil, project.InvalidField("settings.prompt_template", "template %q does not exist any more", pr.Settings.PromptTemplate)
+			}
+			return nil, err
+		}
+		req.Template = tmpl.Text
+	}
 	model := pr.Settings.Providers.ScriptModel
 	res := ScriptResult{ScriptPath: abs(job, scriptFile), Provider: provider}
+	if provider != project.ProviderOffline {
+		res.Template = cmp.Or(pr.Settings.PromptTemplate, prompts.DefaultName)
+	}
 	var sc *script.Script
 	switch provider {
 	case project.ProviderGemini:

@@ -73,17 +73,20 @@ type Project struct {
 // Settings control how the video is made. Zero values mean "default";
 // Normalize fills them in.
 type Settings struct {
-	Format      string    `json:"format,omitempty"`
-	Voice       string    `json:"voice,omitempty"`
-	Motion      string    `json:"motion,omitempty"`
-	Theme       string    `json:"theme,omitempty"` // a slide theme (slides.ThemeNames); "" or "auto" picks one from the content
-	Subtitles   *bool     `json:"subtitles,omitempty"`
-	Music       string    `json:"music,omitempty"`
-	MusicVolume float64   `json:"music_volume,omitempty"`
-	MaxSegments int       `json:"max_segments,omitempty"`
-	Avatar      *bool     `json:"avatar,omitempty"`
-	YouTube     YouTube   `json:"youtube"`
-	Providers   Providers `json:"providers"`
+	Format      string  `json:"format,omitempty"`
+	Voice       string  `json:"voice,omitempty"`
+	Motion      string  `json:"motion,omitempty"`
+	Theme       string  `json:"theme,omitempty"` // a slide theme (slides.ThemeNames); "" or "auto" picks one from the content
+	Subtitles   *bool   `json:"subtitles,omitempty"`
+	Music       string  `json:"music,omitempty"`
+	MusicVolume float64 `json:"music_volume,omitempty"`
+	MaxSegments int     `json:"max_segments,omitempty"`
+	// PromptTemplate names the template of the script prompt (see
+	// internal/prompts); "" is the built-in "default".
+	PromptTemplate string    `json:"prompt_template,omitempty"`
+	Avatar         *bool     `json:"avatar,omitempty"`
+	YouTube        YouTube   `json:"youtube"`
+	Providers      Providers `json:"providers"`
 }
 
 // YouTube holds upload settings.
@@ -244,6 +247,9 @@ func (s *Settings) Validate() error {
 	if s.MaxSegments < 3 {
 		return InvalidField("settings.max_segments", "must be between 3 and 50")
 	}
+	if err := checkTemplateName(s.PromptTemplate); err != nil {
+		return err
+	}
 	if err := s.YouTube.validate(); err != nil {
 		return err
 	}
@@ -327,6 +333,24 @@ func (p *Providers) validate() error {
 		return err
 	}
 	return check("settings.providers.avatar", &p.Avatar, ProviderDID, ProviderNone)
+}
+
+// checkTemplateName checks the form of settings.prompt_template (whether
+// the template exists is the store's to check).
+func checkTemplateName(name string) error {
+	if name == "" {
+		return nil
+	}
+	ok := len(name) <= 64
+	for i, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || (r == '-' || r == '_') && i > 0) {
+			ok = false
+		}
+	}
+	if !ok {
+		return InvalidField("settings.prompt_template", "%q is not a template name (lower-case letters, digits, - and _)", name)
+	}
+	return nil
 }
 
 // Size returns the video's width and height.

@@ -29,6 +29,7 @@ import (
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/atomicfile"
 	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/internal/prompts"
 )
 
 // File names inside a project folder.
@@ -56,6 +57,8 @@ type Store struct {
 	// writeJSON writes project_state.json (atomicfile.WriteJSON; tests
 	// make it fail as a full disk would).
 	writeJSON func(path string, v any, perm os.FileMode) error
+
+	prompts *prompts.Store
 }
 
 // Open prepares dataDir (creating projects/ and batches/) and returns a
@@ -71,7 +74,7 @@ func Open(dataDir string) (*Store, error) {
 		}
 	}
 	return &Store{root: abs, now: time.Now, locks: map[string]*sync.Mutex{}, log: slog.New(slog.DiscardHandler),
-		writeJSON: defaultWriteJSON}, nil
+		writeJSON: defaultWriteJSON, prompts: prompts.NewStore(filepath.Join(abs, "prompts"))}, nil
 }
 
 func defaultWriteJSON(path string, v any, perm os.FileMode) error {
@@ -80,6 +83,9 @@ func defaultWriteJSON(path string, v any, perm os.FileMode) error {
 
 // Root returns the data directory.
 func (s *Store) Root() string { return s.root }
+
+// Prompts returns the prompt templates, kept in DATA_DIR/prompts.
+func (s *Store) Prompts() *prompts.Store { return s.prompts }
 
 // MusicDir is where background music files live: settings.music names a
 // file in it.
@@ -121,6 +127,12 @@ func (s *Store) CheckInput(in *project.Input) error {
 		return err
 	}
 	if _, err := s.MusicPath(in.Settings.Music); err != nil {
+		return err
+	}
+	if _, err := s.Prompts().Get(in.Settings.PromptTemplate); err != nil {
+		if errcode.Code(err) == prompts.CodeNotFound {
+			return project.InvalidField("settings.prompt_template", "template %q does not exist (see GET /api/v1/prompt-templates)", in.Settings.PromptTemplate)
+		}
 		return err
 	}
 	return in.Settings.YouTube.CheckPublishAt(s.now())

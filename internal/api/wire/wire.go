@@ -300,3 +300,39 @@ type ConnectedData struct {
 	ProjectID int64  `json:"project_id,omitempty"`
 	Timestamp string `json:"timestamp"`
 }
+
+// PromptTemplate is a named script prompt (GET /prompt-templates/{name}).
+type PromptTemplate struct {
+	Name        string    `json:"name"`
+	Description string    `json:"description,omitempty"`
+	Text        string    `json:"text"`
+	BuiltIn     bool      `json:"built_in"`
+	UpdatedAt   time.Time `json:"updated_at,omitzero"`
+}
+
+// PromptTemplateInput is the body of POST /prompt-templates and PUT
+// /prompt-templates/{name}.
+type PromptTemplateInput struct {
+	Name        string `json:"name,omitempty"`
+	Description string `json:"description,omitempty"`
+	Text        string `json:"text"`
+}
+
+// PromptTemplateList is GET /prompt-templates: every template, the
+// built-in one first, and the placeholders a template may use.
+type PromptTemplateList struct {
+	Templates    []PromptTemplate `json:"templates"`
+	Placeholders []Placeholder    `json:"placeholders"`
+}
+
+// Placeholder is one {name} a prompt template may contain.
+type Placeholder struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+// PromptTemplateDeleted answers DELETE /prompt-templates/{name}.
+type PromptTemplateDeleted struct {
+	Name    string `json:"name"`
+	Deleted bool   `json:"deleted"`
+}
