@@ -38,10 +38,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ytmaker/ytmaker/internal/config"
-	"github.com/ytmaker/ytmaker/internal/jobs"
-	"github.com/ytmaker/ytmaker/internal/jobspec"
+	"github.com/ytmaker/ytmaker/internal/engine"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/internal/stage"
+	"github.com/ytmaker/ytmaker/internal/taskspec"
+	"github.com/ytmaker/ytmaker/internal/worker"
 	"github.com/ytmaker/ytmaker/procman/redisproc"
 	"github.com/ytmaker/ytmaker/tasks"
 )
@@ -52,7 +54,7 @@ type WorkerConfig struct {
 	// Stages maps stage names (script, assets, render, thumbnail, upload)
 	// to their implementations. Nil runs YTMaker's own pipeline, set up
 	// from Config.Env the way `ytmaker serve` sets it up.
-	Stages map[string]tasks.Stage
+	Stages map[string]stage.Stage
 	// SyncQuotas is the hourly sync_quotas task; nil with nil Stages uses
 	// the pipeline's.
 	SyncQuotas func(ctx context.Context) (any, error)
@@ -76,7 +78,7 @@ type Config struct {
 	NoSpawn         bool
 	ShutdownTimeout time.Duration
 	ResultTTL       time.Duration
-	Limits          jobspec.TimeLimits
+	Limits          tasks.TimeLimits
 	Logger          *slog.Logger
 	// Out receives the human step lines ("✓ Worker stopped"); default stdout.
 	Out io.Writer
@@ -94,11 +96,12 @@ type Manager struct {
 	opt    *redis.Options
 	rdb    *redis.Client
 	client *tasks.Client
+	eng    *engine.Engine
 
 	mu        sync.Mutex
 	child     *redisproc.Server
-	worker    *jobs.Worker
-	beat      *jobs.Beat
+	worker    *worker.Worker
+	beat      *worker.Beat
 	wired     *pipeline.Wired // the built-in pipeline, when Stages was nil
 	started   bool
 	attached  bool               // Redis was running already: never ours to stop
@@ -258,7 +261,13 @@ func (m *Manager) newClient() error {
 	if err != nil {
 		return err
 	}
-	m.client = c
+	eng, err := engine.Open(engine.Config{Redis: m.rdb, DataDir: m.cfg.DataDir, ResultTTL: m.cfg.ResultTTL,
+		Limits: taskspec.TimeLimits(m.cfg.Limits), Logger: m.log})
+	if err != nil {
+		c.Close()
+		return err
+	}
+	m.client, m.eng = c, eng
 	return nil
 }
 
@@ -275,7 +284,7 @@ func (m *Manager) startComponents(ctx context.Context) error {
 				syncQuotas = wired.SyncQuotas
 			}
 		}
-		stages := map[project.Stage]tasks.Stage{}
+		stages := map[project.Stage]stage.Stage{}
 		for name, s := range given {
 			st := project.Stage(name)
 			if !st.Valid() {
@@ -283,9 +292,9 @@ func (m *Manager) startComponents(ctx context.Context) error {
 			}
 			stages[st] = s
 		}
-		w, err := jobs.New(jobs.Config{Redis: m.rdb, Client: m.client, Concurrency: wc.Concurrency,
+		w, err := worker.New(worker.Config{Engine: m.eng, Concurrency: wc.Concurrency,
 			ShutdownTimeout: m.cfg.ShutdownTimeout, Stages: stages, SyncQuotas: syncQuotas,
-			Hooks: jobs.Hooks{TaskDone: wc.TaskDone, StageDone: wc.StageDone}, Logger: m.log})
+			Hooks: worker.Hooks{TaskDone: wc.TaskDone, StageDone: wc.StageDone}, Logger: m.log})
 		if err != nil {
 			return err
 		}
@@ -298,7 +307,7 @@ func (m *Manager) startComponents(ctx context.Context) error {
 		m.step("✓ Worker started (concurrency %d; queues video_generation, batch_processing, maintenance)", wc.Concurrency)
 	}
 	if m.cfg.Beat {
-		b := jobs.NewBeat(m.rdb, m.client.Orchestrator().Results(), m.log)
+		b := worker.NewBeat(m.rdb, m.eng.Records(), m.log)
 		if err := b.Start(ctx); err != nil {
 			return err
 		}
@@ -360,6 +369,9 @@ func (m *Manager) StopAll(ctx context.Context) error {
 	if m.client != nil {
 		m.client.Close()
 	}
+	if m.eng != nil {
+		m.eng.Close()
+	}
 	if m.rdb != nil {
 		m.rdb.Close()
 	}
@@ -382,12 +394,24 @@ type Status struct {
 	Services Services `json:"services"`
 	Message  string   `json:"message"`
 
-	Redis    RedisInfo         `json:"redis"`
-	Workers  []jobs.WorkerInfo `json:"workers"`
-	Beats    int64             `json:"beats"`
-	Queues   []QueueInfo       `json:"queues,omitempty"`
-	Uptime   string            `json:"uptime"`
-	Problems []string          `json:"problems,omitempty"`
+	Redis    RedisInfo    `json:"redis"`
+	Workers  []WorkerInfo `json:"workers"`
+	Beats    int64        `json:"beats"`
+	Queues   []QueueInfo  `json:"queues,omitempty"`
+	Uptime   string       `json:"uptime"`
+	Problems []string     `json:"problems,omitempty"`
+}
+
+// WorkerInfo describes a live worker process (from asynq's heartbeats).
+type WorkerInfo struct {
+	Host        string         `json:"host"`
+	PID         int            `json:"pid"`
+	ServerID    string         `json:"server_id"`
+	Concurrency int            `json:"concurrency"`
+	Queues      map[string]int `json:"queues"`
+	Status      string         `json:"status"`
+	Active      int            `json:"active_tasks"`
+	Started     time.Time      `json:"started"`
 }
 
 // Services is the seed's services object.
@@ -438,10 +462,10 @@ func (m *Manager) Status(ctx context.Context) Status {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	m.mu.Lock()
-	child, worker, beat, startErr := m.child, m.worker, m.beat, m.startErr
+	child, wk, beat, startErr := m.child, m.worker, m.beat, m.startErr
 	var inspector *asynq.Inspector
-	if m.client != nil {
-		inspector = m.client.Orchestrator().Inspector() // the client's own; closed with it
+	if m.eng != nil {
+		inspector = m.eng.Inspector() // the engine's own; closed with it
 	}
 	m.mu.Unlock()
 	s := Status{Uptime: time.Since(m.startedAt).Round(time.Second).String()}
@@ -451,7 +475,7 @@ func (m *Manager) Status(ctx context.Context) Status {
 	if child != nil {
 		s.Redis.PID, s.Redis.Restarts, s.Redis.LastExit = child.PID(), child.Restarts(), child.LastExit()
 	}
-	s.Services.Worker.Process = worker != nil
+	s.Services.Worker.Process = wk != nil
 	s.Services.Beat.Process = beat != nil
 	if startErr != nil {
 		s.Problems = append(s.Problems, "start-up: "+startErr.Error())
@@ -470,11 +494,13 @@ func (m *Manager) Status(ctx context.Context) Status {
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
-			if ws, err := jobs.WorkersAlive(inspector); err == nil {
-				got.Workers = ws
+			if ws, err := worker.Alive(inspector); err == nil {
+				for _, w := range ws {
+					got.Workers = append(got.Workers, WorkerInfo(w))
+				}
 				got.Services.Worker.Alive = len(ws) > 0
 			}
-			for _, q := range []string{jobspec.QueueVideo, jobspec.QueueBatch, jobspec.QueueMaintenance} {
+			for _, q := range []string{taskspec.QueueVideo, taskspec.QueueBatch, taskspec.QueueMaintenance} {
 				qi, err := inspector.GetQueueInfo(q)
 				if err != nil {
 					got.Queues = append(got.Queues, QueueInfo{Name: q})
@@ -484,7 +510,7 @@ func (m *Manager) Status(ctx context.Context) Status {
 					Retry: qi.Retry, Archived: qi.Archived, Completed: qi.Completed, Paused: qi.Paused})
 			}
 		}()
-		if n, err := jobs.BeatsAlive(ctx, m.rdb); err == nil {
+		if n, err := worker.BeatsAlive(ctx, m.rdb); err == nil {
 			s.Beats = n
 			s.Services.Beat.Alive = n > 0
 		}
@@ -515,7 +541,7 @@ func (m *Manager) Status(ctx context.Context) Status {
 		}
 	}
 	if s.Workers == nil {
-		s.Workers = []jobs.WorkerInfo{}
+		s.Workers = []WorkerInfo{}
 	}
 	return s
 }

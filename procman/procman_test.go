@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ytmaker/ytmaker/internal/redistest"
+	"github.com/ytmaker/ytmaker/internal/stage"
 	"github.com/ytmaker/ytmaker/procman"
 	"github.com/ytmaker/ytmaker/procman/redisproc"
 	"github.com/ytmaker/ytmaker/tasks"
@@ -57,7 +58,7 @@ func listening(port int) bool {
 	return true
 }
 
-func newManager(t *testing.T, url, dir string, out *syncBuffer, stages map[string]tasks.Stage) *procman.Manager {
+func newManager(t *testing.T, url, dir string, out *syncBuffer, stages map[string]stage.Stage) *procman.Manager {
 	t.Helper()
 	m, err := procman.New(procman.Config{RedisURL: url, DataDir: dir, Worker: &procman.WorkerConfig{Concurrency: 2, Stages: stages},
 		Beat: true, ShutdownTimeout: 2 * time.Second, Out: out,
@@ -193,7 +194,7 @@ func TestFailedStartLeavesNoRedis(t *testing.T) {
 	port := redistest.FreePort(t)
 	// An unknown stage name makes the worker fail after Redis started.
 	m := newManager(t, "redis://127.0.0.1:"+strconv.Itoa(port)+"/0", t.TempDir(), &syncBuffer{},
-		map[string]tasks.Stage{"nonsense": nil})
+		map[string]stage.Stage{"nonsense": nil})
 	if err := m.StartAll(context.Background()); err == nil {
 		t.Fatal("StartAll should fail")
 	}
@@ -207,12 +208,12 @@ func TestRunningTaskSurvivesShutdown(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	started := make(chan struct{}, 1)
-	slow := tasks.StageFunc(func(ctx context.Context, job tasks.Job) (any, error) {
+	slow := stage.Func(func(ctx context.Context, job stage.Job) (any, error) {
 		started <- struct{}{}
 		<-ctx.Done() // longer than the shutdown timeout
 		return nil, ctx.Err()
 	})
-	m := newManager(t, srv.URL(0), dir, &syncBuffer{}, map[string]tasks.Stage{"script": slow})
+	m := newManager(t, srv.URL(0), dir, &syncBuffer{}, map[string]stage.Stage{"script": slow})
 	if err := m.StartAll(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -238,8 +239,8 @@ func TestRunningTaskSurvivesShutdown(t *testing.T) {
 		t.Fatalf("after shutdown the task is %s (retried %d), want pending with no retry used", info.State, info.Retried)
 	}
 	// A new server picks it up and finishes it.
-	done := tasks.StageFunc(func(ctx context.Context, job tasks.Job) (any, error) { return map[string]bool{"ok": true}, nil })
-	m2 := newManager(t, srv.URL(0), dir, &syncBuffer{}, map[string]tasks.Stage{"script": done})
+	done := stage.Func(func(ctx context.Context, job stage.Job) (any, error) { return map[string]bool{"ok": true}, nil })
+	m2 := newManager(t, srv.URL(0), dir, &syncBuffer{}, map[string]stage.Stage{"script": done})
 	if err := m2.StartAll(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -13,9 +13,7 @@ package progress
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +21,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/rdb"
 )
 
 // Stage values.
@@ -54,34 +53,7 @@ type Message struct {
 }
 
 // Channel returns the Pub/Sub channel of a project.
-func Channel(projectID int64) string { return "progress:" + strconv.FormatInt(projectID, 10) }
-
-// SnapshotKey is the Redis hash holding a project's latest message.
-func SnapshotKey(projectID int64) string {
-	return "ytmaker:progress:" + strconv.FormatInt(projectID, 10)
-}
-
-// SnapshotTTL is how long the latest message is kept after the last
-// update.
-const SnapshotTTL = 7 * 24 * time.Hour
-
-// publishScript stores the snapshot and publishes, refusing a message that
-// would move a run's progress backwards or follow its final message. The
-// sequence number is added here so subscribers can drop duplicates.
-var publishScript = redis.NewScript(`
-local run = redis.call('HGET', KEYS[1], 'run')
-if run == ARGV[1] then
-  if redis.call('HGET', KEYS[1], 'final') == '1' then return 0 end
-  local cur = tonumber(redis.call('HGET', KEYS[1], 'progress') or '0')
-  if tonumber(ARGV[2]) < cur then return 0 end
-end
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-local msg = ARGV[4] .. ',"seq":' .. seq .. '}'
-redis.call('HSET', KEYS[1], 'run', ARGV[1], 'progress', ARGV[2], 'final', ARGV[3], 'msg', msg)
-redis.call('EXPIRE', KEYS[1], ARGV[6])
-redis.call('PUBLISH', ARGV[5], msg)
-return seq
-`)
+func Channel(projectID int64) string { return rdb.ProgressChannel(projectID) }
 
 // Publisher publishes progress messages.
 type Publisher struct {
@@ -90,8 +62,8 @@ type Publisher struct {
 }
 
 // NewPublisher returns a publisher on rdb.
-func NewPublisher(rdb redis.UniversalClient) *Publisher {
-	return &Publisher{rdb: rdb, now: time.Now}
+func NewPublisher(client redis.UniversalClient) *Publisher {
+	return &Publisher{rdb: client, now: time.Now}
 }
 
 // Publish stores m as the project's latest message and publishes it. It
@@ -112,12 +84,7 @@ func (p *Publisher) Publish(ctx context.Context, m Message) (bool, error) {
 		return false, fmt.Errorf("encode progress: %w", err)
 	}
 	body := strings.TrimSuffix(string(b), "}")
-	final := "0"
-	if m.Final {
-		final = "1"
-	}
-	n, err := publishScript.Run(ctx, p.rdb, []string{SnapshotKey(m.ProjectID)},
-		strconv.Itoa(m.Run), m.Progress, final, body, Channel(m.ProjectID), int(SnapshotTTL/time.Second)).Int64()
+	n, err := rdb.PublishProgress(ctx, p.rdb, m.ProjectID, m.Run, m.Progress, m.Final, body)
 	if err != nil {
 		return false, errcode.Wrap(err, errcode.RedisUnavailable, true, "publish progress: "+err.Error())
 	}
@@ -125,9 +92,9 @@ func (p *Publisher) Publish(ctx context.Context, m Message) (bool, error) {
 }
 
 // Snapshot returns a project's latest message, or nil when there is none.
-func Snapshot(ctx context.Context, rdb redis.UniversalClient, projectID int64) (*Message, error) {
-	s, err := rdb.HGet(ctx, SnapshotKey(projectID), "msg").Result()
-	if errors.Is(err, redis.Nil) {
+func Snapshot(ctx context.Context, client redis.UniversalClient, projectID int64) (*Message, error) {
+	s, err := rdb.ProgressSnapshot(ctx, client, projectID)
+	if s == "" && err == nil {
 		return nil, nil
 	}
 	if err != nil {
@@ -241,15 +208,15 @@ type Subscription struct {
 
 // Subscribe subscribes to a project's progress. The channel closes when
 // ctx ends or Close is called.
-func Subscribe(ctx context.Context, rdb redis.UniversalClient, projectID int64) (*Subscription, error) {
-	ps := rdb.Subscribe(ctx, Channel(projectID))
+func Subscribe(ctx context.Context, client redis.UniversalClient, projectID int64) (*Subscription, error) {
+	ps := client.Subscribe(ctx, Channel(projectID))
 	// Wait until the subscription is live before reading the snapshot, so
 	// no message falls between the two.
 	if _, err := ps.Receive(ctx); err != nil {
 		ps.Close()
 		return nil, errcode.Wrap(err, errcode.RedisUnavailable, true, "subscribe: "+err.Error())
 	}
-	snap, err := Snapshot(ctx, rdb, projectID)
+	snap, err := Snapshot(ctx, client, projectID)
 	if err != nil {
 		ps.Close()
 		return nil, err

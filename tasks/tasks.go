@@ -26,36 +26,33 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/google/uuid"
-	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ytmaker/ytmaker/errcode"
-	"github.com/ytmaker/ytmaker/internal/chain"
-	"github.com/ytmaker/ytmaker/internal/jobspec"
+	"github.com/ytmaker/ytmaker/internal/engine"
 	"github.com/ytmaker/ytmaker/internal/project"
-	"github.com/ytmaker/ytmaker/internal/results"
-	"github.com/ytmaker/ytmaker/internal/store"
+	"github.com/ytmaker/ytmaker/internal/rdb"
+	"github.com/ytmaker/ytmaker/internal/taskspec"
 	"github.com/ytmaker/ytmaker/progress"
 )
 
 // Task names.
 const (
-	GenerateScript    = jobspec.GenerateScript
-	GenerateAssets    = jobspec.GenerateAssets
-	RenderVideo       = jobspec.RenderVideo
-	GenerateThumbnail = jobspec.GenerateThumbnail
-	UploadToYouTube   = jobspec.UploadToYouTube
-	BatchProcessing   = jobspec.BatchProcessing
-	SyncQuotas        = jobspec.SyncQuotas
-	DebugTask         = jobspec.DebugTask
+	GenerateScript    = taskspec.GenerateScript
+	GenerateAssets    = taskspec.GenerateAssets
+	RenderVideo       = taskspec.RenderVideo
+	GenerateThumbnail = taskspec.GenerateThumbnail
+	UploadToYouTube   = taskspec.UploadToYouTube
+	BatchProcessing   = taskspec.BatchProcessing
+	SyncQuotas        = taskspec.SyncQuotas
+	DebugTask         = taskspec.DebugTask
 )
 
 // Queues.
 const (
-	QueueVideo       = jobspec.QueueVideo
-	QueueBatch       = jobspec.QueueBatch
-	QueueMaintenance = jobspec.QueueMaintenance
+	QueueVideo       = taskspec.QueueVideo
+	QueueBatch       = taskspec.QueueBatch
+	QueueMaintenance = taskspec.QueueMaintenance
 )
 
 // Project input types, for creating projects from Go.
@@ -72,10 +69,17 @@ type (
 
 // ErrTimeout is returned by Get when the timeout passes before the task
 // finishes (the task keeps running).
-var ErrTimeout = results.ErrWaitTimeout
+var ErrTimeout = rdb.ErrWaitTimeout
 
 // ErrNotFound is returned for an unknown or expired task ID.
-var ErrNotFound = results.ErrNotFound
+var ErrNotFound = rdb.ErrTaskNotFound
+
+// TimeLimits bound how long each task may run; a zero field keeps the
+// default (script 5 min, assets 20 min, render 30 min, thumbnail 2 min,
+// upload 30 min, batch 90 min).
+type TimeLimits struct {
+	Script, Assets, Render, Thumbnail, Upload, Batch time.Duration
+}
 
 // Config configures a Client. Either Redis (a client you own) or RedisURL
 // must be set.
@@ -84,67 +88,31 @@ type Config struct {
 	RedisURL  string
 	DataDir   string
 	ResultTTL time.Duration // how long finished results are kept; at least 24 h
-	Limits    jobspec.TimeLimits
+	Limits    TimeLimits
 	Logger    *slog.Logger
 }
 
 // Client enqueues tasks and waits for them.
 type Client struct {
-	rdb       redis.UniversalClient
-	ownsRedis bool
-	store     *store.Store
-	results   *results.Store
-	orch      *chain.Orchestrator
-	log       *slog.Logger
+	eng *engine.Engine
 }
 
 // New returns a client.
 func New(cfg Config) (*Client, error) {
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	if cfg.Redis == nil && cfg.RedisURL == "" {
+		return nil, errors.New("tasks: Redis or RedisURL is required")
 	}
-	rdb, owns := cfg.Redis, false
-	if rdb == nil {
-		if cfg.RedisURL == "" {
-			return nil, errors.New("tasks: Redis or RedisURL is required")
-		}
-		opt, err := redis.ParseURL(cfg.RedisURL)
-		if err != nil {
-			return nil, fmt.Errorf("tasks: redis url: %w", err)
-		}
-		rdb, owns = redis.NewClient(opt), true
-	}
-	if cfg.DataDir == "" {
-		cfg.DataDir = "data"
-	}
-	st, err := store.Open(cfg.DataDir)
+	eng, err := engine.Open(engine.Config{Redis: cfg.Redis, RedisURL: cfg.RedisURL, DataDir: cfg.DataDir,
+		Limits: taskspec.TimeLimits(cfg.Limits), ResultTTL: cfg.ResultTTL, Logger: cfg.Logger})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("tasks: %w", err)
 	}
-	res := results.New(rdb, cfg.ResultTTL, log)
-	orch := chain.New(chain.Config{Store: st, Results: res, Redis: rdb, Limits: cfg.Limits, ResultTTL: cfg.ResultTTL, Logger: log})
-	return &Client{rdb: rdb, ownsRedis: owns, store: st, results: res, orch: orch, log: log}, nil
+	return &Client{eng: eng}, nil
 }
 
-// Close releases the client's resources.
-func (c *Client) Close() error {
-	c.results.Close()
-	c.orch.Close()
-	if c.ownsRedis {
-		return c.rdb.Close()
-	}
-	return nil
-}
-
-// Orchestrator exposes the chain orchestrator to YTMaker's own packages.
-func (c *Client) Orchestrator() *chain.Orchestrator { return c.orch }
-
-// Store exposes the project store to YTMaker's own packages.
-func (c *Client) Store() *store.Store { return c.store }
-
-// Redis returns the Redis client.
-func (c *Client) Redis() redis.UniversalClient { return c.rdb }
+// Close releases the client's resources (a Redis client passed in Config
+// stays open).
+func (c *Client) Close() error { return c.eng.Close() }
 
 // Args are a task's arguments.
 type Args struct {
@@ -155,20 +123,12 @@ type Args struct {
 
 // CreateProject validates the input and creates a project.
 func (c *Client) CreateProject(ctx context.Context, in ProjectInput) (int64, error) {
-	p, err := c.store.CreateProject(ctx, in, 0)
-	if err != nil {
-		return 0, err
-	}
-	return p.ID, nil
+	return c.eng.CreateProject(ctx, in)
 }
 
 // CreateBatch validates the input and creates a batch with its projects.
 func (c *Client) CreateBatch(ctx context.Context, in BatchInput) (int64, error) {
-	b, err := c.store.CreateBatch(ctx, in)
-	if err != nil {
-		return 0, err
-	}
-	return b.ID, nil
+	return c.eng.CreateBatch(ctx, in)
 }
 
 // Delay enqueues one task and returns its handle — the seed's delay().
@@ -179,7 +139,7 @@ func (c *Client) Delay(ctx context.Context, name string, args Args) (*Handle, er
 		if args.ProjectID <= 0 {
 			return nil, errcode.New(errcode.InvalidInput, "project_id must be a positive integer", false)
 		}
-		run, err := c.orch.Start(ctx, args.ProjectID, chain.StartOptions{Kind: "task", Stages: []project.Stage{s}})
+		run, err := c.eng.Start(ctx, args.ProjectID, engine.StartOptions{Kind: "task", Stages: []project.Stage{s}})
 		if err != nil {
 			return nil, err
 		}
@@ -189,30 +149,13 @@ func (c *Client) Delay(ctx context.Context, name string, args Args) (*Handle, er
 	case BatchProcessing:
 		return c.ProcessBatch(ctx, args.BatchID)
 	case SyncQuotas, DebugTask:
-		return c.enqueueSimple(ctx, name, args.Payload)
+		id, err := c.eng.EnqueueSimple(ctx, name, args.Payload)
+		if err != nil {
+			return nil, err
+		}
+		return c.Handle(id), nil
 	}
 	return nil, errcode.Newf(errcode.InvalidInput, false, "unknown task %q", name)
-}
-
-func (c *Client) enqueueSimple(ctx context.Context, name string, payload json.RawMessage) (*Handle, error) {
-	if payload == nil {
-		payload = json.RawMessage("{}")
-	}
-	if !json.Valid(payload) {
-		return nil, errcode.New(errcode.InvalidInput, "payload must be JSON", false)
-	}
-	id := uuid.NewString()
-	q := jobspec.QueueFor(name)
-	if err := c.results.Create(ctx, results.Record{ID: id, Type: name, Queue: q}); err != nil {
-		return nil, err
-	}
-	_, err := c.orch.Client().EnqueueContext(ctx, asynq.NewTask(name, payload), asynq.TaskID(id), asynq.Queue(q),
-		asynq.MaxRetry(jobspec.MaxRetries), asynq.Timeout(c.orch.Limits().For(name)+jobspec.TimeoutGrace),
-		asynq.Retention(time.Hour))
-	if err != nil {
-		return nil, errcode.Wrap(err, errcode.RedisUnavailable, true, "enqueue: "+err.Error())
-	}
-	return c.Handle(id), nil
 }
 
 // Chain runs stages (task names such as tasks.GenerateScript, or stage
@@ -233,7 +176,7 @@ func (c *Client) Chain(ctx context.Context, projectID int64, stages ...string) (
 			list = append(list, s)
 		}
 	}
-	run, err := c.orch.Start(ctx, projectID, chain.StartOptions{Kind: "chain", Stages: list})
+	run, err := c.eng.Start(ctx, projectID, engine.StartOptions{Kind: "chain", Stages: list})
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +187,7 @@ func (c *Client) Chain(ctx context.Context, projectID int64, stages ...string) (
 // otherwise a new chain starts at the first unfinished stage and reuses
 // all finished work.
 func (c *Client) Resume(ctx context.Context, projectID int64) (*Handle, error) {
-	run, err := c.orch.Resume(ctx, projectID)
+	run, err := c.eng.Resume(ctx, projectID)
 	if err != nil {
 		return nil, err
 	}
@@ -253,13 +196,13 @@ func (c *Client) Resume(ctx context.Context, projectID int64) (*Handle, error) {
 
 // Pause stops the project's run after its current stage.
 func (c *Client) Pause(ctx context.Context, projectID int64) error {
-	_, err := c.orch.Pause(ctx, projectID)
+	_, err := c.eng.Pause(ctx, projectID)
 	return err
 }
 
 // Cancel stops the project's run now; the running stage is not retried.
 func (c *Client) Cancel(ctx context.Context, projectID int64) error {
-	_, err := c.orch.Cancel(ctx, projectID)
+	_, err := c.eng.Cancel(ctx, projectID)
 	return err
 }
 
@@ -269,7 +212,7 @@ func (c *Client) ProcessBatch(ctx context.Context, batchID int64) (*Handle, erro
 	if batchID <= 0 {
 		return nil, errcode.New(errcode.InvalidInput, "batch_id must be a positive integer", false)
 	}
-	run, err := c.orch.StartBatch(ctx, batchID)
+	run, err := c.eng.StartBatch(ctx, batchID)
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +222,7 @@ func (c *Client) ProcessBatch(ctx context.Context, batchID int64) (*Handle, erro
 // SubscribeProgress subscribes to a project's progress: first its current
 // state, then every update. Close the subscription when done.
 func (c *Client) SubscribeProgress(ctx context.Context, projectID int64) (*progress.Subscription, error) {
-	return progress.Subscribe(ctx, c.rdb, projectID)
+	return progress.Subscribe(ctx, c.eng.Redis(), projectID)
 }
 
 // Handle returns the handle of a task by ID.
@@ -298,11 +241,11 @@ func (h *Handle) ID() string { return h.id }
 // error (an *errcode.Error with code, message, stage, retryable and
 // attempt), or ErrTimeout when timeout passes first (0 = no timeout).
 func (h *Handle) Get(ctx context.Context, timeout time.Duration) (json.RawMessage, error) {
-	r, err := h.c.results.Wait(ctx, h.id, timeout)
+	r, err := h.c.eng.Records().Wait(ctx, h.id, timeout)
 	if err != nil {
 		return nil, err
 	}
-	if r.State == results.Succeeded {
+	if r.State == rdb.Succeeded {
 		return r.Result, nil
 	}
 	if r.Error != nil {
@@ -322,11 +265,23 @@ func (h *Handle) GetInto(ctx context.Context, timeout time.Duration, v any) erro
 
 // Info describes a task: its record joined with what the queue knows.
 type Info struct {
-	results.Record
-	QueueState string     `json:"queue_state,omitempty"` // pending, active, scheduled, retry, archived, completed
-	LastError  string     `json:"last_error,omitempty"`
-	NextRunAt  *time.Time `json:"next_run_at,omitempty"`
-	MaxRetries int        `json:"max_retries,omitempty"`
+	ID         string          `json:"id"`
+	Type       string          `json:"type"`
+	Queue      string          `json:"queue,omitempty"`
+	ProjectID  int64           `json:"project_id,omitempty"`
+	BatchID    int64           `json:"batch_id,omitempty"`
+	Run        int             `json:"run,omitempty"`
+	State      string          `json:"state"` // pending, running, retrying, waiting, paused, succeeded, failed, cancelled
+	Retries    int             `json:"retries"`
+	Result     json.RawMessage `json:"result,omitempty"`
+	Error      *errcode.Error  `json:"error,omitempty"`
+	CreatedAt  time.Time       `json:"created_at"`
+	StartedAt  *time.Time      `json:"started_at,omitempty"`
+	FinishedAt *time.Time      `json:"finished_at,omitempty"`
+	QueueState string          `json:"queue_state,omitempty"` // pending, active, scheduled, retry, archived, completed
+	LastError  string          `json:"last_error,omitempty"`
+	NextRunAt  *time.Time      `json:"next_run_at,omitempty"`
+	MaxRetries int             `json:"max_retries,omitempty"`
 }
 
 // Info returns what is known about task id.
@@ -334,80 +289,10 @@ func (h *Handle) Info(ctx context.Context) (*Info, error) { return h.c.Info(ctx,
 
 // Info returns what is known about task id.
 func (c *Client) Info(ctx context.Context, id string) (*Info, error) {
-	r, err := c.results.Get(ctx, id)
+	ti, err := c.eng.TaskInfo(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	info := &Info{Record: *r}
-	if r.Queue != "" && r.Type != "chain" {
-		if ti, err := c.orch.Inspector().GetTaskInfo(r.Queue, id); err == nil {
-			info.QueueState = ti.State.String()
-			info.LastError = ti.LastErr
-			info.MaxRetries = ti.MaxRetry
-			if !ti.NextProcessAt.IsZero() {
-				t := ti.NextProcessAt
-				info.NextRunAt = &t
-			}
-			if ti.Retried > info.Retries {
-				info.Retries = ti.Retried
-			}
-		}
-	}
-	return info, nil
+	info := Info(*ti)
+	return &info, nil
 }
-
-// Stage is one step of the pipeline as the worker runs it. YTMaker's own
-// stages implement it; tests plug in their own.
-type Stage interface {
-	Run(ctx context.Context, job Job) (any, error)
-}
-
-// StageFunc adapts a function to Stage.
-type StageFunc func(ctx context.Context, job Job) (any, error)
-
-// Run calls f.
-func (f StageFunc) Run(ctx context.Context, job Job) (any, error) { return f(ctx, job) }
-
-// Job is what a running stage gets to work with.
-type Job interface {
-	ProjectID() int64
-	// Dir is the project's folder; every artifact goes below it.
-	Dir() string
-	// Input is the previous stage's result (nil for the first stage).
-	Input() json.RawMessage
-	// Attempt counts from 1.
-	Attempt() int
-	// Progress reports the stage's own progress (0-100) with a message.
-	Progress(percent float64, message string)
-	// ProgressETA is Progress with an estimate of the time left.
-	ProgressETA(percent float64, eta time.Duration, message string)
-	// Checkpoint loads a sub-step checkpoint saved by an earlier attempt
-	// of this stage into v; it reports whether one existed.
-	Checkpoint(key string, v any) (bool, error)
-	// SaveCheckpoint records a finished sub-step in project_state.json.
-	SaveCheckpoint(key string, v any) error
-	Logger() *slog.Logger
-}
-
-// Skipper is implemented by stage results that report the stage chose not
-// to do its work (for example an upload without credentials); the stage
-// is then recorded as skipped and the run goes on.
-type Skipper interface{ StageSkipped() bool }
-
-// SnoozeError asks the worker to run the stage again at Until without
-// counting a failed attempt — for example when the YouTube quota is used
-// up until midnight Pacific time. Err says why (shown in the status).
-type SnoozeError struct {
-	Until time.Time
-	Err   *errcode.Error
-}
-
-func (e *SnoozeError) Error() string {
-	return fmt.Sprintf("waiting until %s: %v", e.Until.Format(time.RFC3339), e.Err)
-}
-
-// Unwrap returns the reason.
-func (e *SnoozeError) Unwrap() error { return e.Err }
-
-// Snooze returns a SnoozeError.
-func Snooze(until time.Time, why *errcode.Error) error { return &SnoozeError{Until: until, Err: why} }

@@ -14,9 +14,11 @@ import (
 
 	"github.com/ytmaker/ytmaker/internal/api"
 	"github.com/ytmaker/ytmaker/internal/apiclient"
-	"github.com/ytmaker/ytmaker/internal/jobs"
+	"github.com/ytmaker/ytmaker/internal/engine"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/redistest"
+	"github.com/ytmaker/ytmaker/internal/stage"
+	"github.com/ytmaker/ytmaker/internal/worker"
 	"github.com/ytmaker/ytmaker/procman"
 	"github.com/ytmaker/ytmaker/tasks"
 )
@@ -32,19 +34,25 @@ func cliServer(t *testing.T, token string) string {
 	}
 	rs := redistest.Start(t)
 	rdb := rs.Client()
-	c, err := tasks.New(tasks.Config{Redis: rdb, DataDir: t.TempDir()})
+	dir := t.TempDir()
+	c, err := tasks.New(tasks.Config{Redis: rdb, DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	stages := map[project.Stage]tasks.Stage{}
+	eng, err := engine.Open(engine.Config{Redis: rdb, DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	stages := map[project.Stage]stage.Stage{}
 	for _, s := range project.Stages {
-		stages[s] = tasks.StageFunc(func(ctx context.Context, job tasks.Job) (any, error) {
+		stages[s] = stage.Func(func(ctx context.Context, job stage.Job) (any, error) {
 			job.Progress(50, "working on "+string(s))
 			return map[string]string{"stage": string(s)}, nil
 		})
 	}
-	w, err := jobs.New(jobs.Config{Redis: rdb, Client: c, Concurrency: 2, ShutdownTimeout: 5 * time.Second, Stages: stages})
+	w, err := worker.New(worker.Config{Engine: eng, Concurrency: 2, ShutdownTimeout: 5 * time.Second, Stages: stages})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +60,7 @@ func cliServer(t *testing.T, token string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	h := api.New(api.Config{Tasks: c, Token: token, Status: func(context.Context) procman.Status { return procman.Status{Status: "healthy"} }})
+	h := api.New(api.Config{Engine: eng, Token: token, Status: func(context.Context) procman.Status { return procman.Status{Status: "healthy"} }})
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.RegisterOnShutdown(h.Shutdown)
 	srv.Start()

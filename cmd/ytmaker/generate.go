@@ -18,6 +18,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/procman"
 	"github.com/ytmaker/ytmaker/progress"
+	"github.com/ytmaker/ytmaker/tasks"
 )
 
 // generateOptions are generate's own flags.
@@ -126,7 +127,7 @@ func generateHere(ctx context.Context, c *config.Config, in project.Input, o gen
 	defer wired.Close()
 	m, err := procman.New(procman.Config{RedisURL: c.RedisURL, DataDir: c.DataDir, RedisServer: c.RedisServer,
 		Worker:          &procman.WorkerConfig{Concurrency: max(2, c.WorkerConcurrency), Stages: wired.Stages},
-		ShutdownTimeout: c.ShutdownTimeout, ResultTTL: c.ResultTTL, Limits: c.TimeLimits, Logger: log, Out: io.Discard})
+		ShutdownTimeout: c.ShutdownTimeout, ResultTTL: c.ResultTTL, Limits: tasks.TimeLimits(c.TimeLimits), Logger: log, Out: io.Discard})
 	if err != nil {
 		printErr(err)
 		return 2

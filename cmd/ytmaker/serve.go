@@ -13,6 +13,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/api"
 	"github.com/ytmaker/ytmaker/internal/apiclient"
 	"github.com/ytmaker/ytmaker/internal/config"
+	"github.com/ytmaker/ytmaker/internal/engine"
 	"github.com/ytmaker/ytmaker/internal/mcpserver"
 	"github.com/ytmaker/ytmaker/internal/metrics"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
@@ -60,7 +61,7 @@ func runServe(ctx context.Context, args []string) int {
 	m, err := procman.New(procman.Config{RedisURL: c.RedisURL, DataDir: c.DataDir, RedisServer: c.RedisServer,
 		Worker: &procman.WorkerConfig{Concurrency: c.WorkerConcurrency, Stages: wired.Stages, SyncQuotas: wired.SyncQuotas,
 			TaskDone: met.TaskDone, StageDone: met.StageDone},
-		Beat: true, ShutdownTimeout: c.ShutdownTimeout, ResultTTL: c.ResultTTL, Limits: c.TimeLimits, Logger: log})
+		Beat: true, ShutdownTimeout: c.ShutdownTimeout, ResultTTL: c.ResultTTL, Limits: tasks.TimeLimits(c.TimeLimits), Logger: log})
 	if err != nil {
 		ln.Close()
 		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
@@ -111,11 +112,18 @@ func runServe(ctx context.Context, args []string) int {
 // newHandler builds the HTTP API with the dashboard at /monitor/, the
 // metrics at /metrics and the quota report.
 func newHandler(c *config.Config, m *procman.Manager, met *metrics.Metrics, log *slog.Logger) (*api.Server, func(), error) {
-	if err := met.WatchQueues(m.Client().Orchestrator().Inspector(), tasks.QueueVideo, tasks.QueueBatch, tasks.QueueMaintenance); err != nil {
+	eng, err := engine.Open(engine.Config{Redis: m.Redis(), DataDir: c.DataDir, ResultTTL: c.ResultTTL,
+		Limits: c.TimeLimits, Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := met.WatchQueues(eng.Inspector(), tasks.QueueVideo, tasks.QueueBatch, tasks.QueueMaintenance); err != nil {
+		eng.Close()
 		return nil, nil, err
 	}
 	mon, err := api.NewMonitor(c.RedisURL, api.MonitorPath)
 	if err != nil {
+		eng.Close()
 		return nil, nil, err
 	}
 	tracker := pipeline.NewQuota(c, m.Redis(), log)
@@ -123,9 +131,10 @@ func newHandler(c *config.Config, m *procman.Manager, met *metrics.Metrics, log 
 	// The studio reads through the API in-process; the API serves the
 	// studio's pages and accepts its session cookie.
 	st, err := studio.New(studio.Config{API: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }),
-		Store: m.Client().Store(), Redis: m.Redis(), Token: c.APIToken, Providers: studioProviders(c), Logger: log})
+		Store: eng.Store(), Redis: m.Redis(), Token: c.APIToken, Providers: studioProviders(c), Logger: log})
 	if err != nil {
 		mon.Close()
+		eng.Close()
 		return nil, nil, err
 	}
 	// The MCP endpoint drives the API through the Go client, in-process.
@@ -133,13 +142,14 @@ func newHandler(c *config.Config, m *procman.Manager, met *metrics.Metrics, log 
 		Transport: apiclient.InProcess(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))}))
 	if err != nil {
 		mon.Close()
+		eng.Close()
 		return nil, nil, err
 	}
 	agent := mcpserver.Handler(mcpserver.New(mcpserver.Config{Client: self, PublicURL: apiclient.BaseURL(c.HTTPAddr),
 		Version: versionString(), Logger: log.With("component", "mcp")}))
-	h = api.New(api.Config{Status: m.Status, Tasks: m.Client(), Quotas: tracker, Metrics: met.Handler(), Monitor: mon,
+	h = api.New(api.Config{Status: m.Status, Engine: eng, Quotas: tracker, Metrics: met.Handler(), Monitor: mon,
 		Observer: met, Token: c.APIToken, Session: st.SignedIn, Studio: st, MCP: agent, AllowedOrigins: c.AllowedOrigins, Logger: log})
-	return h, func() { mon.Close() }, nil
+	return h, func() { mon.Close(); eng.Close() }, nil
 }
 
 // studioProviders lists the online services for the studio's System page:
@@ -183,7 +193,7 @@ func runComponents(name string, c *config.Config, worker, beat bool) int {
 		wc = &procman.WorkerConfig{Concurrency: c.WorkerConcurrency, Stages: wired.Stages, SyncQuotas: wired.SyncQuotas}
 	}
 	m, err := procman.New(procman.Config{RedisURL: c.RedisURL, DataDir: c.DataDir, Worker: wc, Beat: beat, NoSpawn: true,
-		ShutdownTimeout: c.ShutdownTimeout, ResultTTL: c.ResultTTL, Limits: c.TimeLimits, Logger: log})
+		ShutdownTimeout: c.ShutdownTimeout, ResultTTL: c.ResultTTL, Limits: tasks.TimeLimits(c.TimeLimits), Logger: log})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
 		return 2

@@ -23,12 +23,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ytmaker/ytmaker/internal/chain"
+	"github.com/ytmaker/ytmaker/internal/engine"
 	"github.com/ytmaker/ytmaker/internal/quota"
 	"github.com/ytmaker/ytmaker/internal/store"
 	"github.com/ytmaker/ytmaker/procman"
 	"github.com/ytmaker/ytmaker/progress"
-	"github.com/ytmaker/ytmaker/tasks"
 )
 
 // Default limits.
@@ -60,9 +59,9 @@ type Observer interface {
 type Config struct {
 	// Status serves GET /status.
 	Status StatusFunc
-	// Tasks is the task client; without it only /status, /health,
+	// Engine is the job system; without it only /status, /health,
 	// /metrics and /monitor are served.
-	Tasks *tasks.Client
+	Engine *engine.Engine
 	// Quotas serves GET /api/v1/quotas (nil: an empty document).
 	Quotas QuotaSource
 	// Metrics serves GET /metrics (nil: not served).
@@ -112,9 +111,8 @@ type Server struct {
 	handler http.Handler
 	routes  []route
 
-	tasks *tasks.Client
 	store *store.Store
-	orch  *chain.Orchestrator
+	orch  *engine.Engine
 	rdb   redis.UniversalClient
 	hub   *hub
 	cache fileCache
@@ -156,11 +154,10 @@ func New(cfg Config) *Server {
 	if cfg.Token != "" {
 		s.tokenSum = sha256.Sum256([]byte(cfg.Token))
 	}
-	if cfg.Tasks != nil {
-		s.tasks = cfg.Tasks
-		s.store = cfg.Tasks.Store()
-		s.orch = cfg.Tasks.Orchestrator()
-		s.rdb = cfg.Tasks.Redis()
+	if cfg.Engine != nil {
+		s.store = cfg.Engine.Store()
+		s.orch = cfg.Engine
+		s.rdb = cfg.Engine.Redis()
 		s.hub = newHub(func(ctx context.Context, id int64) (*progress.Subscription, error) {
 			return progress.Subscribe(ctx, s.rdb, id)
 		}, 64)
@@ -211,7 +208,7 @@ func (s *Server) routeTable() []route {
 		rs = append(rs, route{"GET", "/metrics", s.cfg.Metrics.ServeHTTP})
 	}
 	rs = append(rs, route{"GET", Prefix + "/openapi.json", s.openAPI})
-	if s.tasks == nil {
+	if s.orch == nil {
 		return rs
 	}
 	p := Prefix

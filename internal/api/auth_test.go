@@ -15,6 +15,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/internal/stage"
 	"github.com/ytmaker/ytmaker/tasks"
 )
 
@@ -132,7 +133,7 @@ func newBufferLogger(w io.Writer) *slog.Logger {
 
 func TestMetricsExposure(t *testing.T) {
 	e := newEnv(t, envOptions{worker: true})
-	e.stages.on(project.StageAssets, func(ctx context.Context, job tasks.Job) (any, error) {
+	e.stages.on(project.StageAssets, func(ctx context.Context, job stage.Job) (any, error) {
 		if job.Attempt() == 1 {
 			return nil, fmt.Errorf("transient failure") // retried after 2 s
 		}
@@ -216,7 +217,7 @@ func TestMonitorUnderPrefix(t *testing.T) {
 
 func TestAllowedOriginsGetCORS(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	s := New(Config{Tasks: e.client, AllowedOrigins: []string{"http://localhost:3000", "not an origin"}, Token: "tok"})
+	s := New(Config{Engine: e.engine, AllowedOrigins: []string{"http://localhost:3000", "not an origin"}, Token: "tok"})
 	srv := httptest.NewServer(s)
 	defer srv.Close()
 	do := func(method, origin string, h ...string) *http.Response {

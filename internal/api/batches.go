@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/ytmaker/ytmaker/internal/api/wire"
-	"github.com/ytmaker/ytmaker/internal/chain"
+	"github.com/ytmaker/ytmaker/internal/engine"
 	"github.com/ytmaker/ytmaker/internal/project"
 )
 
@@ -33,7 +33,7 @@ func (s *Server) createBatch(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	id, err := s.tasks.CreateBatch(r.Context(), req.input)
+	id, err := s.orch.CreateBatch(r.Context(), req.input)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -316,7 +316,7 @@ func (s *Server) pauseBatch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b, err := s.orch.PauseBatch(r.Context(), id)
-	if errorIs(err, chain.CodeNotRunning) {
+	if errorIs(err, engine.CodeNotRunning) {
 		err = newError(http.StatusConflict, CodeBatchNotRunning, "batch %d is not running", id)
 	}
 	if err != nil {

@@ -18,7 +18,7 @@ func BenchmarkGetProject(b *testing.B) {
 	e := newEnv(b, envOptions{})
 	id := e.createProject("bench")
 	now := time.Now().UTC()
-	_, err := e.client.Store().UpdateState(id, func(st *project.State) error {
+	_, err := e.engine.Store().UpdateState(id, func(st *project.State) error {
 		st.RunSeq = 1
 		st.Run = &project.Run{ID: 1, HandleID: "p1-r1-chain", Kind: "chain", Stages: project.Stages, State: project.RunRunning,
 			Current: project.StageRender, Progress: 50, CreatedAt: now, StartedAt: &now}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/api/wire"
-	"github.com/ytmaker/ytmaker/internal/chain"
+	"github.com/ytmaker/ytmaker/internal/engine"
 	"github.com/ytmaker/ytmaker/internal/project"
 )
 
@@ -46,7 +46,7 @@ func (s *Server) accepted(w http.ResponseWriter, ref wire.RunRef) {
 // run is already there: the answer is that run (same task ID), so calling
 // again is harmless.
 func (s *Server) started(w http.ResponseWriter, r *http.Request, id int64, run *project.Run, err error) {
-	if _, busy := chain.BusyRun(err); busy {
+	if _, busy := engine.BusyRun(err); busy {
 		st, serr := s.store.State(id)
 		if serr != nil || st.ActiveRun() == nil {
 			s.fail(w, r, err) // the run ended meanwhile: let the client try again
@@ -85,7 +85,7 @@ func (s *Server) generate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	opts := chain.StartOptions{Kind: "chain"}
+	opts := engine.StartOptions{Kind: "chain"}
 	if req.From != "" {
 		from, ok := parseStage(req.From)
 		if !ok {
@@ -169,8 +169,8 @@ func (s *Server) retry(w http.ResponseWriter, r *http.Request) {
 			with("status", string(st.Status)))
 		return
 	}
-	run, err := s.orch.Start(r.Context(), id, chain.StartOptions{Kind: "chain"})
-	if _, busy := chain.BusyRun(err); busy {
+	run, err := s.orch.Start(r.Context(), id, engine.StartOptions{Kind: "chain"})
+	if _, busy := engine.BusyRun(err); busy {
 		s.fail(w, r, err) // someone started it between our read and now
 		return
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/quota"
 	"github.com/ytmaker/ytmaker/internal/redistest"
+	"github.com/ytmaker/ytmaker/internal/stage"
 	"github.com/ytmaker/ytmaker/tasks"
 )
 
@@ -107,7 +108,7 @@ func TestPauseResumeCancel(t *testing.T) {
 
 	// Cancel a running stage: it stops and is not retried.
 	var started atomic.Int64
-	e.stages.on(project.StageRender, func(ctx context.Context, job tasks.Job) (any, error) {
+	e.stages.on(project.StageRender, func(ctx context.Context, job stage.Job) (any, error) {
 		started.Add(1)
 		<-ctx.Done()
 		return nil, ctx.Err()
@@ -139,7 +140,7 @@ func TestPauseResumeCancel(t *testing.T) {
 func TestRetryFromTheFailedStage(t *testing.T) {
 	e := newEnv(t, envOptions{worker: true})
 	var renders atomic.Int64
-	e.stages.on(project.StageRender, func(ctx context.Context, job tasks.Job) (any, error) {
+	e.stages.on(project.StageRender, func(ctx context.Context, job stage.Job) (any, error) {
 		if renders.Add(1) == 1 {
 			return nil, permanent("FFMPEG_FAILED")
 		}

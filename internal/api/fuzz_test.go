@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/engine"
 	"github.com/ytmaker/ytmaker/internal/project"
-	"github.com/ytmaker/ytmaker/tasks"
 )
 
 // The fuzz targets run as ordinary tests over their seed corpus (f.Add
@@ -151,12 +151,12 @@ func FuzzProjectRequests(f *testing.F) {
 	dir := f.TempDir()
 	// The handlers used here touch only the project store; no Redis is
 	// contacted (the URL points nowhere).
-	c, err := tasks.New(tasks.Config{RedisURL: "redis://127.0.0.1:1/0", DataDir: dir})
+	c, err := engine.Open(engine.Config{RedisURL: "redis://127.0.0.1:1/0", DataDir: dir})
 	if err != nil {
 		f.Fatal(err)
 	}
 	defer c.Close()
-	s := New(Config{Tasks: c, MaxJSONBytes: 64 << 10})
+	s := New(Config{Engine: c, MaxJSONBytes: 64 << 10})
 	id, err := c.CreateProject(f.Context(), project.Input{Name: "target", Content: "Some text."})
 	if err != nil {
 		f.Fatal(err)

@@ -20,10 +20,12 @@ import (
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/api/wire"
-	"github.com/ytmaker/ytmaker/internal/jobs"
+	"github.com/ytmaker/ytmaker/internal/engine"
 	"github.com/ytmaker/ytmaker/internal/metrics"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/redistest"
+	"github.com/ytmaker/ytmaker/internal/stage"
+	"github.com/ytmaker/ytmaker/internal/worker"
 	"github.com/ytmaker/ytmaker/procman"
 	"github.com/ytmaker/ytmaker/tasks"
 )
@@ -36,6 +38,7 @@ type env struct {
 	rdb     redis.UniversalClient
 	dir     string
 	client  *tasks.Client
+	engine  *engine.Engine
 	stages  *testStages
 	metrics *metrics.Metrics
 	api     *Server
@@ -75,13 +78,19 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	t.Cleanup(func() { c.Close() })
 	e.client = c
+	eng, err := engine.Open(engine.Config{Redis: rdb, DataDir: e.dir, Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	e.engine = eng
 	e.metrics = metrics.New(metrics.Options{NoRuntime: true})
-	if err := e.metrics.WatchQueues(c.Orchestrator().Inspector(), tasks.QueueVideo, tasks.QueueBatch, tasks.QueueMaintenance); err != nil {
+	if err := e.metrics.WatchQueues(eng.Inspector(), tasks.QueueVideo, tasks.QueueBatch, tasks.QueueMaintenance); err != nil {
 		t.Fatal(err)
 	}
 	if o.worker {
-		w, err := jobs.New(jobs.Config{Redis: rdb, Client: c, Concurrency: 4, ShutdownTimeout: 5 * time.Second,
-			Stages: e.stages.stages(), Hooks: jobs.Hooks{TaskDone: e.metrics.TaskDone, StageDone: e.metrics.StageDone},
+		w, err := worker.New(worker.Config{Engine: eng, Concurrency: 4, ShutdownTimeout: 5 * time.Second,
+			Stages: e.stages.stages(), Hooks: worker.Hooks{TaskDone: e.metrics.TaskDone, StageDone: e.metrics.StageDone},
 			Logger: testLogger()})
 		if err != nil {
 			t.Fatal(err)
@@ -93,7 +102,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	cfg := Config{
 		Status:  func(ctx context.Context) procman.Status { return procman.Status{Status: "healthy", Message: "test"} },
-		Tasks:   c,
+		Engine:  eng,
 		Quotas:  o.quotas,
 		Metrics: e.metrics.Handler(), Observer: e.metrics,
 		Token: o.token, AllowedOrigins: o.origins,
@@ -243,7 +252,7 @@ func (e *env) project(id int64) *wire.Project {
 // state reads the project's state file directly.
 func (e *env) state(id int64) *project.State {
 	e.t.Helper()
-	st, err := e.client.Store().State(id)
+	st, err := e.engine.Store().State(id)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -279,23 +288,23 @@ func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 // writes; upload is skipped as if no YouTube credentials were set.
 type testStages struct {
 	mu       sync.Mutex
-	behavior map[project.Stage]func(ctx context.Context, job tasks.Job) (any, error)
+	behavior map[project.Stage]func(ctx context.Context, job stage.Job) (any, error)
 }
 
 func newTestStages() *testStages {
-	return &testStages{behavior: map[project.Stage]func(context.Context, tasks.Job) (any, error){}}
+	return &testStages{behavior: map[project.Stage]func(context.Context, stage.Job) (any, error){}}
 }
 
-func (s *testStages) on(st project.Stage, f func(ctx context.Context, job tasks.Job) (any, error)) {
+func (s *testStages) on(st project.Stage, f func(ctx context.Context, job stage.Job) (any, error)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.behavior[st] = f
 }
 
-func (s *testStages) stages() map[project.Stage]tasks.Stage {
-	m := map[project.Stage]tasks.Stage{}
+func (s *testStages) stages() map[project.Stage]stage.Stage {
+	m := map[project.Stage]stage.Stage{}
 	for _, st := range project.Stages {
-		m[st] = tasks.StageFunc(func(ctx context.Context, job tasks.Job) (any, error) {
+		m[st] = stage.Func(func(ctx context.Context, job stage.Job) (any, error) {
 			s.mu.Lock()
 			f := s.behavior[st]
 			s.mu.Unlock()
@@ -325,8 +334,8 @@ func videoBytes() []byte {
 	return b
 }
 
-func defaultStage(st project.Stage) func(ctx context.Context, job tasks.Job) (any, error) {
-	return func(ctx context.Context, job tasks.Job) (any, error) {
+func defaultStage(st project.Stage) func(ctx context.Context, job stage.Job) (any, error) {
+	return func(ctx context.Context, job stage.Job) (any, error) {
 		for _, p := range []float64{25, 50, 75} {
 			job.Progress(p, fmt.Sprintf("%s %d%%", st, int(p)))
 		}
@@ -366,8 +375,8 @@ func newGate() *gate { return &gate{started: make(chan int64, 16), release: make
 
 func (g *gate) open() { g.once.Do(func() { close(g.release) }) }
 
-func (g *gate) stage(st project.Stage) func(ctx context.Context, job tasks.Job) (any, error) {
-	return func(ctx context.Context, job tasks.Job) (any, error) {
+func (g *gate) stage(st project.Stage) func(ctx context.Context, job stage.Job) (any, error) {
+	return func(ctx context.Context, job stage.Job) (any, error) {
 		g.started <- job.ProjectID()
 		select {
 		case <-g.release:

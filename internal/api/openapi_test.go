@@ -38,7 +38,7 @@ type openAPIParam struct {
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	e := newEnv(t, envOptions{monitor: true})
 	// A server with every optional part, as serve builds it.
-	s := New(Config{Tasks: e.client, Metrics: metrics.New(metrics.Options{NoRuntime: true}).Handler(), Monitor: http.NotFoundHandler()})
+	s := New(Config{Engine: e.engine, Metrics: metrics.New(metrics.Options{NoRuntime: true}).Handler(), Monitor: http.NotFoundHandler()})
 	var doc openAPIDoc
 	if err := json.Unmarshal(openAPIDocument, &doc); err != nil {
 		t.Fatalf("openapi.json is not JSON: %v", err)

@@ -11,8 +11,8 @@ import (
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/api/wire"
 	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/internal/rdb"
 	"github.com/ytmaker/ytmaker/internal/store"
-	"github.com/ytmaker/ytmaker/progress"
 )
 
 // asNotFound gives the core's NOT_FOUND a resource-specific code.
@@ -35,7 +35,7 @@ func (s *Server) createProject(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	id, err := s.tasks.CreateProject(r.Context(), in)
+	id, err := s.orch.CreateProject(r.Context(), in)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -334,6 +334,6 @@ func (s *Server) deleteProject(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, asNotFound(err, CodeProjectNotFound))
 		return
 	}
-	s.rdb.Del(r.Context(), progress.SnapshotKey(id))
+	rdb.DeleteProgress(r.Context(), s.rdb, id)
 	writeData(w, http.StatusOK, wire.Deleted{ID: id, Deleted: true, FilesDeleted: removeFiles})
 }

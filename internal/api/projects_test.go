@@ -396,7 +396,7 @@ func TestDeleteProject(t *testing.T) {
 	if !d.FilesDeleted {
 		t.Fatal("files_deleted false")
 	}
-	if _, err := os.Stat(e.client.Store().ProjectDir(drop)); !os.IsNotExist(err) {
+	if _, err := os.Stat(e.engine.Store().ProjectDir(drop)); !os.IsNotExist(err) {
 		t.Fatalf("project folder still there: %v", err)
 	}
 	e.do("GET", fmt.Sprintf("/api/v1/projects/%d", drop), nil).fails(404, CodeProjectNotFound)

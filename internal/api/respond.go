@@ -10,7 +10,7 @@ import (
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/api/wire"
-	"github.com/ytmaker/ytmaker/internal/chain"
+	"github.com/ytmaker/ytmaker/internal/engine"
 )
 
 // Error codes of the HTTP API (besides the core's, such as INVALID_INPUT
@@ -68,7 +68,7 @@ func statusForCode(code string) int {
 		return http.StatusUnprocessableEntity
 	case errcode.NotFound, CodeProjectNotFound, CodeBatchNotFound, CodeTaskNotFound:
 		return http.StatusNotFound
-	case errcode.Conflict, errcode.ProjectBusy, chain.CodeNotRunning, chain.CodeAlreadyCompleted:
+	case errcode.Conflict, errcode.ProjectBusy, engine.CodeNotRunning, engine.CodeAlreadyCompleted:
 		return http.StatusConflict
 	case errcode.RedisUnavailable, errcode.Timeout, errcode.NetworkError:
 		return http.StatusServiceUnavailable

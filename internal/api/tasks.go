@@ -8,7 +8,8 @@ import (
 
 	"github.com/ytmaker/ytmaker/internal/api/wire"
 	"github.com/ytmaker/ytmaker/internal/quota"
-	"github.com/ytmaker/ytmaker/tasks"
+	"github.com/ytmaker/ytmaker/internal/rdb"
+	"github.com/ytmaker/ytmaker/internal/taskspec"
 )
 
 // validTaskID accepts the characters YTMaker's task IDs use (UUIDs and
@@ -34,8 +35,8 @@ func (s *Server) getTask(w http.ResponseWriter, r *http.Request) {
 		writeError(w, newError(http.StatusNotFound, CodeTaskNotFound, "task %q does not exist", id))
 		return
 	}
-	info, err := s.tasks.Info(r.Context(), id)
-	if errors.Is(err, tasks.ErrNotFound) {
+	info, err := s.orch.TaskInfo(r.Context(), id)
+	if errors.Is(err, rdb.ErrTaskNotFound) {
 		err = newError(http.StatusNotFound, CodeTaskNotFound, "task %q does not exist (or its record expired)", id)
 	}
 	if err != nil {
@@ -43,7 +44,7 @@ func (s *Server) getTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	info.Result = redact(info.Result)
-	writeData(w, http.StatusOK, info)
+	writeData(w, http.StatusOK, wire.Task(*info))
 }
 
 // debugTask enqueues debug_task (the seed's debug_task): the worker logs
@@ -58,13 +59,13 @@ func (s *Server) debugTask(w http.ResponseWriter, r *http.Request) {
 	if len(payload) == 0 {
 		payload, _ = json.Marshal(map[string]any{"source": "POST /api/v1/tasks/debug", "sent_at": time.Now().UTC().Format(time.RFC3339)})
 	}
-	h, err := s.tasks.Delay(r.Context(), tasks.DebugTask, tasks.Args{Payload: payload})
+	id, err := s.orch.EnqueueSimple(r.Context(), taskspec.DebugTask, payload)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Location", Prefix+"/tasks/"+h.ID())
-	writeData(w, http.StatusAccepted, wire.TaskRef{TaskID: h.ID(), Type: tasks.DebugTask, Queue: tasks.QueueMaintenance})
+	w.Header().Set("Location", Prefix+"/tasks/"+id)
+	writeData(w, http.StatusAccepted, wire.TaskRef{TaskID: id, Type: taskspec.DebugTask, Queue: taskspec.QueueMaintenance})
 }
 
 func (s *Server) getQuotas(w http.ResponseWriter, r *http.Request) {

@@ -17,12 +17,13 @@ import (
 
 	"github.com/ytmaker/ytmaker/internal/api"
 	"github.com/ytmaker/ytmaker/internal/api/wire"
-	"github.com/ytmaker/ytmaker/internal/jobs"
+	"github.com/ytmaker/ytmaker/internal/engine"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/redistest"
+	"github.com/ytmaker/ytmaker/internal/stage"
+	"github.com/ytmaker/ytmaker/internal/worker"
 	"github.com/ytmaker/ytmaker/procman"
 	"github.com/ytmaker/ytmaker/progress"
-	"github.com/ytmaker/ytmaker/tasks"
 )
 
 type skipped struct {
@@ -37,14 +38,14 @@ func startServer(t *testing.T, token string) string {
 	t.Helper()
 	rs := redistest.Start(t)
 	rdb := rs.Client()
-	c, err := tasks.New(tasks.Config{Redis: rdb, DataDir: t.TempDir()})
+	eng, err := engine.Open(engine.Config{Redis: rdb, DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Close() })
-	stages := map[project.Stage]tasks.Stage{}
+	t.Cleanup(func() { eng.Close() })
+	stages := map[project.Stage]stage.Stage{}
 	for _, s := range project.Stages {
-		stages[s] = tasks.StageFunc(func(ctx context.Context, job tasks.Job) (any, error) {
+		stages[s] = stage.Func(func(ctx context.Context, job stage.Job) (any, error) {
 			job.Progress(50, "half way")
 			switch s {
 			case project.StageRender:
@@ -57,7 +58,7 @@ func startServer(t *testing.T, token string) string {
 			return map[string]string{"stage": string(s)}, nil
 		})
 	}
-	w, err := jobs.New(jobs.Config{Redis: rdb, Client: c, Concurrency: 2, ShutdownTimeout: 5 * time.Second, Stages: stages})
+	w, err := worker.New(worker.Config{Engine: eng, Concurrency: 2, ShutdownTimeout: 5 * time.Second, Stages: stages})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +66,7 @@ func startServer(t *testing.T, token string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	h := api.New(api.Config{Tasks: c, Token: token,
+	h := api.New(api.Config{Engine: eng, Token: token,
 		Status: func(ctx context.Context) procman.Status { return procman.Status{Status: "healthy"} }})
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.RegisterOnShutdown(h.Shutdown)

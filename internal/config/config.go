@@ -18,7 +18,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ytmaker/ytmaker/internal/jobspec"
+	"github.com/ytmaker/ytmaker/internal/taskspec"
 )
 
 // Config is every setting of a YTMaker process.
@@ -33,7 +33,7 @@ type Config struct {
 	APIToken          string
 	AllowedOrigins    []string // browser origins of a separate front end (CORS)
 	ResultTTL         time.Duration
-	TimeLimits        jobspec.TimeLimits
+	TimeLimits        taskspec.TimeLimits
 	BatchConcurrency  int
 	AssetConcurrency  int
 	RedisServer       string // path or name of redis-server
@@ -179,12 +179,12 @@ func Load(src Sources) (*Config, error) {
 		dst *time.Duration
 		def time.Duration
 	}{
-		{"SCRIPT_TIME_LIMIT", &c.TimeLimits.Script, jobspec.DefaultTimeLimits.Script},
-		{"ASSETS_TIME_LIMIT", &c.TimeLimits.Assets, jobspec.DefaultTimeLimits.Assets},
-		{"RENDER_TIME_LIMIT", &c.TimeLimits.Render, jobspec.DefaultTimeLimits.Render},
-		{"THUMBNAIL_TIME_LIMIT", &c.TimeLimits.Thumbnail, jobspec.DefaultTimeLimits.Thumbnail},
-		{"UPLOAD_TIME_LIMIT", &c.TimeLimits.Upload, jobspec.DefaultTimeLimits.Upload},
-		{"BATCH_TIME_LIMIT", &c.TimeLimits.Batch, jobspec.DefaultTimeLimits.Batch},
+		{"SCRIPT_TIME_LIMIT", &c.TimeLimits.Script, taskspec.DefaultTimeLimits.Script},
+		{"ASSETS_TIME_LIMIT", &c.TimeLimits.Assets, taskspec.DefaultTimeLimits.Assets},
+		{"RENDER_TIME_LIMIT", &c.TimeLimits.Render, taskspec.DefaultTimeLimits.Render},
+		{"THUMBNAIL_TIME_LIMIT", &c.TimeLimits.Thumbnail, taskspec.DefaultTimeLimits.Thumbnail},
+		{"UPLOAD_TIME_LIMIT", &c.TimeLimits.Upload, taskspec.DefaultTimeLimits.Upload},
+		{"BATCH_TIME_LIMIT", &c.TimeLimits.Batch, taskspec.DefaultTimeLimits.Batch},
 	}
 	for _, l := range limits {
 		if *l.dst, err = duration(l.key, get(l.key, ""), l.def); err != nil {

@@ -16,11 +16,13 @@ import (
 
 	"github.com/ytmaker/ytmaker/internal/api"
 	"github.com/ytmaker/ytmaker/internal/apiclient"
-	"github.com/ytmaker/ytmaker/internal/jobs"
+	"github.com/ytmaker/ytmaker/internal/engine"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/quota"
 	"github.com/ytmaker/ytmaker/internal/redistest"
+	"github.com/ytmaker/ytmaker/internal/stage"
+	"github.com/ytmaker/ytmaker/internal/worker"
 	"github.com/ytmaker/ytmaker/tasks"
 )
 
@@ -49,7 +51,7 @@ type server struct {
 	token  string
 }
 
-func start(t *testing.T, token string, worker bool) *server {
+func start(t *testing.T, token string, withWorker bool) *server {
 	t.Helper()
 	rs := redistest.Start(t)
 	rdb := rs.Client()
@@ -59,18 +61,23 @@ func start(t *testing.T, token string, worker bool) *server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
+	eng, err := engine.Open(engine.Config{Redis: rdb, DataDir: s.dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
 	s.client = c
-	if worker {
-		p, err := pipeline.New(pipeline.Config{Store: c.Store(), Quota: quota.New(rdb, quota.Options{})})
+	if withWorker {
+		p, err := pipeline.New(pipeline.Config{Store: eng.Store(), Quota: quota.New(rdb, quota.Options{})})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(p.Close)
-		stages := map[project.Stage]tasks.Stage{}
+		stages := map[project.Stage]stage.Stage{}
 		for name, st := range p.Stages() {
 			stages[project.Stage(name)] = st
 		}
-		w, err := jobs.New(jobs.Config{Redis: rdb, Client: c, Concurrency: 2, Stages: stages, ShutdownTimeout: 5 * time.Second})
+		w, err := worker.New(worker.Config{Engine: eng, Concurrency: 2, Stages: stages, ShutdownTimeout: 5 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,7 +92,7 @@ func start(t *testing.T, token string, worker bool) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h = api.New(api.Config{Tasks: c, Token: token, MCP: Handler(New(Config{Client: self, PublicURL: "http://ytmaker.test"}))})
+	h = api.New(api.Config{Engine: eng, Token: token, MCP: Handler(New(Config{Client: self, PublicURL: "http://ytmaker.test"}))})
 	s.srv = httptest.NewServer(h)
 	t.Cleanup(func() { h.Shutdown(); s.srv.Close() })
 	return s

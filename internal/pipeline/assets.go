@@ -19,7 +19,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/providers/googletts"
 	"github.com/ytmaker/ytmaker/internal/providers/stability"
 	"github.com/ytmaker/ytmaker/internal/script"
-	"github.com/ytmaker/ytmaker/tasks"
+	"github.com/ytmaker/ytmaker/internal/stage"
 )
 
 // maxImageFailureShare is the share of failed images above which the
@@ -134,7 +134,7 @@ func (p *Pipeline) avatarClient(pr *project.Project) (*did.Client, string) {
 	return c, ""
 }
 
-func (p *Pipeline) runAssets(ctx context.Context, job tasks.Job) (any, error) {
+func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 	pr, err := p.load(job)
 	if err != nil {
 		return nil, err
@@ -375,7 +375,7 @@ const slideVersion = "themes-1"
 // drawSlides draws segment i's slide at rel, and for a segment merged from
 // several paragraphs one more slide per later paragraph, returned as
 // stills.
-func (p *Pipeline) drawSlides(fs *fonts.Set, pr *project.Project, sc *script.Script, i, w, h int, job tasks.Job, rel string) ([]Still, error) {
+func (p *Pipeline) drawSlides(fs *fonts.Set, pr *project.Project, sc *script.Script, i, w, h int, job stage.Job, rel string) ([]Still, error) {
 	seg := sc.Segments[i]
 	parts := []string{seg.Text}
 	if seg.Type == script.Content {
@@ -422,7 +422,7 @@ func (p *Pipeline) drawSlide(fs *fonts.Set, pr *project.Project, sc *script.Scri
 
 // makeAvatar makes one avatar clip; failures are logged and skipped (the
 // avatar is optional), and a finished clip is checkpointed.
-func (p *Pipeline) makeAvatar(ctx context.Context, job tasks.Job, c *did.Client, which string, seg SegmentAssets) *Avatar {
+func (p *Pipeline) makeAvatar(ctx context.Context, job stage.Job, c *did.Client, which string, seg SegmentAssets) *Avatar {
 	hash := hashOf("avatar", which, seg.AudioHash)
 	var cp Avatar
 	if ok, _ := job.Checkpoint("avatar:"+which, &cp); ok && cp.Hash == hash && fileExists(abs(job, cp.Path)) {

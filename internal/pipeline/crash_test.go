@@ -18,14 +18,15 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ytmaker/ytmaker/internal/jobs"
+	"github.com/ytmaker/ytmaker/internal/engine"
 	"github.com/ytmaker/ytmaker/internal/leftover"
 	"github.com/ytmaker/ytmaker/internal/media/childproc"
 	"github.com/ytmaker/ytmaker/internal/owner"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/quota"
-	"github.com/ytmaker/ytmaker/tasks"
+	"github.com/ytmaker/ytmaker/internal/stage"
+	"github.com/ytmaker/ytmaker/internal/worker"
 )
 
 // TestMain lets the test binary run as a worker process with the real
@@ -45,19 +46,19 @@ func childWorker(spec string) int {
 		return 2
 	}
 	rdb := redis.NewClient(opt)
-	c, err := tasks.New(tasks.Config{Redis: rdb, DataDir: dir})
+	eng, err := engine.Open(engine.Config{Redis: rdb, DataDir: dir})
 	if err != nil {
 		return 2
 	}
-	p, err := pipeline.New(pipeline.Config{Store: c.Store(), Quota: quota.New(rdb, quota.Options{}), AssetConcurrency: 1})
+	p, err := pipeline.New(pipeline.Config{Store: eng.Store(), Quota: quota.New(rdb, quota.Options{}), AssetConcurrency: 1})
 	if err != nil {
 		return 2
 	}
-	stages := map[project.Stage]tasks.Stage{}
+	stages := map[project.Stage]stage.Stage{}
 	for name, st := range p.Stages() {
 		stages[project.Stage(name)] = st
 	}
-	w, err := jobs.New(jobs.Config{Redis: rdb, Client: c, Concurrency: 1, Stages: stages})
+	w, err := worker.New(worker.Config{Engine: eng, Concurrency: 1, Stages: stages})
 	if err != nil || w.Start(context.Background()) != nil {
 		return 2
 	}
@@ -142,7 +143,7 @@ func TestKilledDuringAssetsResumesOnlyTheMissingAssets(t *testing.T) {
 		if strings.HasPrefix(key, "image:") {
 			path = a.Image
 		}
-		fi, err := os.Stat(filepath.Join(s.client.Store().ProjectDir(id), path))
+		fi, err := os.Stat(filepath.Join(s.engine.Store().ProjectDir(id), path))
 		if err != nil {
 			t.Fatalf("checkpointed %s has no file: %v", key, err)
 		}
@@ -161,7 +162,7 @@ func TestKilledDuringAssetsResumesOnlyTheMissingAssets(t *testing.T) {
 		t.Fatalf("the resumed run reused %d assets, want at least the %d checkpointed before the kill", res.Reused, len(before))
 	}
 	for path, mt := range mtimes {
-		fi, err := os.Stat(filepath.Join(s.client.Store().ProjectDir(id), path))
+		fi, err := os.Stat(filepath.Join(s.engine.Store().ProjectDir(id), path))
 		if err != nil || !fi.ModTime().Equal(mt) {
 			t.Errorf("%s was made again after the crash", path)
 		}
@@ -169,7 +170,7 @@ func TestKilledDuringAssetsResumesOnlyTheMissingAssets(t *testing.T) {
 	if st.Stages.Assets.Status != project.StageCompleted {
 		t.Fatalf("assets %s", st.Stages.Assets.Status)
 	}
-	filepath.WalkDir(s.client.Store().ProjectDir(id), func(path string, d os.DirEntry, err error) error {
+	filepath.WalkDir(s.engine.Store().ProjectDir(id), func(path string, d os.DirEntry, err error) error {
 		if err == nil && leftover.Stale(d.Name(), time.Now(), time.Now(), 0) {
 			t.Errorf("leftover %s remains after the stage resumed", path)
 		}

@@ -71,7 +71,7 @@ func TestWholeChainWithEveryOnlineService(t *testing.T) {
 	}
 	dur := checkVideo(t, res.VideoPath, 1920, 1080)
 	var man pipeline.Manifest
-	raw, _ := os.ReadFile(filepath.Join(s.client.Store().ProjectDir(id), "assets", "assets.json"))
+	raw, _ := os.ReadFile(filepath.Join(s.engine.Store().ProjectDir(id), "assets", "assets.json"))
 	json.Unmarshal(raw, &man)
 	if man.Intro == nil || man.Outro == nil || man.Segments[0].Voice != "google-tts" {
 		t.Fatalf("manifest: intro %v outro %v voice %q", man.Intro, man.Outro, man.Segments[0].Voice)

@@ -24,8 +24,8 @@ import (
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/providers/youtube"
 	"github.com/ytmaker/ytmaker/internal/quota"
+	"github.com/ytmaker/ytmaker/internal/stage"
 	"github.com/ytmaker/ytmaker/internal/store"
-	"github.com/ytmaker/ytmaker/tasks"
 )
 
 // Config configures the pipeline.
@@ -117,8 +117,8 @@ func New(cfg Config) (*Pipeline, error) {
 }
 
 // Stages returns the five stages by name, for procman.WorkerConfig.
-func (p *Pipeline) Stages() map[string]tasks.Stage {
-	return map[string]tasks.Stage{
+func (p *Pipeline) Stages() map[string]stage.Stage {
+	return map[string]stage.Stage{
 		string(project.StageScript):    p.resumed(p.runScript),
 		string(project.StageAssets):    p.resumed(p.runAssets),
 		string(project.StageRender):    p.resumed(p.runRender),
@@ -150,8 +150,8 @@ func (p *Pipeline) sweep() {
 // resumed runs a stage after removing what an interrupted earlier attempt
 // left in the project folder. The stage holds the project lock, so nothing
 // else is writing there.
-func (p *Pipeline) resumed(run tasks.StageFunc) tasks.StageFunc {
-	return func(ctx context.Context, job tasks.Job) (any, error) {
+func (p *Pipeline) resumed(run stage.Func) stage.Func {
+	return func(ctx context.Context, job stage.Job) (any, error) {
 		removed, err := leftover.Sweep(job.Dir(), leftover.Resume)
 		for _, r := range removed {
 			p.log.Info("removed a leftover of an interrupted attempt", "project", job.ProjectID(), "path", r)
@@ -185,7 +185,7 @@ func (p *Pipeline) fontSet() (*fonts.Set, error) {
 }
 
 // load reads the project a job works on.
-func (p *Pipeline) load(job tasks.Job) (*project.Project, error) {
+func (p *Pipeline) load(job stage.Job) (*project.Project, error) {
 	return p.cfg.Store.Project(job.ProjectID())
 }
 
@@ -198,7 +198,7 @@ const (
 	srtFile       = "output/subtitles.srt"
 )
 
-func abs(job tasks.Job, rel string) string { return filepath.Join(job.Dir(), filepath.FromSlash(rel)) }
+func abs(job stage.Job, rel string) string { return filepath.Join(job.Dir(), filepath.FromSlash(rel)) }
 
 func fileExists(path string) bool {
 	fi, err := os.Stat(path)

@@ -17,15 +17,17 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/engine"
 	"github.com/ytmaker/ytmaker/internal/fakes/fakegemini"
 	"github.com/ytmaker/ytmaker/internal/fakes/fakeyoutube"
-	"github.com/ytmaker/ytmaker/internal/jobs"
 	"github.com/ytmaker/ytmaker/internal/media/ffmpeg"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/providers/youtube"
 	"github.com/ytmaker/ytmaker/internal/quota"
 	"github.com/ytmaker/ytmaker/internal/redistest"
+	"github.com/ytmaker/ytmaker/internal/stage"
+	"github.com/ytmaker/ytmaker/internal/worker"
 	"github.com/ytmaker/ytmaker/tasks"
 )
 
@@ -63,10 +65,11 @@ func (r *recorder) at(host string) []time.Time {
 
 type system struct {
 	t       *testing.T
-	stages  map[project.Stage]tasks.Stage
+	stages  map[project.Stage]stage.Stage
 	rdb     *redis.Client
 	client  *tasks.Client
-	worker  *jobs.Worker
+	engine  *engine.Engine
+	worker  *worker.Worker
 	quota   *quota.Tracker
 	http    *recorder
 	dataDir string
@@ -97,8 +100,14 @@ func start(t *testing.T, o options) *system {
 	}
 	t.Cleanup(func() { c.Close() })
 	s.client = c
+	eng, err := engine.Open(engine.Config{Redis: rdb, DataDir: s.dataDir, Logger: logger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	s.engine = eng
 	s.quota = quota.New(rdb, o.quota)
-	cfg := pipeline.Config{Store: c.Store(), Quota: s.quota, HTTPClient: &http.Client{Transport: s.http}, Logger: logger()}
+	cfg := pipeline.Config{Store: eng.Store(), Quota: s.quota, HTTPClient: &http.Client{Transport: s.http}, Logger: logger()}
 	if o.gemini != nil {
 		cfg.GeminiAPIKey, cfg.GeminiBaseURL = "test-key", o.gemini.URL()
 	}
@@ -115,7 +124,7 @@ func start(t *testing.T, o options) *system {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Close)
-	s.stages = map[project.Stage]tasks.Stage{}
+	s.stages = map[project.Stage]stage.Stage{}
 	for name, st := range p.Stages() {
 		s.stages[project.Stage(name)] = st
 	}
@@ -125,9 +134,9 @@ func start(t *testing.T, o options) *system {
 }
 
 // restartWorker starts a new in-process worker.
-func (s *system) restartWorker() *jobs.Worker {
+func (s *system) restartWorker() *worker.Worker {
 	s.t.Helper()
-	w, err := jobs.New(jobs.Config{Redis: s.rdb, Client: s.client, Concurrency: 2, Stages: s.stages,
+	w, err := worker.New(worker.Config{Engine: s.engine, Concurrency: 2, Stages: s.stages,
 		ShutdownTimeout: 5 * time.Second, Logger: logger()})
 	if err != nil {
 		s.t.Fatal(err)
@@ -154,7 +163,7 @@ func (s *system) project(name, content string, mutate func(*project.Input)) int6
 }
 
 func (s *system) state(id int64) *project.State {
-	st, err := s.client.Store().State(id)
+	st, err := s.engine.Store().State(id)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -330,7 +339,7 @@ func TestUploadCutAt60PercentResumesWithTheRemainingBytes(t *testing.T) {
 		in.Settings.YouTube.Tags = []string{"rivers", "nature"}
 	})
 	s.makeVideo(id)
-	video := filepath.Join(s.client.Store().ProjectDir(id), "output", "final_video.mp4")
+	video := filepath.Join(s.engine.Store().ProjectDir(id), "output", "final_video.mp4")
 	fi, err := os.Stat(video)
 	if err != nil {
 		t.Fatal(err)

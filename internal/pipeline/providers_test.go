@@ -153,7 +153,7 @@ func TestProjectPromptTemplate(t *testing.T) {
 		c.OpenAIBaseURL, c.OpenAIModel = llm.BaseURL(), "llama3.2"
 	}})
 	ctx := context.Background()
-	store := s.client.Store().Prompts()
+	store := s.engine.Store().Prompts()
 	if _, _, err := store.Put(prompts.Template{Name: "kids", Text: "Explain to children, in {language_name}:\n<source>\n{content}\n</source>"}); err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestProjectPromptTemplate(t *testing.T) {
 	}
 	store.Delete("kids")
 	id = s.project("Rivers", english, nil)
-	s.client.Store().UpdateBoth(id, func(p *project.Project, _ *project.State) error {
+	s.engine.Store().UpdateBoth(id, func(p *project.Project, _ *project.State) error {
 		p.Settings.PromptTemplate = "kids"
 		return nil
 	})

@@ -16,7 +16,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/media/subtitles"
 	"github.com/ytmaker/ytmaker/internal/media/tts"
 	"github.com/ytmaker/ytmaker/internal/project"
-	"github.com/ytmaker/ytmaker/tasks"
+	"github.com/ytmaker/ytmaker/internal/stage"
 )
 
 // RenderResult is render_video_task's result.
@@ -34,7 +34,7 @@ type RenderResult struct {
 	Method        string  `json:"method"`
 }
 
-func loadManifest(job tasks.Job) (*Manifest, error) {
+func loadManifest(job stage.Job) (*Manifest, error) {
 	b, err := os.ReadFile(abs(job, manifestFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, errcode.New(errcode.InvalidInput, "the assets have not been generated yet: run generate_assets_task first", false)
@@ -56,7 +56,7 @@ func (p *Pipeline) musicPath(pr *project.Project) (string, error) {
 	return p.cfg.Store.MusicPath(strings.TrimSpace(pr.Settings.Music))
 }
 
-func (p *Pipeline) runRender(ctx context.Context, job tasks.Job) (any, error) {
+func (p *Pipeline) runRender(ctx context.Context, job stage.Job) (any, error) {
 	pr, err := p.load(job)
 	if err != nil {
 		return nil, err

@@ -11,7 +11,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/providers/gemini"
 	"github.com/ytmaker/ytmaker/internal/providers/openaicompat"
 	"github.com/ytmaker/ytmaker/internal/script"
-	"github.com/ytmaker/ytmaker/tasks"
+	"github.com/ytmaker/ytmaker/internal/stage"
 )
 
 // ScriptResult is generate_script_task's result.
@@ -63,7 +63,7 @@ func (c *Config) scriptProvider(choice string) (string, error) {
 	return project.ProviderOffline, nil
 }
 
-func (p *Pipeline) runScript(ctx context.Context, job tasks.Job) (any, error) {
+func (p *Pipeline) runScript(ctx context.Context, job stage.Job) (any, error) {
 	pr, err := p.load(job)
 	if err != nil {
 		return nil, err

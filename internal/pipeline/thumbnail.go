@@ -7,7 +7,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/media/slides"
 	"github.com/ytmaker/ytmaker/internal/media/thumbnail"
 	"github.com/ytmaker/ytmaker/internal/script"
-	"github.com/ytmaker/ytmaker/tasks"
+	"github.com/ytmaker/ytmaker/internal/stage"
 )
 
 // ThumbnailResult is generate_thumbnail_task's result.
@@ -20,7 +20,7 @@ type ThumbnailResult struct {
 	Hook          string `json:"hook"`
 }
 
-func (p *Pipeline) runThumbnail(ctx context.Context, job tasks.Job) (any, error) {
+func (p *Pipeline) runThumbnail(ctx context.Context, job stage.Job) (any, error) {
 	pr, err := p.load(job)
 	if err != nil {
 		return nil, err

@@ -13,7 +13,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/providers/youtube"
 	"github.com/ytmaker/ytmaker/internal/quota"
 	"github.com/ytmaker/ytmaker/internal/script"
-	"github.com/ytmaker/ytmaker/tasks"
+	"github.com/ytmaker/ytmaker/internal/stage"
 )
 
 // UploadResult is upload_to_youtube_task's result, and the chain's.
@@ -35,7 +35,7 @@ type UploadResult struct {
 	Warnings      []string   `json:"warnings,omitempty"`
 }
 
-// StageSkipped implements tasks.Skipper.
+// StageSkipped implements stage.Skipper.
 func (r UploadResult) StageSkipped() bool { return r.Skipped }
 
 const sessionKey = "youtube_session"
@@ -69,7 +69,7 @@ func metadata(pr *project.Project, sc *script.Script) youtube.Metadata {
 	return m
 }
 
-func (p *Pipeline) runUpload(ctx context.Context, job tasks.Job) (any, error) {
+func (p *Pipeline) runUpload(ctx context.Context, job stage.Job) (any, error) {
 	pr, err := p.load(job)
 	if err != nil {
 		return nil, err
@@ -130,7 +130,7 @@ func (p *Pipeline) runUpload(ctx context.Context, job tasks.Job) (any, error) {
 		switch {
 		case errors.As(err, &ex):
 			// Too little quota left today: wait for the reset instead of failing.
-			return nil, tasks.Snooze(time.Now().Add(p.cfg.Quota.UntilReset()), errcode.Newf(errcode.YouTubeQuotaExceeded, true,
+			return nil, stage.Snooze(time.Now().Add(p.cfg.Quota.UntilReset()), errcode.Newf(errcode.YouTubeQuotaExceeded, true,
 				"YouTube quota for today is used up (%d of %d units); the upload waits for the reset at midnight Pacific time", ex.Used, ex.Limit))
 		case errcode.Code(err) == errcode.YouTubeQuotaExceeded:
 			// YouTube says so itself: make every worker wait.
@@ -142,7 +142,7 @@ func (p *Pipeline) runUpload(ctx context.Context, job tasks.Job) (any, error) {
 				p.cfg.Quota.MarkUploadsExhausted(context.WithoutCancel(ctx))
 				reset = time.Now().Add(p.cfg.Quota.UntilReset())
 			}
-			return nil, tasks.Snooze(reset, errcode.New(errcode.YouTubeQuotaExceeded,
+			return nil, stage.Snooze(reset, errcode.New(errcode.YouTubeQuotaExceeded,
 				"YouTube refused the upload: quota exceeded; waiting for the reset at midnight Pacific time", true))
 		}
 		if reservation != nil {

@@ -11,8 +11,8 @@ import (
 	"github.com/ytmaker/ytmaker/internal/config"
 	"github.com/ytmaker/ytmaker/internal/providers/youtube"
 	"github.com/ytmaker/ytmaker/internal/quota"
+	"github.com/ytmaker/ytmaker/internal/stage"
 	"github.com/ytmaker/ytmaker/internal/store"
-	"github.com/ytmaker/ytmaker/tasks"
 )
 
 // YouTubeTokenFile is where `ytmaker youtube auth` keeps the refresh token.
@@ -45,7 +45,7 @@ type Hooks struct {
 
 // Wired is the pipeline built from the settings: what a worker needs.
 type Wired struct {
-	Stages     map[string]tasks.Stage
+	Stages     map[string]stage.Stage
 	SyncQuotas func(ctx context.Context) (any, error)
 	close      func()
 }

@@ -21,13 +21,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
 	_ "time/tzdata" // day boundaries must work on hosts without system tzdata
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/atomicfile"
+	"github.com/ytmaker/ytmaker/internal/rdb"
 )
 
 // Service names used by YTMaker. Any other name works too.
@@ -153,9 +153,9 @@ func Pacific() *time.Location {
 }
 
 // New returns a Tracker that keeps its counters in rdb.
-func New(rdb redis.Cmdable, opts Options) *Tracker {
+func New(client redis.Cmdable, opts Options) *Tracker {
 	t := &Tracker{
-		rdb:       rdb,
+		rdb:       client,
 		prefix:    opts.Prefix,
 		youtube:   opts.YouTube.withDefaults(),
 		loc:       opts.Location,
@@ -164,7 +164,7 @@ func New(rdb redis.Cmdable, opts Options) *Tracker {
 		log:       opts.Logger,
 	}
 	if t.prefix == "" {
-		t.prefix = "ytmaker:quota"
+		t.prefix = rdb.QuotaPrefix
 	}
 	if t.loc == nil {
 		t.loc = Pacific()
@@ -230,15 +230,10 @@ func (t *Tracker) ttl(now, reset time.Time) int64 {
 	return int64(reset.Add(t.retention).Sub(now).Seconds()) + 1
 }
 
-func (t *Tracker) dayKey(service, day string) string {
-	return t.prefix + ":day:" + service + ":" + day
-}
-
-func (t *Tracker) servicesKey() string { return t.prefix + ":services" }
-func (t *Tracker) creditsKey(service string) string {
-	return t.prefix + ":credits:" + service
-}
-func (t *Tracker) creditServicesKey() string { return t.prefix + ":credit_services" }
+func (t *Tracker) dayKey(service, day string) string { return rdb.QuotaDayKey(t.prefix, service, day) }
+func (t *Tracker) servicesKey() string               { return rdb.QuotaServicesKey(t.prefix) }
+func (t *Tracker) creditsKey(service string) string  { return rdb.QuotaCreditsKey(t.prefix, service) }
+func (t *Tracker) creditServicesKey() string         { return rdb.QuotaCreditServicesKey(t.prefix) }
 
 // limit returns the configured limit of service (zero Daily: unlimited).
 func (t *Tracker) limit(service string) Limit {
@@ -251,46 +246,6 @@ func (t *Tracker) limit(service string) Limit {
 	}
 	return l
 }
-
-// reserveScript adds ARGV[1] to KEYS[1] unless that would pass the limit
-// ARGV[2] (0 = unlimited), setting the key's TTL to ARGV[3] seconds and
-// adding ARGV[4] to the set KEYS[2]. It returns {1, new usage} or {0, usage}.
-var reserveScript = redis.NewScript(`
-local used = tonumber(redis.call('GET', KEYS[1]) or '0')
-local units = tonumber(ARGV[1])
-local limit = tonumber(ARGV[2])
-if limit > 0 and used + units > limit then
-  return {0, used}
-end
-local n = redis.call('INCRBY', KEYS[1], units)
-redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('SADD', KEYS[2], ARGV[4])
-return {1, n}
-`)
-
-// releaseScript subtracts ARGV[1] from KEYS[1], never going below zero and
-// keeping the key's expiry.
-var releaseScript = redis.NewScript(`
-local used = tonumber(redis.call('GET', KEYS[1]) or '0')
-if used <= 0 then return 0 end
-local n = used - tonumber(ARGV[1])
-if n < 0 then n = 0 end
-redis.call('SET', KEYS[1], n, 'KEEPTTL')
-return n
-`)
-
-// raiseScript sets KEYS[1] to at least ARGV[1].
-var raiseScript = redis.NewScript(`
-local used = tonumber(redis.call('GET', KEYS[1]) or '0')
-local want = tonumber(ARGV[1])
-if want > used then
-  redis.call('SET', KEYS[1], want)
-  used = want
-end
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-redis.call('SADD', KEYS[2], ARGV[3])
-return used
-`)
 
 func redisErr(op string, err error) *errcode.Error {
 	return errcode.Wrap(err, errcode.RedisUnavailable, true, "quota "+op+": "+err.Error())
@@ -320,7 +275,7 @@ func (t *Tracker) Reserve(ctx context.Context, service string, units int64) (Res
 	now := t.now()
 	day, reset := t.day(now)
 	l := t.limit(service)
-	res, err := reserveScript.Run(ctx, t.rdb,
+	res, err := rdb.QuotaReserve.Run(ctx, t.rdb,
 		[]string{t.dayKey(service, day), t.servicesKey()},
 		units, l.Daily, t.ttl(now, reset), service).Int64Slice()
 	if err != nil {
@@ -362,7 +317,7 @@ func (t *Tracker) Release(ctx context.Context, r Reservation) error {
 	if day == "" {
 		day, _ = t.day(t.now())
 	}
-	if err := releaseScript.Run(ctx, t.rdb, []string{t.dayKey(r.Service, day)}, r.Units).Err(); err != nil {
+	if err := rdb.QuotaRelease.Run(ctx, t.rdb, []string{t.dayKey(r.Service, day)}, r.Units).Err(); err != nil {
 		return redisErr("release", err)
 	}
 	t.log.Debug("quota released", "service", r.Service, "units", r.Units, "day", day)
@@ -377,7 +332,7 @@ func (t *Tracker) Record(ctx context.Context, service string, units int64) error
 	}
 	now := t.now()
 	day, reset := t.day(now)
-	if err := reserveScript.Run(ctx, t.rdb, []string{t.dayKey(service, day), t.servicesKey()},
+	if err := rdb.QuotaReserve.Run(ctx, t.rdb, []string{t.dayKey(service, day), t.servicesKey()},
 		units, 0, t.ttl(now, reset), service).Err(); err != nil {
 		return redisErr("record", err)
 	}
@@ -398,7 +353,7 @@ func (t *Tracker) MarkExhausted(ctx context.Context, service string) error {
 	}
 	now := t.now()
 	day, reset := t.day(now)
-	if err := raiseScript.Run(ctx, t.rdb, []string{t.dayKey(service, day), t.servicesKey()},
+	if err := rdb.QuotaRaise.Run(ctx, t.rdb, []string{t.dayKey(service, day), t.servicesKey()},
 		l.Daily, t.ttl(now, reset), service).Err(); err != nil {
 		return redisErr("mark exhausted", err)
 	}

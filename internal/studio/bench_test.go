@@ -30,7 +30,7 @@ func BenchmarkPages(b *testing.B) {
 	// every request.
 	b.Run("baseline-list-reading-every-file", func(b *testing.B) {
 		for range b.N {
-			if _, _, err := e.client.Store().ListProjects(ctx, store.ListOptions{Sort: "created_at", Desc: true, Limit: 20}); err != nil {
+			if _, _, err := e.engine.Store().ListProjects(ctx, store.ListOptions{Sort: "created_at", Desc: true, Limit: 20}); err != nil {
 				b.Fatal(err)
 			}
 		}

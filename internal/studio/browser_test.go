@@ -171,7 +171,7 @@ func TestBrowserCreateWatchAndPlay(t *testing.T) {
 	b.do(10*time.Second, chromedp.Evaluate[chromedp.Void](`(v => { v.muted = true; v.play().catch(() => {}); })(document.getElementById("video"))`))
 	b.waitFor(`document.getElementById("video").readyState >= 2`, 30*time.Second)
 	dur := eval[float64](b, `document.getElementById("video").duration`)
-	st, err := e.client.Store().State(id)
+	st, err := e.engine.Store().State(id)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,11 +16,13 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ytmaker/ytmaker/internal/api"
-	"github.com/ytmaker/ytmaker/internal/jobs"
+	"github.com/ytmaker/ytmaker/internal/engine"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/quota"
 	"github.com/ytmaker/ytmaker/internal/redistest"
+	"github.com/ytmaker/ytmaker/internal/stage"
+	"github.com/ytmaker/ytmaker/internal/worker"
 	"github.com/ytmaker/ytmaker/procman"
 	"github.com/ytmaker/ytmaker/tasks"
 )
@@ -33,6 +35,7 @@ type env struct {
 	rdb    redis.UniversalClient
 	dir    string
 	client *tasks.Client
+	engine *engine.Engine
 	studio *Server
 	api    *api.Server
 	srv    *httptest.Server
@@ -62,17 +65,23 @@ func newEnv(t testing.TB, o envOptions) *env {
 	}
 	t.Cleanup(func() { c.Close() })
 	e.client = c
+	eng, err := engine.Open(engine.Config{Redis: rdb, DataDir: e.dir, Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	e.engine = eng
 	if o.worker {
-		p, err := pipeline.New(pipeline.Config{Store: c.Store(), Quota: quota.New(rdb, quota.Options{}), Logger: testLogger()})
+		p, err := pipeline.New(pipeline.Config{Store: eng.Store(), Quota: quota.New(rdb, quota.Options{}), Logger: testLogger()})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(p.Close)
-		stages := map[project.Stage]tasks.Stage{}
+		stages := map[project.Stage]stage.Stage{}
 		for name, st := range p.Stages() {
 			stages[project.Stage(name)] = st
 		}
-		w, err := jobs.New(jobs.Config{Redis: rdb, Client: c, Concurrency: 2, Stages: stages,
+		w, err := worker.New(worker.Config{Engine: eng, Concurrency: 2, Stages: stages,
 			ShutdownTimeout: 5 * time.Second, Logger: testLogger()})
 		if err != nil {
 			t.Fatal(err)
@@ -83,7 +92,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		t.Cleanup(w.Stop)
 	}
 	st, err := New(Config{API: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.api.ServeHTTP(w, r) }),
-		Store: c.Store(), Redis: rdb, Token: o.token, Logger: testLogger(), KeepAlive: time.Second,
+		Store: eng.Store(), Redis: rdb, Token: o.token, Logger: testLogger(), KeepAlive: time.Second,
 		Providers: []Provider{{Name: "Gemini", Use: "script", Env: "GEMINI_API_KEY"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +102,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		Status: func(ctx context.Context) procman.Status {
 			return procman.Status{Status: "healthy", Message: "test", Queues: []procman.QueueInfo{{Name: "video_generation"}}}
 		},
-		Tasks: c, Token: o.token, Session: st.SignedIn, Studio: st, Logger: testLogger()})
+		Engine: eng, Token: o.token, Session: st.SignedIn, Studio: st, Logger: testLogger()})
 	e.srv = httptest.NewUnstartedServer(e.api)
 	e.srv.Config.RegisterOnShutdown(e.api.Shutdown)
 	e.srv.Start()

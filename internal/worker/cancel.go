@@ -1,4 +1,4 @@
-package jobs
+package worker
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ytmaker/ytmaker/internal/chain"
+	"github.com/ytmaker/ytmaker/internal/rdb"
 )
 
 var (
@@ -54,7 +54,7 @@ func (c *cancels) cancel(projectID int64) bool {
 // resubscribes if the subscription breaks.
 func (w *Worker) listenCancels(ctx context.Context) {
 	for ctx.Err() == nil {
-		ps := w.rdb.Subscribe(ctx, chain.CancelChannel)
+		ps := w.rdb.Subscribe(ctx, rdb.CancelChannel)
 		ch := ps.Channel(redis.WithChannelSize(64))
 		func() {
 			defer ps.Close()

@@ -1,4 +1,4 @@
-package jobspec
+package taskspec
 
 import (
 	"net/http"

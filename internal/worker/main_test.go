@@ -1,4 +1,4 @@
-package jobs_test
+package worker_test
 
 import (
 	"context"
@@ -12,9 +12,10 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ytmaker/ytmaker/internal/jobs"
+	"github.com/ytmaker/ytmaker/internal/engine"
 	"github.com/ytmaker/ytmaker/internal/project"
-	"github.com/ytmaker/ytmaker/tasks"
+	"github.com/ytmaker/ytmaker/internal/stage"
+	"github.com/ytmaker/ytmaker/internal/worker"
 )
 
 // TestMain lets the test binary run as a separate worker process (so a
@@ -35,17 +36,17 @@ func runChildWorker(spec string) int {
 		return 2
 	}
 	rdb := redis.NewClient(opt)
-	c, err := tasks.New(tasks.Config{Redis: rdb, DataDir: dir})
+	eng, err := engine.Open(engine.Config{Redis: rdb, DataDir: dir})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
 	rec := newRecorder(rdb)
-	rec.on(project.Stage(block), func(ctx context.Context, job tasks.Job) (any, error) {
+	rec.on(project.Stage(block), func(ctx context.Context, job stage.Job) (any, error) {
 		<-ctx.Done() // hold the stage until killed
 		return nil, ctx.Err()
 	})
-	w, err := jobs.New(jobs.Config{Redis: rdb, Client: c, Concurrency: 2, Stages: rec.stages(), ShutdownTimeout: time.Second})
+	w, err := worker.New(worker.Config{Engine: eng, Concurrency: 2, Stages: rec.stages(), ShutdownTimeout: time.Second})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2

@@ -1,4 +1,4 @@
-package jobs_test
+package worker_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/internal/stage"
 	"github.com/ytmaker/ytmaker/tasks"
 )
 
@@ -22,11 +23,11 @@ return v`)
 // trackProjects counts projects between script start and upload end, and
 // remembers the maximum.
 func (e *env) trackProjects() {
-	e.stages.on(project.StageScript, func(ctx context.Context, job tasks.Job) (any, error) {
+	e.stages.on(project.StageScript, func(ctx context.Context, job stage.Job) (any, error) {
 		trackActive.Run(ctx, e.rdb, []string{"test:active", "test:maxactive"}, 1)
 		return map[string]string{"stage": "script"}, nil
 	})
-	e.stages.on(project.StageUpload, func(ctx context.Context, job tasks.Job) (any, error) {
+	e.stages.on(project.StageUpload, func(ctx context.Context, job stage.Job) (any, error) {
 		trackActive.Run(ctx, e.rdb, []string{"test:active", "test:maxactive"}, -1)
 		return map[string]string{"stage": "upload", "video_id": fmt.Sprintf("vid%d", job.ProjectID())}, nil
 	})

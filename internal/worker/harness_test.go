@@ -1,4 +1,4 @@
-package jobs_test
+package worker_test
 
 import (
 	"context"
@@ -11,10 +11,12 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ytmaker/ytmaker/internal/jobs"
-	"github.com/ytmaker/ytmaker/internal/jobspec"
+	"github.com/ytmaker/ytmaker/internal/engine"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/redistest"
+	"github.com/ytmaker/ytmaker/internal/stage"
+	"github.com/ytmaker/ytmaker/internal/taskspec"
+	"github.com/ytmaker/ytmaker/internal/worker"
 	"github.com/ytmaker/ytmaker/progress"
 	"github.com/ytmaker/ytmaker/tasks"
 )
@@ -28,7 +30,8 @@ type env struct {
 	dir    string
 	client *tasks.Client
 	stages *recorder
-	worker *jobs.Worker
+	engine *engine.Engine
+	worker *worker.Worker
 }
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -38,10 +41,10 @@ func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-func newEnv(t *testing.T) *env { return newEnvWith(t, jobspec.TimeLimits{}) }
+func newEnv(t *testing.T) *env { return newEnvWith(t, tasks.TimeLimits{}) }
 
 // newEnvWith is newEnv with task time limits.
-func newEnvWith(t *testing.T, limits jobspec.TimeLimits) *env {
+func newEnvWith(t *testing.T, limits tasks.TimeLimits) *env {
 	t.Helper()
 	srv := redistest.Start(t)
 	rdb := srv.Client()
@@ -52,12 +55,18 @@ func newEnvWith(t *testing.T, limits jobspec.TimeLimits) *env {
 	}
 	t.Cleanup(func() { c.Close() })
 	e.client = c
+	eng, err := engine.Open(engine.Config{Redis: rdb, DataDir: e.dir, Logger: testLogger(t), Limits: taskspec.TimeLimits(limits)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	e.engine = eng
 	return e
 }
 
-func (e *env) startWorker(concurrency int) *jobs.Worker {
+func (e *env) startWorker(concurrency int) *worker.Worker {
 	e.t.Helper()
-	w, err := jobs.New(jobs.Config{Redis: e.rdb, Client: e.client, Concurrency: concurrency,
+	w, err := worker.New(worker.Config{Engine: e.engine, Concurrency: concurrency,
 		ShutdownTimeout: 5 * time.Second, Stages: e.stages.stages(), Logger: testLogger(e.t).With("w", "in-process")})
 	if err != nil {
 		e.t.Fatal(err)
@@ -81,7 +90,7 @@ func (e *env) newProject(name string) int64 {
 
 func (e *env) state(id int64) *project.State {
 	e.t.Helper()
-	st, err := e.client.Store().State(id)
+	st, err := e.engine.Store().State(id)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -128,30 +137,30 @@ type recorder struct {
 	rdb redis.UniversalClient
 
 	mu       sync.Mutex
-	behavior map[project.Stage]func(ctx context.Context, job tasks.Job) (any, error)
+	behavior map[project.Stage]func(ctx context.Context, job stage.Job) (any, error)
 }
 
 func newRecorder(rdb redis.UniversalClient) *recorder {
-	return &recorder{rdb: rdb, behavior: map[project.Stage]func(context.Context, tasks.Job) (any, error){}}
+	return &recorder{rdb: rdb, behavior: map[project.Stage]func(context.Context, stage.Job) (any, error){}}
 }
 
-func (r *recorder) on(s project.Stage, f func(ctx context.Context, job tasks.Job) (any, error)) {
+func (r *recorder) on(s project.Stage, f func(ctx context.Context, job stage.Job) (any, error)) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.behavior[s] = f
 }
 
-func (r *recorder) stages() map[project.Stage]tasks.Stage {
-	m := map[project.Stage]tasks.Stage{}
+func (r *recorder) stages() map[project.Stage]stage.Stage {
+	m := map[project.Stage]stage.Stage{}
 	for _, s := range project.Stages {
-		m[s] = tasks.StageFunc(func(ctx context.Context, job tasks.Job) (any, error) {
+		m[s] = stage.Func(func(ctx context.Context, job stage.Job) (any, error) {
 			return r.run(ctx, s, job)
 		})
 	}
 	return m
 }
 
-func (r *recorder) run(ctx context.Context, s project.Stage, job tasks.Job) (any, error) {
+func (r *recorder) run(ctx context.Context, s project.Stage, job stage.Job) (any, error) {
 	bg := context.Background()
 	key := fmt.Sprintf("test:%d:%s", job.ProjectID(), s)
 	// Record the attempt and check that no other stage of this project runs.

@@ -1,9 +1,10 @@
-// Package results keeps a record of every task YTMaker enqueues — its
-// state, result and final error — in Redis, and lets callers wait for a
-// task to finish without polling: finishing publishes the task's ID on one
-// channel, and each process keeps a single subscription that wakes the
-// goroutines waiting for that ID.
-package results
+package rdb
+
+// Task records: every task YTMaker enqueues has a record — its state,
+// result and final error — and callers wait for a task to finish without
+// polling: finishing publishes the task's ID on one channel, and each
+// process keeps a single subscription that wakes the goroutines waiting
+// for that ID.
 
 import (
 	"context"
@@ -36,16 +37,11 @@ func Terminal(state string) bool {
 	return state == Succeeded || state == Failed || state == Cancelled
 }
 
-// DoneChannel carries the IDs of tasks that reached a final state.
-const DoneChannel = "ytmaker:task-done"
-
 // DefaultTTL is how long finished records are kept (the seed's 24 h).
 const DefaultTTL = 24 * time.Hour
 
 // activeTTL bounds records of tasks that never finish.
 const activeTTL = 7 * 24 * time.Hour
-
-func key(id string) string { return "ytmaker:task:" + id }
 
 // Record is what is known about one task.
 type Record struct {
@@ -64,11 +60,11 @@ type Record struct {
 	FinishedAt *time.Time      `json:"finished_at,omitempty"`
 }
 
-// ErrNotFound is returned for an unknown (or expired) task ID.
-var ErrNotFound = errors.New("task not found")
+// ErrTaskNotFound is returned for an unknown (or expired) task ID.
+var ErrTaskNotFound = errors.New("task not found")
 
-// Store reads and writes task records.
-type Store struct {
+// Records reads and writes task records.
+type Records struct {
 	rdb redis.UniversalClient
 	ttl time.Duration
 	now func() time.Time
@@ -82,30 +78,30 @@ type Store struct {
 	done    chan struct{}
 }
 
-// New returns a store. ttl is how long finished records are kept; values
-// below 24 h are raised to 24 h.
-func New(rdb redis.UniversalClient, ttl time.Duration, log *slog.Logger) *Store {
+// NewRecords returns the record store. ttl is how long finished records
+// are kept; values below 24 h are raised to 24 h.
+func NewRecords(rdb redis.UniversalClient, ttl time.Duration, log *slog.Logger) *Records {
 	if ttl < DefaultTTL {
 		ttl = DefaultTTL
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{rdb: rdb, ttl: ttl, now: time.Now, log: log, waiters: map[string]map[chan struct{}]struct{}{}, done: make(chan struct{})}
+	return &Records{rdb: rdb, ttl: ttl, now: time.Now, log: log, waiters: map[string]map[chan struct{}]struct{}{}, done: make(chan struct{})}
 }
 
 func ts(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // Create writes a new pending record. An existing record with the same ID
 // is left alone (enqueueing is idempotent).
-func (s *Store) Create(ctx context.Context, r Record) error {
+func (s *Records) Create(ctx context.Context, r Record) error {
 	if r.CreatedAt.IsZero() {
 		r.CreatedAt = s.now()
 	}
 	if r.State == "" {
 		r.State = Pending
 	}
-	k := key(r.ID)
+	k := TaskKey(r.ID)
 	fields := []any{"id", r.ID, "type", r.Type, "queue", r.Queue, "state", r.State, "retries", r.Retries,
 		"created_at", ts(r.CreatedAt)}
 	if r.ProjectID != 0 {
@@ -118,19 +114,12 @@ func (s *Store) Create(ctx context.Context, r Record) error {
 		fields = append(fields, "run", r.Run)
 	}
 	args := append([]any{int(activeTTL / time.Second)}, fields...)
-	return redisErr(createScript.Run(ctx, s.rdb, []string{k}, args...).Err())
+	return redisErr(createRecord.Run(ctx, s.rdb, []string{k}, args...).Err())
 }
 
-// createScript writes a record only if none exists, in one round trip.
-var createScript = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('EXPIRE', KEYS[1], ARGV[1])
-return 1`)
-
 // SetState records a non-final state change (running, retrying, paused).
-func (s *Store) SetState(ctx context.Context, id, state string, retries int) error {
-	k := key(id)
+func (s *Records) SetState(ctx context.Context, id, state string, retries int) error {
+	k := TaskKey(id)
 	fields := []any{"state", state, "retries", retries}
 	if state == Running {
 		fields = append(fields, "started_at", ts(s.now()))
@@ -144,11 +133,11 @@ func (s *Store) SetState(ctx context.Context, id, state string, retries int) err
 
 // Finish records the final state with the result or error, keeps the
 // record for the retention period, and wakes every waiter.
-func (s *Store) Finish(ctx context.Context, id, state string, result json.RawMessage, e *errcode.Error) error {
+func (s *Records) Finish(ctx context.Context, id, state string, result json.RawMessage, e *errcode.Error) error {
 	if !Terminal(state) {
-		return fmt.Errorf("results: %q is not a final state", state)
+		return fmt.Errorf("rdb: %q is not a final state", state)
 	}
-	k := key(id)
+	k := TaskKey(id)
 	fields := []any{"id", id, "state", state, "finished_at", ts(s.now())}
 	if result != nil {
 		fields = append(fields, "result", string(result))
@@ -166,13 +155,13 @@ func (s *Store) Finish(ctx context.Context, id, state string, result json.RawMes
 }
 
 // Get returns the record of task id.
-func (s *Store) Get(ctx context.Context, id string) (*Record, error) {
-	m, err := s.rdb.HGetAll(ctx, key(id)).Result()
+func (s *Records) Get(ctx context.Context, id string) (*Record, error) {
+	m, err := s.rdb.HGetAll(ctx, TaskKey(id)).Result()
 	if err != nil {
 		return nil, redisErr(err)
 	}
 	if len(m) == 0 {
-		return nil, ErrNotFound
+		return nil, ErrTaskNotFound
 	}
 	return parse(m), nil
 }
@@ -217,7 +206,7 @@ var ErrWaitTimeout = errors.New("timed out waiting for the task to finish")
 // (ErrWaitTimeout) or ctx ends. It wakes on the done channel; as a guard
 // against a notification lost while Redis restarted, it also re-reads the
 // record every few seconds — never in a busy loop.
-func (s *Store) Wait(ctx context.Context, id string, timeout time.Duration) (*Record, error) {
+func (s *Records) Wait(ctx context.Context, id string, timeout time.Duration) (*Record, error) {
 	ch, cancel, err := s.watch(ctx, id)
 	if err != nil {
 		return nil, err
@@ -234,7 +223,7 @@ func (s *Store) Wait(ctx context.Context, id string, timeout time.Duration) (*Re
 	for {
 		r, err := s.Get(ctx, id)
 		if err != nil {
-			if errors.Is(err, ErrNotFound) {
+			if errors.Is(err, ErrTaskNotFound) {
 				return nil, err
 			}
 			// Redis is down: keep waiting; the recheck retries.
@@ -255,12 +244,12 @@ func (s *Store) Wait(ctx context.Context, id string, timeout time.Duration) (*Re
 
 // watch registers interest in id and makes sure the shared subscription
 // runs. The returned channel receives a value when id may have finished.
-func (s *Store) watch(ctx context.Context, id string) (<-chan struct{}, func(), error) {
+func (s *Records) watch(ctx context.Context, id string) (<-chan struct{}, func(), error) {
 	ch := make(chan struct{}, 1)
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		return nil, nil, errors.New("results: store closed")
+		return nil, nil, errors.New("rdb: records closed")
 	}
 	if s.sub == nil {
 		s.sub = s.rdb.Subscribe(context.Background(), DoneChannel)
@@ -291,7 +280,7 @@ func (s *Store) watch(ctx context.Context, id string) (<-chan struct{}, func(), 
 	}, nil
 }
 
-func (s *Store) dispatch(sub *redis.PubSub) {
+func (s *Records) dispatch(sub *redis.PubSub) {
 	for msg := range sub.Channel(redis.WithChannelSize(1024)) {
 		s.mu.Lock()
 		for ch := range s.waiters[msg.Payload] {
@@ -305,7 +294,7 @@ func (s *Store) dispatch(sub *redis.PubSub) {
 }
 
 // Close stops the shared subscription.
-func (s *Store) Close() error {
+func (s *Records) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true

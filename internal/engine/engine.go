@@ -1,4 +1,4 @@
-// Package chain runs YTMaker's durable chains: a run of stages on one
+// Package engine runs YTMaker's durable chains: a run of stages on one
 // project, where each stage passes its result to the next. The project's
 // state file is the system of record; asynq only carries the next task.
 //
@@ -8,7 +8,7 @@
 // written state (settle), so a worker that dies between the two leaves a
 // state from which any worker can finish the job: the stage task is
 // delivered again, sees its stage finished, and only settles.
-package chain
+package engine
 
 import (
 	"context"
@@ -23,25 +23,12 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ytmaker/ytmaker/errcode"
-	"github.com/ytmaker/ytmaker/internal/jobspec"
 	"github.com/ytmaker/ytmaker/internal/project"
-	"github.com/ytmaker/ytmaker/internal/results"
+	"github.com/ytmaker/ytmaker/internal/rdb"
 	"github.com/ytmaker/ytmaker/internal/store"
+	"github.com/ytmaker/ytmaker/internal/taskspec"
 	"github.com/ytmaker/ytmaker/progress"
 )
-
-// Redis names shared by every process.
-const (
-	// ActiveSet holds the IDs of projects with an active run.
-	ActiveSet = "ytmaker:active-projects"
-	// CancelChannel carries "projectID:runID" when a running stage must stop.
-	CancelChannel = "ytmaker:cancel"
-)
-
-// LockKey is the Redis key that makes one stage at a time run on a project.
-func LockKey(projectID int64) string {
-	return "ytmaker:lock:project:" + strconv.FormatInt(projectID, 10)
-}
 
 // Error codes of this package.
 const (
@@ -49,77 +36,109 @@ const (
 	CodeAlreadyCompleted = "PROJECT_ALREADY_COMPLETED"
 )
 
-// Config configures an Orchestrator.
+// Config configures an Engine.
 type Config struct {
-	Store     *store.Store
-	Results   *results.Store
+	// Redis is a client the caller owns; otherwise RedisURL is dialled
+	// and the connection closed with the engine.
 	Redis     redis.UniversalClient
-	Limits    jobspec.TimeLimits
-	ResultTTL time.Duration
+	RedisURL  string
+	DataDir   string // default "data"
+	Limits    taskspec.TimeLimits
+	ResultTTL time.Duration // at least 24 h
 	Logger    *slog.Logger
 }
 
-// Orchestrator starts, advances, pauses, resumes and cancels runs.
-type Orchestrator struct {
+// Engine starts, advances, pauses, resumes and cancels runs. It is the
+// job system assembled: the project store, the task records, asynq's
+// client and inspector and the progress publisher on one Redis client.
+type Engine struct {
 	store     *store.Store
-	results   *results.Store
+	results   *rdb.Records
 	rdb       redis.UniversalClient
+	ownsRedis bool
 	client    *asynq.Client
 	inspector *asynq.Inspector
 	pub       *progress.Publisher
-	limits    jobspec.TimeLimits
+	limits    taskspec.TimeLimits
 	retention time.Duration
 	log       *slog.Logger
 	now       func() time.Time
 }
 
-// New returns an orchestrator. It shares cfg.Redis with asynq.
-func New(cfg Config) *Orchestrator {
+// Open assembles an engine.
+func Open(cfg Config) (*Engine, error) {
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	ttl := cfg.ResultTTL
-	if ttl < results.DefaultTTL {
-		ttl = results.DefaultTTL
+	client, owns := cfg.Redis, false
+	if client == nil {
+		if cfg.RedisURL == "" {
+			return nil, errors.New("engine: Redis or RedisURL is required")
+		}
+		opt, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("redis url: %w", err)
+		}
+		client, owns = redis.NewClient(opt), true
 	}
-	return &Orchestrator{
-		store:     cfg.Store,
-		results:   cfg.Results,
-		rdb:       cfg.Redis,
-		client:    asynq.NewClientFromRedisClient(cfg.Redis),
-		inspector: asynq.NewInspectorFromRedisClient(cfg.Redis),
-		pub:       progress.NewPublisher(cfg.Redis),
+	if cfg.DataDir == "" {
+		cfg.DataDir = "data"
+	}
+	st, err := store.Open(cfg.DataDir)
+	if err != nil {
+		if owns {
+			client.Close()
+		}
+		return nil, err
+	}
+	ttl := cfg.ResultTTL
+	if ttl < rdb.DefaultTTL {
+		ttl = rdb.DefaultTTL
+	}
+	return &Engine{
+		store:     st,
+		results:   rdb.NewRecords(client, ttl, log),
+		rdb:       client,
+		ownsRedis: owns,
+		client:    asynq.NewClientFromRedisClient(client),
+		inspector: asynq.NewInspectorFromRedisClient(client),
+		pub:       progress.NewPublisher(client),
 		limits:    cfg.Limits,
 		retention: ttl,
 		log:       log,
 		now:       time.Now,
-	}
+	}, nil
 }
 
 // Store returns the project store.
-func (o *Orchestrator) Store() *store.Store { return o.store }
+func (o *Engine) Store() *store.Store { return o.store }
 
-// Results returns the task record store.
-func (o *Orchestrator) Results() *results.Store { return o.results }
+// Records returns the task records.
+func (o *Engine) Records() *rdb.Records { return o.results }
+
+// Redis returns the Redis client.
+func (o *Engine) Redis() redis.UniversalClient { return o.rdb }
 
 // Inspector returns the asynq inspector.
-func (o *Orchestrator) Inspector() *asynq.Inspector { return o.inspector }
-
-// Client returns the asynq client.
-func (o *Orchestrator) Client() *asynq.Client { return o.client }
+func (o *Engine) Inspector() *asynq.Inspector { return o.inspector }
 
 // Publisher returns the progress publisher.
-func (o *Orchestrator) Publisher() *progress.Publisher { return o.pub }
+func (o *Engine) Publisher() *progress.Publisher { return o.pub }
 
 // Limits returns the task time limits.
-func (o *Orchestrator) Limits() jobspec.TimeLimits { return o.limits }
+func (o *Engine) Limits() taskspec.TimeLimits { return o.limits }
 
-// Close releases the asynq client and inspector (not the shared Redis
-// connection).
-func (o *Orchestrator) Close() error {
+// Close releases the engine's resources; the Redis client only if Open
+// dialled it.
+func (o *Engine) Close() error {
+	o.results.Close()
 	o.inspector.Close()
-	return o.client.Close()
+	err := o.client.Close()
+	if o.ownsRedis {
+		err = errors.Join(err, o.rdb.Close())
+	}
+	return err
 }
 
 func busy(run *project.Run) *errcode.Error {
@@ -151,7 +170,7 @@ type StartOptions struct {
 // Start creates a run on a project and enqueues its first stage. If the
 // project already has an active run it returns a PROJECT_BUSY error whose
 // details carry the active run's handle ID.
-func (o *Orchestrator) Start(ctx context.Context, projectID int64, opts StartOptions) (*project.Run, error) {
+func (o *Engine) Start(ctx context.Context, projectID int64, opts StartOptions) (*project.Run, error) {
 	if opts.Kind == "" {
 		opts.Kind = "chain"
 	}
@@ -184,9 +203,9 @@ func (o *Orchestrator) Start(ctx context.Context, projectID int64, opts StartOpt
 		run = &project.Run{ID: st.RunSeq, Kind: opts.Kind, Stages: stages, State: project.RunQueued,
 			Current: stages[0], BatchID: opts.BatchID, CreatedAt: now}
 		if opts.Kind == "task" {
-			run.HandleID = jobspec.StageTaskID(projectID, run.ID, stages[0], 0)
+			run.HandleID = taskspec.StageTaskID(projectID, run.ID, stages[0], 0)
 		} else {
-			run.HandleID = jobspec.ChainHandleID(projectID, run.ID)
+			run.HandleID = taskspec.ChainHandleID(projectID, run.ID)
 		}
 		run.Progress = 0
 		for i, s := range stages {
@@ -225,9 +244,9 @@ func (o *Orchestrator) Start(ctx context.Context, projectID int64, opts StartOpt
 	if err != nil {
 		return nil, err
 	}
-	o.rdb.SAdd(ctx, ActiveSet, projectID)
+	o.rdb.SAdd(ctx, rdb.ActiveProjects, projectID)
 	if run.Kind == "chain" {
-		if err := o.results.Create(ctx, results.Record{ID: run.HandleID, Type: "chain", Queue: jobspec.QueueVideo,
+		if err := o.results.Create(ctx, rdb.Record{ID: run.HandleID, Type: "chain", Queue: taskspec.QueueVideo,
 			ProjectID: projectID, Run: run.ID, BatchID: run.BatchID}); err != nil {
 			return nil, o.abortStart(ctx, projectID, run, err)
 		}
@@ -242,7 +261,7 @@ func (o *Orchestrator) Start(ctx context.Context, projectID int64, opts StartOpt
 
 // abortStart marks a run that could not be enqueued as failed, so the
 // project is not left "queued" with nothing in the queue.
-func (o *Orchestrator) abortStart(ctx context.Context, projectID int64, run *project.Run, cause error) error {
+func (o *Engine) abortStart(ctx context.Context, projectID int64, run *project.Run, cause error) error {
 	ce := errcode.Classify(cause).Clone()
 	o.store.UpdateState(projectID, func(st *project.State) error {
 		if st.Run == nil || st.Run.ID != run.ID {
@@ -256,12 +275,12 @@ func (o *Orchestrator) abortStart(ctx context.Context, projectID int64, run *pro
 		st.Status = st.SettledStatus()
 		return nil
 	})
-	o.rdb.SRem(ctx, ActiveSet, projectID)
+	o.rdb.SRem(ctx, rdb.ActiveProjects, projectID)
 	return fmt.Errorf("enqueue %s for project %d: %w", run.Current, projectID, ce)
 }
 
 // inputFor returns the result of the stage before s (what s consumes).
-func (o *Orchestrator) inputFor(st *project.State, s project.Stage) json.RawMessage {
+func (o *Engine) inputFor(st *project.State, s project.Stage) json.RawMessage {
 	i := s.Index()
 	if i <= 0 {
 		return nil
@@ -269,25 +288,25 @@ func (o *Orchestrator) inputFor(st *project.State, s project.Stage) json.RawMess
 	return st.Stages.Get(project.Stages[i-1]).Result
 }
 
-func (o *Orchestrator) stageTaskOptions(id, task string) []asynq.Option {
+func (o *Engine) stageTaskOptions(id, task string) []asynq.Option {
 	return []asynq.Option{
 		asynq.TaskID(id),
-		asynq.Queue(jobspec.QueueFor(task)),
-		asynq.MaxRetry(jobspec.MaxRetries),
-		asynq.Timeout(o.limits.For(task) + jobspec.TimeoutGrace),
+		asynq.Queue(taskspec.QueueFor(task)),
+		asynq.MaxRetry(taskspec.MaxRetries),
+		asynq.Timeout(o.limits.For(task) + taskspec.TimeoutGrace),
 		asynq.Retention(o.retention),
 	}
 }
 
 // enqueueStage enqueues stage s of run. Enqueueing the same stage of the
 // same run twice is a no-op (deterministic task IDs).
-func (o *Orchestrator) enqueueStage(ctx context.Context, projectID int64, run *project.Run, s project.Stage, input json.RawMessage) error {
-	id := jobspec.StageTaskID(projectID, run.ID, s, run.Resumes)
-	if err := o.results.Create(ctx, results.Record{ID: id, Type: s.TaskName(), Queue: jobspec.QueueVideo,
+func (o *Engine) enqueueStage(ctx context.Context, projectID int64, run *project.Run, s project.Stage, input json.RawMessage) error {
+	id := taskspec.StageTaskID(projectID, run.ID, s, run.Resumes)
+	if err := o.results.Create(ctx, rdb.Record{ID: id, Type: s.TaskName(), Queue: taskspec.QueueVideo,
 		ProjectID: projectID, Run: run.ID, BatchID: run.BatchID}); err != nil {
 		return err
 	}
-	payload, _ := json.Marshal(jobspec.StagePayload{ProjectID: projectID, Run: run.ID, Input: input})
+	payload, _ := json.Marshal(taskspec.StagePayload{ProjectID: projectID, Run: run.ID, Input: input})
 	_, err := o.client.EnqueueContext(ctx, asynq.NewTask(s.TaskName(), payload), o.stageTaskOptions(id, s.TaskName())...)
 	if errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
 		return nil
@@ -300,7 +319,7 @@ func (o *Orchestrator) enqueueStage(ctx context.Context, projectID int64, run *p
 
 // ProgressFloor is the progress a run has already announced: its latest
 // published message (it never goes down), or what the state recorded.
-func (o *Orchestrator) ProgressFloor(ctx context.Context, projectID int64, run *project.Run) int {
+func (o *Engine) ProgressFloor(ctx context.Context, projectID int64, run *project.Run) int {
 	floor := run.Progress
 	if m, err := progress.Snapshot(ctx, o.rdb, projectID); err == nil && m != nil && m.Run == run.ID && !m.Final {
 		floor = max(floor, m.Progress)
@@ -310,7 +329,7 @@ func (o *Orchestrator) ProgressFloor(ctx context.Context, projectID int64, run *
 
 // publish sends a progress message; failures are logged, not returned:
 // progress must never fail a stage.
-func (o *Orchestrator) publish(ctx context.Context, m progress.Message) {
+func (o *Engine) publish(ctx context.Context, m progress.Message) {
 	if _, err := o.pub.Publish(ctx, m); err != nil {
 		o.log.Warn("publish progress", "project", m.ProjectID, "err", err)
 	}
@@ -359,7 +378,7 @@ type Begin struct {
 
 // BeginStage decides what a delivered stage task must do and, when it
 // must run, marks the stage running (attempt = retry+1).
-func (o *Orchestrator) BeginStage(ctx context.Context, p jobspec.StagePayload, s project.Stage, taskID string, retry int) (*Begin, error) {
+func (o *Engine) BeginStage(ctx context.Context, p taskspec.StagePayload, s project.Stage, taskID string, retry int) (*Begin, error) {
 	b := &Begin{}
 	st, err := o.store.UpdateState(p.ProjectID, func(st *project.State) error {
 		run := st.Run
@@ -415,9 +434,9 @@ func (o *Orchestrator) BeginStage(ctx context.Context, p jobspec.StagePayload, s
 	case ActSettled, ActPaused, ActCancelled:
 		o.settle(ctx, st)
 	case ActRun:
-		o.results.SetState(ctx, taskID, results.Running, retry)
+		o.results.SetState(ctx, taskID, rdb.Running, retry)
 		if b.Run.Kind == "chain" {
-			o.results.SetState(ctx, b.Run.HandleID, results.Running, 0)
+			o.results.SetState(ctx, b.Run.HandleID, rdb.Running, 0)
 		}
 	}
 	return b, nil
@@ -426,14 +445,14 @@ func (o *Orchestrator) BeginStage(ctx context.Context, p jobspec.StagePayload, s
 // errNoWrite aborts an UpdateState without writing.
 var errNoWrite = errors.New("no change")
 
-func (o *Orchestrator) pauseRun(st *project.State) {
+func (o *Engine) pauseRun(st *project.State) {
 	st.Run.State = project.RunPaused
 	st.Run.PauseRequested = false
 	st.Stages.Get(st.Run.Current).Status = project.StageQueued
 	st.Status = project.Paused
 }
 
-func (o *Orchestrator) cancelRun(st *project.State) {
+func (o *Engine) cancelRun(st *project.State) {
 	now := o.now().UTC()
 	run := st.Run
 	run.State = project.RunCancelled
@@ -453,7 +472,7 @@ func (o *Orchestrator) cancelRun(st *project.State) {
 
 // CompleteStage records a stage's result and moves the run on: to the next
 // stage, to paused (if asked), or to its end.
-func (o *Orchestrator) CompleteStage(ctx context.Context, projectID int64, runID int, s project.Stage, result json.RawMessage, skipped bool) (*project.State, error) {
+func (o *Engine) CompleteStage(ctx context.Context, projectID int64, runID int, s project.Stage, result json.RawMessage, skipped bool) (*project.State, error) {
 	st, err := o.store.UpdateState(projectID, func(st *project.State) error {
 		run := st.Run
 		if run == nil || run.ID != runID {
@@ -498,7 +517,7 @@ func (o *Orchestrator) CompleteStage(ctx context.Context, projectID int64, runID
 
 // FailStage records a failed attempt. When final, the stage and the run
 // fail; otherwise the stage waits for its retry.
-func (o *Orchestrator) FailStage(ctx context.Context, projectID int64, runID int, s project.Stage, ce *errcode.Error, final bool, retryIn time.Duration) (*project.State, error) {
+func (o *Engine) FailStage(ctx context.Context, projectID int64, runID int, s project.Stage, ce *errcode.Error, final bool, retryIn time.Duration) (*project.State, error) {
 	st, err := o.store.UpdateState(projectID, func(st *project.State) error {
 		run := st.Run
 		if run == nil || run.ID != runID {
@@ -530,14 +549,14 @@ func (o *Orchestrator) FailStage(ctx context.Context, projectID int64, runID int
 		o.publish(ctx, progress.Message{ProjectID: projectID, Run: runID, Stage: s.ProgressName(),
 			Progress: o.ProgressFloor(ctx, projectID, st.Run), Message: msg, Status: string(st.Status), Error: ce,
 			TaskID: st.Stages.Get(s).TaskID})
-		o.results.SetState(ctx, st.Stages.Get(s).TaskID, results.Retrying, ce.Attempt)
+		o.results.SetState(ctx, st.Stages.Get(s).TaskID, rdb.Retrying, ce.Attempt)
 	}
 	return st, nil
 }
 
 // WaitStage records that a stage will run again at until without a failed
 // attempt (a quota wait), and says so in the progress stream.
-func (o *Orchestrator) WaitStage(ctx context.Context, projectID int64, runID int, s project.Stage, until time.Time, why *errcode.Error) error {
+func (o *Engine) WaitStage(ctx context.Context, projectID int64, runID int, s project.Stage, until time.Time, why *errcode.Error) error {
 	st, err := o.store.UpdateState(projectID, func(st *project.State) error {
 		if st.Run == nil || st.Run.ID != runID {
 			return errNoWrite
@@ -565,7 +584,7 @@ func (o *Orchestrator) WaitStage(ctx context.Context, projectID int64, runID int
 
 // InterruptStage records that a running stage was stopped by a shutdown
 // or a lost lease: its task is back in the queue and will run again.
-func (o *Orchestrator) InterruptStage(ctx context.Context, projectID int64, runID int, s project.Stage) {
+func (o *Engine) InterruptStage(ctx context.Context, projectID int64, runID int, s project.Stage) {
 	st, err := o.store.UpdateState(projectID, func(st *project.State) error {
 		if st.Run == nil || st.Run.ID != runID || st.Stages.Get(s).Status != project.StageRunning {
 			return errNoWrite
@@ -582,7 +601,7 @@ func (o *Orchestrator) InterruptStage(ctx context.Context, projectID int64, runI
 
 // CancelStage finishes a run whose running stage stopped because the user
 // cancelled it.
-func (o *Orchestrator) CancelStage(ctx context.Context, projectID int64, runID int) (*project.State, error) {
+func (o *Engine) CancelStage(ctx context.Context, projectID int64, runID int) (*project.State, error) {
 	st, err := o.store.UpdateState(projectID, func(st *project.State) error {
 		if st.Run == nil || st.Run.ID != runID || !st.Run.State.Active() {
 			return errNoWrite
@@ -604,7 +623,7 @@ func (o *Orchestrator) CancelStage(ctx context.Context, projectID int64, runID i
 // is idempotent: enqueueing uses deterministic task IDs, finishing a
 // record twice writes the same values, and the progress publisher drops a
 // second final message of a run.
-func (o *Orchestrator) settle(ctx context.Context, st *project.State) {
+func (o *Engine) settle(ctx context.Context, st *project.State) {
 	run := st.Run
 	if run == nil {
 		return
@@ -613,7 +632,7 @@ func (o *Orchestrator) settle(ctx context.Context, st *project.State) {
 	final := func(state string, e *errcode.Error, msg progress.Message) {
 		o.results.Finish(ctx, run.HandleID, state, run.Result, e)
 		o.publish(ctx, msg)
-		o.rdb.SRem(ctx, ActiveSet, pid)
+		o.rdb.SRem(ctx, rdb.ActiveProjects, pid)
 		if run.BatchID != 0 {
 			if err := o.TickBatchLater(ctx, run.BatchID); err != nil {
 				o.log.Warn("schedule batch tick", "batch", run.BatchID, "err", err)
@@ -622,24 +641,24 @@ func (o *Orchestrator) settle(ctx context.Context, st *project.State) {
 	}
 	switch run.State {
 	case project.RunSucceeded:
-		final(results.Succeeded, nil, progress.Message{ProjectID: pid, Run: run.ID, Stage: progress.StageCompleted,
+		final(rdb.Succeeded, nil, progress.Message{ProjectID: pid, Run: run.ID, Stage: progress.StageCompleted,
 			Progress: 100, Final: true, Message: "Completed", Status: string(st.Status), TaskID: run.HandleID})
 	case project.RunFailed:
-		final(results.Failed, run.Error, progress.Message{ProjectID: pid, Run: run.ID, Stage: progress.StageError,
+		final(rdb.Failed, run.Error, progress.Message{ProjectID: pid, Run: run.ID, Stage: progress.StageError,
 			Progress: o.ProgressFloor(ctx, pid, run), Final: true, Message: errMessage(run.Error), Status: string(st.Status),
 			Error: run.Error, TaskID: run.HandleID})
 	case project.RunCancelled:
-		final(results.Cancelled, run.Error, progress.Message{ProjectID: pid, Run: run.ID, Stage: progress.StageError,
+		final(rdb.Cancelled, run.Error, progress.Message{ProjectID: pid, Run: run.ID, Stage: progress.StageError,
 			Progress: o.ProgressFloor(ctx, pid, run), Final: true, Message: "Cancelled", Status: string(st.Status),
 			Error: run.Error, TaskID: run.HandleID})
 		// Remove the current stage's task if it still waits in the queue.
-		id := jobspec.StageTaskID(pid, run.ID, run.Current, run.Resumes)
-		if err := o.inspector.DeleteTask(jobspec.QueueVideo, id); err == nil {
-			o.results.Finish(ctx, id, results.Cancelled, nil, run.Error)
+		id := taskspec.StageTaskID(pid, run.ID, run.Current, run.Resumes)
+		if err := o.inspector.DeleteTask(taskspec.QueueVideo, id); err == nil {
+			o.results.Finish(ctx, id, rdb.Cancelled, nil, run.Error)
 		}
 	case project.RunPaused:
 		if run.Kind == "chain" {
-			o.results.SetState(ctx, run.HandleID, results.Paused, 0)
+			o.results.SetState(ctx, run.HandleID, rdb.Paused, 0)
 		}
 		o.publish(ctx, progress.Message{ProjectID: pid, Run: run.ID, Stage: run.Current.ProgressName(),
 			Progress: o.ProgressFloor(ctx, pid, run), Message: "Paused", Status: string(st.Status), TaskID: run.HandleID})
@@ -666,7 +685,7 @@ func errMessage(e *errcode.Error) string {
 
 // Pause asks the project's run to stop after its current stage. A run
 // whose next stage has not started yet pauses at once.
-func (o *Orchestrator) Pause(ctx context.Context, projectID int64) (*project.State, error) {
+func (o *Engine) Pause(ctx context.Context, projectID int64) (*project.State, error) {
 	st, err := o.store.UpdateState(projectID, func(st *project.State) error {
 		run := st.ActiveRun()
 		if run == nil {
@@ -689,11 +708,11 @@ func (o *Orchestrator) Pause(ctx context.Context, projectID int64) (*project.Sta
 		return st, nil
 	}
 	// The current stage waits in the queue: take it out and pause now.
-	id := jobspec.StageTaskID(projectID, run.ID, run.Current, run.Resumes)
-	if err := o.inspector.DeleteTask(jobspec.QueueVideo, id); err != nil {
+	id := taskspec.StageTaskID(projectID, run.ID, run.Current, run.Resumes)
+	if err := o.inspector.DeleteTask(taskspec.QueueVideo, id); err != nil {
 		return st, nil // already picked up (or being): the handler pauses it
 	}
-	o.results.Finish(ctx, id, results.Cancelled, nil, errcode.New("PAUSED", "removed from the queue by a pause", false))
+	o.results.Finish(ctx, id, rdb.Cancelled, nil, errcode.New("PAUSED", "removed from the queue by a pause", false))
 	st, err = o.store.UpdateState(projectID, func(st *project.State) error {
 		if st.Run == nil || st.Run.ID != run.ID || !st.Run.State.Active() || st.Run.State == project.RunPaused {
 			return errNoWrite
@@ -714,7 +733,7 @@ func (o *Orchestrator) Pause(ctx context.Context, projectID int64) (*project.Sta
 // Resume continues a paused run from its current stage. A project whose
 // last run failed or was cancelled (or was interrupted) gets a new chain
 // run from its first unfinished stage; finished work is reused.
-func (o *Orchestrator) Resume(ctx context.Context, projectID int64) (*project.Run, error) {
+func (o *Engine) Resume(ctx context.Context, projectID int64) (*project.Run, error) {
 	var resumed bool
 	st, err := o.store.UpdateState(projectID, func(st *project.State) error {
 		run := st.Run
@@ -741,7 +760,7 @@ func (o *Orchestrator) Resume(ctx context.Context, projectID int64) (*project.Ru
 	}
 	if resumed {
 		if st.Run.Kind == "chain" {
-			o.results.SetState(ctx, st.Run.HandleID, results.Pending, 0)
+			o.results.SetState(ctx, st.Run.HandleID, rdb.Pending, 0)
 		}
 		o.publish(ctx, progress.Message{ProjectID: projectID, Run: st.Run.ID, Stage: st.Run.Current.ProgressName(),
 			Progress: o.ProgressFloor(ctx, projectID, st.Run), Message: "Resumed", Status: string(st.Status), TaskID: st.Run.HandleID})
@@ -752,7 +771,7 @@ func (o *Orchestrator) Resume(ctx context.Context, projectID int64) (*project.Ru
 
 // Cancel stops the project's run. A running stage is told to stop (its
 // child processes are killed) and is never retried.
-func (o *Orchestrator) Cancel(ctx context.Context, projectID int64) (*project.State, error) {
+func (o *Engine) Cancel(ctx context.Context, projectID int64) (*project.State, error) {
 	var signal bool
 	st, err := o.store.UpdateState(projectID, func(st *project.State) error {
 		run := st.ActiveRun()
@@ -760,8 +779,8 @@ func (o *Orchestrator) Cancel(ctx context.Context, projectID int64) (*project.St
 			return errcode.New(CodeNotRunning, "project has no active run to cancel", false)
 		}
 		run.CancelRequested = true
-		held, err := o.rdb.Exists(ctx, LockKey(projectID)).Result()
-		if run.State == project.RunRunning && err == nil && held == 1 {
+		held, err := rdb.LockHeld(ctx, o.rdb, rdb.LockKey(projectID))
+		if run.State == project.RunRunning && err == nil && held {
 			signal = true // a worker runs the stage: it finishes the cancel
 			return nil
 		}
@@ -772,7 +791,7 @@ func (o *Orchestrator) Cancel(ctx context.Context, projectID int64) (*project.St
 		return nil, err
 	}
 	if signal {
-		o.rdb.Publish(ctx, CancelChannel, fmt.Sprintf("%d:%d", projectID, st.Run.ID))
+		o.rdb.Publish(ctx, rdb.CancelChannel, fmt.Sprintf("%d:%d", projectID, st.Run.ID))
 		return st, nil
 	}
 	o.settle(ctx, st)
@@ -783,29 +802,29 @@ func (o *Orchestrator) Cancel(ctx context.Context, projectID int64) (*project.St
 // whose current task is gone from the queue is enqueued again, a finished
 // stage whose successor was never enqueued is moved on, and a task that
 // asynq archived without the handler recording it fails the run.
-func (o *Orchestrator) Reconcile(ctx context.Context, projectID int64) error {
+func (o *Engine) Reconcile(ctx context.Context, projectID int64) error {
 	st, err := o.store.State(projectID)
 	if err != nil {
 		if store.IsNotFound(err) {
-			o.rdb.SRem(ctx, ActiveSet, projectID)
+			o.rdb.SRem(ctx, rdb.ActiveProjects, projectID)
 			return nil
 		}
 		return err
 	}
 	run := st.ActiveRun()
 	if run == nil {
-		o.rdb.SRem(ctx, ActiveSet, projectID)
+		o.rdb.SRem(ctx, rdb.ActiveProjects, projectID)
 		if st.Run != nil {
 			o.settle(ctx, st) // make sure the handle is finished
 		}
 		return nil
 	}
-	o.rdb.SAdd(ctx, ActiveSet, projectID)
+	o.rdb.SAdd(ctx, rdb.ActiveProjects, projectID)
 	if run.State == project.RunPaused {
 		return nil
 	}
-	id := jobspec.StageTaskID(projectID, run.ID, run.Current, run.Resumes)
-	info, err := o.inspector.GetTaskInfo(jobspec.QueueVideo, id)
+	id := taskspec.StageTaskID(projectID, run.ID, run.Current, run.Resumes)
+	info, err := o.inspector.GetTaskInfo(taskspec.QueueVideo, id)
 	switch {
 	case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):
 		ss := st.Stages.Get(run.Current)
@@ -853,7 +872,7 @@ func (o *Orchestrator) Reconcile(ctx context.Context, projectID int64) error {
 
 // ReconcileAll reconciles every project with an active run. full also
 // scans every project folder (at start-up), not only the active set.
-func (o *Orchestrator) ReconcileAll(ctx context.Context, full bool) error {
+func (o *Engine) ReconcileAll(ctx context.Context, full bool) error {
 	var ids []int64
 	if full {
 		all, err := o.store.ProjectIDs()
@@ -866,7 +885,7 @@ func (o *Orchestrator) ReconcileAll(ctx context.Context, full bool) error {
 			}
 		}
 	} else {
-		members, err := o.rdb.SMembers(ctx, ActiveSet).Result()
+		members, err := o.rdb.SMembers(ctx, rdb.ActiveProjects).Result()
 		if err != nil {
 			return err
 		}

@@ -1,4 +1,4 @@
-package jobs_test
+package worker_test
 
 import (
 	"context"
@@ -12,18 +12,18 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/ytmaker/ytmaker/errcode"
-	"github.com/ytmaker/ytmaker/internal/jobspec"
 	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/internal/stage"
 	"github.com/ytmaker/ytmaker/tasks"
 )
 
 func TestTimeLimitKillsTheStageAndRetries(t *testing.T) {
-	e := newEnvWith(t, jobspec.TimeLimits{Script: time.Second})
+	e := newEnvWith(t, tasks.TimeLimits{Script: time.Second})
 	ctx := context.Background()
 	pid := e.newProject("slow")
 	var calls atomic.Int32
 	var child atomic.Int64
-	e.stages.on(project.StageScript, func(ctx context.Context, job tasks.Job) (any, error) {
+	e.stages.on(project.StageScript, func(ctx context.Context, job stage.Job) (any, error) {
 		if calls.Add(1) > 1 {
 			return map[string]string{"ok": "second attempt"}, nil
 		}
@@ -71,7 +71,7 @@ func TestStartupReenqueuesAProjectWhoseTaskWasLost(t *testing.T) {
 	}
 	// Redis lost the queued task (say, an append-only file cut short by a
 	// power loss); the project's state still says the run is queued.
-	insp := e.client.Orchestrator().Inspector()
+	insp := e.engine.Inspector()
 	if err := insp.DeleteTask(tasks.QueueVideo, "p1-r1-script"); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package jobs_test
+package worker_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/internal/stage"
 	"github.com/ytmaker/ytmaker/progress"
 	"github.com/ytmaker/ytmaker/tasks"
 )
@@ -18,7 +19,7 @@ func TestChainEndToEndWithProgress(t *testing.T) {
 	e.startWorker(2)
 	ctx := context.Background()
 	pid := e.newProject("chain")
-	e.stages.on(project.StageAssets, func(ctx context.Context, job tasks.Job) (any, error) {
+	e.stages.on(project.StageAssets, func(ctx context.Context, job stage.Job) (any, error) {
 		var in map[string]any
 		if err := json.Unmarshal(job.Input(), &in); err != nil || in["stage"] != "script" {
 			return nil, errcode.Newf(errcode.InvalidInput, false, "assets got input %s", job.Input())
@@ -103,7 +104,7 @@ func TestDelayAndGetTimeout(t *testing.T) {
 	ctx := context.Background()
 	pid := e.newProject("single")
 	release := make(chan struct{})
-	e.stages.on(project.StageScript, func(ctx context.Context, job tasks.Job) (any, error) {
+	e.stages.on(project.StageScript, func(ctx context.Context, job stage.Job) (any, error) {
 		select {
 		case <-release:
 		case <-ctx.Done():

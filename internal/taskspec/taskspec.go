@@ -1,7 +1,7 @@
-// Package jobspec names YTMaker's tasks and queues and fixes the rules every
+// Package taskspec names YTMaker's tasks and queues and fixes the rules every
 // process must agree on: payloads, deterministic task IDs, time limits and
 // the retry schedule.
-package jobspec
+package taskspec
 
 import (
 	"encoding/json"

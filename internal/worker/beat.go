@@ -1,4 +1,4 @@
-package jobs
+package worker
 
 import (
 	"context"
@@ -13,14 +13,12 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/ytmaker/ytmaker/internal/jobspec"
-	"github.com/ytmaker/ytmaker/internal/results"
+	"github.com/ytmaker/ytmaker/internal/rdb"
+	"github.com/ytmaker/ytmaker/internal/taskspec"
 )
 
-// Redis keys of the scheduler.
+// Scheduler timing.
 const (
-	beatsKey     = "ytmaker:beats"       // zset: instance → heartbeat expiry (unix seconds)
-	beatLeader   = "ytmaker:beat:leader" // lease held by the scheduler that enqueues
 	beatInterval = 5 * time.Second
 	beatTTL      = 15 * time.Second
 	leaderTTL    = 30 * time.Second
@@ -33,7 +31,7 @@ const (
 type Beat struct {
 	rdb      redis.UniversalClient
 	client   *asynq.Client
-	results  *results.Store
+	results  *rdb.Records
 	log      *slog.Logger
 	instance string
 	now      func() time.Time
@@ -46,7 +44,7 @@ type Beat struct {
 }
 
 // NewBeat returns a scheduler.
-func NewBeat(rdb redis.UniversalClient, res *results.Store, log *slog.Logger) *Beat {
+func NewBeat(rdb redis.UniversalClient, res *rdb.Records, log *slog.Logger) *Beat {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -88,33 +86,23 @@ func (b *Beat) run(ctx context.Context) {
 	}
 }
 
-var renewLeaderScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return 1
-end
-return 0`)
-
 func (b *Beat) tick(ctx context.Context) {
 	now := b.now()
 	// Heartbeat: the status endpoint counts live beats across machines.
 	pipe := b.rdb.Pipeline()
-	pipe.ZAdd(ctx, beatsKey, redis.Z{Score: float64(now.Add(beatTTL).Unix()), Member: b.instance})
-	pipe.ZRemRangeByScore(ctx, beatsKey, "-inf", fmt.Sprint(now.Unix()-1))
+	pipe.ZAdd(ctx, rdb.BeatsKey, redis.Z{Score: float64(now.Add(beatTTL).Unix()), Member: b.instance})
+	pipe.ZRemRangeByScore(ctx, rdb.BeatsKey, "-inf", fmt.Sprint(now.Unix()-1))
 	if _, err := pipe.Exec(ctx); err != nil {
 		b.log.Debug("beat heartbeat", "err", err)
 		return
 	}
-	lead, err := renewLeaderScript.Run(ctx, b.rdb, []string{beatLeader}, b.instance, leaderTTL.Milliseconds()).Int()
+	lead, err := rdb.RenewLease(ctx, b.rdb, rdb.BeatLeaderKey, b.instance, leaderTTL)
 	if err != nil {
 		return
 	}
 	b.mu.Lock()
 	was := b.leader
-	b.leader = lead == 1
+	b.leader = lead
 	b.mu.Unlock()
 	if b.leader != was {
 		b.log.Info("beat leadership changed", "leader", b.leader)
@@ -134,12 +122,12 @@ func (b *Beat) tick(ctx context.Context) {
 }
 
 func (b *Beat) enqueueSync(ctx context.Context, now time.Time) error {
-	id := jobspec.SyncQuotasID(now)
-	if err := b.results.Create(ctx, results.Record{ID: id, Type: jobspec.SyncQuotas, Queue: jobspec.QueueMaintenance}); err != nil {
+	id := taskspec.SyncQuotasID(now)
+	if err := b.results.Create(ctx, rdb.Record{ID: id, Type: taskspec.SyncQuotas, Queue: taskspec.QueueMaintenance}); err != nil {
 		return err
 	}
-	_, err := b.client.EnqueueContext(ctx, asynq.NewTask(jobspec.SyncQuotas, []byte(`{}`)), asynq.TaskID(id),
-		asynq.Queue(jobspec.QueueMaintenance), asynq.MaxRetry(jobspec.MaxRetries),
+	_, err := b.client.EnqueueContext(ctx, asynq.NewTask(taskspec.SyncQuotas, []byte(`{}`)), asynq.TaskID(id),
+		asynq.Queue(taskspec.QueueMaintenance), asynq.MaxRetry(taskspec.MaxRetries),
 		asynq.Timeout(5*time.Minute), asynq.Retention(25*time.Hour))
 	if errors.Is(err, asynq.ErrTaskIDConflict) {
 		return nil // this hour's run is already enqueued (by us or another beat)
@@ -170,19 +158,19 @@ func (b *Beat) Stop() {
 	<-done
 	ctx, c := context.WithTimeout(context.Background(), 2*time.Second)
 	defer c()
-	b.rdb.ZRem(ctx, beatsKey, b.instance)
-	releaseScript.Run(ctx, b.rdb, []string{beatLeader}, b.instance)
+	b.rdb.ZRem(ctx, rdb.BeatsKey, b.instance)
+	rdb.ReleaseLease(ctx, b.rdb, rdb.BeatLeaderKey, b.instance)
 	b.client.Close()
 	b.log.Info("beat stopped")
 }
 
 // BeatsAlive counts schedulers whose heartbeat is fresh.
-func BeatsAlive(ctx context.Context, rdb redis.UniversalClient) (int64, error) {
-	return rdb.ZCount(ctx, beatsKey, fmt.Sprint(time.Now().Unix()), "+inf").Result()
+func BeatsAlive(ctx context.Context, client redis.UniversalClient) (int64, error) {
+	return client.ZCount(ctx, rdb.BeatsKey, fmt.Sprint(time.Now().Unix()), "+inf").Result()
 }
 
-// WorkerInfo describes a live worker process (from asynq's heartbeats).
-type WorkerInfo struct {
+// Info describes a live worker process (from asynq's heartbeats).
+type Info struct {
 	Host        string         `json:"host"`
 	PID         int            `json:"pid"`
 	ServerID    string         `json:"server_id"`
@@ -193,19 +181,19 @@ type WorkerInfo struct {
 	Started     time.Time      `json:"started"`
 }
 
-// WorkersAlive lists worker processes with a fresh heartbeat, on any
-// machine sharing this Redis.
-func WorkersAlive(insp *asynq.Inspector) ([]WorkerInfo, error) {
+// Alive lists worker processes with a fresh heartbeat, on any machine
+// sharing this Redis.
+func Alive(insp *asynq.Inspector) ([]Info, error) {
 	servers, err := insp.Servers()
 	if err != nil {
 		return nil, err
 	}
-	var out []WorkerInfo
+	var out []Info
 	for _, s := range servers {
 		if s.Status != "active" {
 			continue
 		}
-		out = append(out, WorkerInfo{Host: s.Host, PID: s.PID, ServerID: s.ID, Concurrency: s.Concurrency,
+		out = append(out, Info{Host: s.Host, PID: s.PID, ServerID: s.ID, Concurrency: s.Concurrency,
 			Queues: s.Queues, Status: s.Status, Active: len(s.ActiveWorkers), Started: s.Started})
 	}
 	return out, nil

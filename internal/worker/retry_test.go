@@ -1,4 +1,4 @@
-package jobs_test
+package worker_test
 
 import (
 	"context"
@@ -9,15 +9,16 @@ import (
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/internal/stage"
 	"github.com/ytmaker/ytmaker/progress"
 	"github.com/ytmaker/ytmaker/tasks"
 )
 
 // failUntil makes a stage fail with err on its first n attempts, recording
 // when each attempt failed.
-func failUntil(n int32, mk func() error, failedAt *[]time.Time) func(context.Context, tasks.Job) (any, error) {
+func failUntil(n int32, mk func() error, failedAt *[]time.Time) func(context.Context, stage.Job) (any, error) {
 	var calls atomic.Int32
-	return func(ctx context.Context, job tasks.Job) (any, error) {
+	return func(ctx context.Context, job stage.Job) (any, error) {
 		if calls.Add(1) <= n {
 			*failedAt = append(*failedAt, time.Now())
 			return nil, mk()
@@ -83,7 +84,7 @@ func TestNonRetryableFailsAtOnce(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	pid := e.newProject("auth")
-	e.stages.on(project.StageScript, func(ctx context.Context, job tasks.Job) (any, error) {
+	e.stages.on(project.StageScript, func(ctx context.Context, job stage.Job) (any, error) {
 		return nil, errcode.HTTP("GEMINI", http.StatusUnauthorized, nil, "API key not valid")
 	})
 	e.startWorker(2)
@@ -147,7 +148,7 @@ func TestResumeAfterFailureRedoesOnlyTheFailedStage(t *testing.T) {
 	pid := e.newProject("resume")
 	var broken atomic.Bool
 	broken.Store(true)
-	e.stages.on(project.StageRender, func(ctx context.Context, job tasks.Job) (any, error) {
+	e.stages.on(project.StageRender, func(ctx context.Context, job stage.Job) (any, error) {
 		if broken.Load() {
 			return nil, errcode.New(errcode.FFmpegFailed, "encoder exploded", false)
 		}
@@ -189,9 +190,9 @@ func TestSnoozeWaitsWithoutUsingAnAttempt(t *testing.T) {
 	ctx := context.Background()
 	pid := e.newProject("quota")
 	var calls atomic.Int32
-	e.stages.on(project.StageUpload, func(ctx context.Context, job tasks.Job) (any, error) {
+	e.stages.on(project.StageUpload, func(ctx context.Context, job stage.Job) (any, error) {
 		if calls.Add(1) == 1 {
-			return nil, tasks.Snooze(time.Now().Add(3*time.Second), errcode.New(errcode.YouTubeQuotaExceeded, "daily quota used up", false))
+			return nil, stage.Snooze(time.Now().Add(3*time.Second), errcode.New(errcode.YouTubeQuotaExceeded, "daily quota used up", false))
 		}
 		return map[string]string{"video_id": "abc"}, nil
 	})

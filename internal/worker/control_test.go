@@ -1,4 +1,4 @@
-package jobs_test
+package worker_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/internal/stage"
 	"github.com/ytmaker/ytmaker/tasks"
 )
 
@@ -21,7 +22,7 @@ func TestCancelStopsTheRunningStageAndSticks(t *testing.T) {
 	ctx := context.Background()
 	pid := e.newProject("cancel")
 	var childPID atomic.Int64
-	e.stages.on(project.StageRender, func(ctx context.Context, job tasks.Job) (any, error) {
+	e.stages.on(project.StageRender, func(ctx context.Context, job stage.Job) (any, error) {
 		cmd := exec.CommandContext(ctx, "sleep", "60")
 		if err := cmd.Start(); err != nil {
 			return nil, err
@@ -55,7 +56,7 @@ func TestCancelStopsTheRunningStageAndSticks(t *testing.T) {
 	}
 	// Never retried: asynq's own cancel would put the task in "retry";
 	// ours revokes it, so it is gone from the queue.
-	insp := e.client.Orchestrator().Inspector()
+	insp := e.engine.Inspector()
 	waitFor(t, 5*time.Second, "the render task to leave the queue", func() bool {
 		_, err := insp.GetTaskInfo(tasks.QueueVideo, st.Stages.Render.TaskID)
 		return errors.Is(err, asynq.ErrTaskNotFound)
@@ -87,7 +88,7 @@ func TestCancelQueuedRunWithoutWorker(t *testing.T) {
 		t.Fatalf("Get = %v", err)
 	}
 	// The queued task was removed from the queue: no worker will run it.
-	if _, err := e.client.Orchestrator().Inspector().GetTaskInfo(tasks.QueueVideo, "p1-r1-script"); !errors.Is(err, asynq.ErrTaskNotFound) {
+	if _, err := e.engine.Inspector().GetTaskInfo(tasks.QueueVideo, "p1-r1-script"); !errors.Is(err, asynq.ErrTaskNotFound) {
 		t.Fatalf("queued task after cancel: %v", err)
 	}
 }
@@ -98,7 +99,7 @@ func TestPauseFinishesTheStageThenResumeContinues(t *testing.T) {
 	pid := e.newProject("pause")
 	entered := make(chan struct{})
 	release := make(chan struct{})
-	e.stages.on(project.StageAssets, func(ctx context.Context, job tasks.Job) (any, error) {
+	e.stages.on(project.StageAssets, func(ctx context.Context, job stage.Job) (any, error) {
 		close(entered)
 		<-release
 		return map[string]string{"stage": "assets"}, nil

@@ -1,4 +1,4 @@
-package jobs
+package worker
 
 import (
 	"context"
@@ -12,12 +12,12 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/ytmaker/ytmaker/errcode"
-	"github.com/ytmaker/ytmaker/internal/chain"
-	"github.com/ytmaker/ytmaker/internal/jobspec"
+	"github.com/ytmaker/ytmaker/internal/engine"
 	"github.com/ytmaker/ytmaker/internal/project"
-	"github.com/ytmaker/ytmaker/internal/results"
+	"github.com/ytmaker/ytmaker/internal/rdb"
+	"github.com/ytmaker/ytmaker/internal/stage"
+	"github.com/ytmaker/ytmaker/internal/taskspec"
 	"github.com/ytmaker/ytmaker/progress"
-	"github.com/ytmaker/ytmaker/tasks"
 )
 
 // progressEvery bounds progress messages to a few per second per project.
@@ -25,22 +25,22 @@ const progressEvery = 250 * time.Millisecond
 
 // handleStage runs one of the five video tasks.
 func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
-	stage, _ := project.StageForTask(t.Type())
-	var p jobspec.StagePayload
+	stg, _ := project.StageForTask(t.Type())
+	var p taskspec.StagePayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.ProjectID <= 0 {
 		return fmt.Errorf("%w: bad payload for %s: %s", asynq.SkipRetry, t.Type(), t.Payload())
 	}
 	taskID, _ := asynq.GetTaskID(ctx)
 	retry, _ := asynq.GetRetryCount(ctx)
 	maxRetry, _ := asynq.GetMaxRetry(ctx)
-	log := w.log.With("task", taskID, "project", p.ProjectID, "stage", stage, "attempt", retry+1)
+	log := w.log.With("task", taskID, "project", p.ProjectID, "stage", stg, "attempt", retry+1)
 
 	// One stage at a time per project, across all workers. Register for
 	// cancellation before looking at the state, so a cancel published
 	// while this worker holds the lock always reaches it.
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	lock, ok, err := acquireLock(ctx, w.rdb, chain.LockKey(p.ProjectID), taskID+"@"+w.instance, func() { cancel(errLockLost) })
+	lock, ok, err := rdb.AcquireLock(ctx, w.rdb, rdb.LockKey(p.ProjectID), taskID+"@"+w.instance, func() { cancel(errLockLost) })
 	if err != nil {
 		return errcode.Wrap(err, errcode.RedisUnavailable, true, "lock project: "+err.Error())
 	}
@@ -48,37 +48,37 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 		log.Debug("project busy; retrying shortly")
 		return errBusy
 	}
-	defer lock.release()
+	defer lock.Release()
 	w.cancels.add(p.ProjectID, cancel)
 	defer w.cancels.remove(p.ProjectID)
 
-	begin, err := w.orch.BeginStage(ctx, p, stage, taskID, retry)
+	begin, err := w.orch.BeginStage(ctx, p, stg, taskID, retry)
 	if err != nil {
 		if errcode.Code(err) == errcode.NotFound {
-			w.orch.Results().Finish(ctx, taskID, results.Failed, nil, errcode.Classify(err))
+			w.orch.Records().Finish(ctx, taskID, rdb.Failed, nil, errcode.Classify(err))
 			return fmt.Errorf("%w: %w", asynq.SkipRetry, err)
 		}
 		return err
 	}
 	switch begin.Action {
-	case chain.ActSkip:
+	case engine.ActSkip:
 		log.Info("skipping stage task", "reason", begin.Reason)
 		return nil
-	case chain.ActSettled:
+	case engine.ActSettled:
 		log.Info("stage already finished; moved the run on")
 		return nil
-	case chain.ActPaused:
+	case engine.ActPaused:
 		log.Info("run paused before the stage started")
-		w.orch.Results().Finish(ctx, taskID, results.Cancelled, nil, errcode.New("PAUSED", "the run was paused before this stage started", false))
+		w.orch.Records().Finish(ctx, taskID, rdb.Cancelled, nil, errcode.New("PAUSED", "the run was paused before this stage started", false))
 		return nil
-	case chain.ActCancelled:
+	case engine.ActCancelled:
 		log.Info("run cancelled before the stage started")
-		w.orch.Results().Finish(ctx, taskID, results.Cancelled, nil, errcode.New(errcode.Cancelled, "cancelled by the user", false))
+		w.orch.Records().Finish(ctx, taskID, rdb.Cancelled, nil, errcode.New(errcode.Cancelled, "cancelled by the user", false))
 		return fmt.Errorf("%w: cancelled", asynq.RevokeTask)
 	}
 
-	impl := w.cfg.Stages[stage]
-	job := &stageJob{w: w, p: p, stage: stage, run: begin.Run, attempt: retry + 1, taskID: taskID, log: log,
+	impl := w.cfg.Stages[stg]
+	job := &stageJob{w: w, p: p, stage: stg, run: begin.Run, attempt: retry + 1, taskID: taskID, log: log,
 		floor: w.orch.ProgressFloor(ctx, p.ProjectID, begin.Run)}
 	job.throttle = w.orch.Publisher().Throttle(progressEvery, func(err error) { log.Debug("progress", "err", err) })
 	defer job.throttle.Close()
@@ -90,12 +90,12 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 	start := time.Now()
 	var value any
 	if impl == nil {
-		err = errcode.Newf(errcode.Internal, false, "no implementation registered for stage %s", stage)
+		err = errcode.Newf(errcode.Internal, false, "no implementation registered for stage %s", stg)
 	} else {
 		value, err = runSafely(tctx, impl, job)
 	}
 	if h := w.cfg.Hooks.StageDone; h != nil {
-		h(string(stage), time.Since(start), err)
+		h(string(stg), time.Since(start), err)
 	}
 	if err == nil {
 		// The stage's last word ("Script ready") goes out before the run moves on.
@@ -107,7 +107,7 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 	if errors.Is(cause, errCancelled) {
 		log.Info("stage cancelled")
 		w.orch.CancelStage(context.WithoutCancel(ctx), p.ProjectID, p.Run)
-		w.orch.Results().Finish(context.WithoutCancel(ctx), taskID, results.Cancelled, nil, errcode.New(errcode.Cancelled, "cancelled by the user", false))
+		w.orch.Records().Finish(context.WithoutCancel(ctx), taskID, rdb.Cancelled, nil, errcode.New(errcode.Cancelled, "cancelled by the user", false))
 		return fmt.Errorf("%w: cancelled by the user", asynq.RevokeTask)
 	}
 	if err == nil {
@@ -116,17 +116,17 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 			err = errcode.Wrap(merr, errcode.Internal, false, "stage result is not JSON: "+merr.Error())
 		} else {
 			skipped := false
-			if s, ok := value.(tasks.Skipper); ok {
+			if s, ok := value.(stage.Skipper); ok {
 				skipped = s.StageSkipped()
 			}
 			bg := context.WithoutCancel(ctx)
-			if _, cerr := w.orch.CompleteStage(bg, p.ProjectID, p.Run, stage, raw, skipped); cerr != nil {
+			if _, cerr := w.orch.CompleteStage(bg, p.ProjectID, p.Run, stg, raw, skipped); cerr != nil {
 				return cerr
 			}
 			if rw := t.ResultWriter(); rw != nil {
 				rw.Write(raw)
 			}
-			w.orch.Results().Finish(bg, taskID, results.Succeeded, raw, nil)
+			w.orch.Records().Finish(bg, taskID, rdb.Succeeded, raw, nil)
 			log.Info("stage finished", "duration", time.Since(start).Round(time.Millisecond), "skipped", skipped)
 			return nil
 		}
@@ -135,7 +135,7 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 	// Shutdown or a lost lease: asynq puts the task back; record that.
 	if ctx.Err() != nil && !errors.Is(cause, errTimeLimit) || errors.Is(cause, errLockLost) {
 		log.Warn("stage interrupted", "err", err)
-		w.orch.InterruptStage(context.WithoutCancel(ctx), p.ProjectID, p.Run, stage)
+		w.orch.InterruptStage(context.WithoutCancel(ctx), p.ProjectID, p.Run, stg)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -143,15 +143,15 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 	}
 
 	// A quota wait: run again later without using up an attempt.
-	var sn *tasks.SnoozeError
+	var sn *stage.SnoozeError
 	if errors.As(err, &sn) {
 		bg := context.WithoutCancel(ctx)
 		why := sn.Err
 		if why == nil {
 			why = errcode.New("WAITING", "waiting", true)
 		}
-		why = why.Clone().WithStage(string(stage))
-		if werr := w.orch.WaitStage(bg, p.ProjectID, p.Run, stage, sn.Until, why); werr != nil {
+		why = why.Clone().WithStage(string(stg))
+		if werr := w.orch.WaitStage(bg, p.ProjectID, p.Run, stg, sn.Until, why); werr != nil {
 			log.Warn("record wait", "err", werr)
 		}
 		log.Info("stage waits", "until", sn.Until, "reason", why.Message)
@@ -160,22 +160,22 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 
 	var ce *errcode.Error
 	if errors.Is(cause, errTimeLimit) {
-		ce = errcode.Newf(errcode.TimeLimitExceeded, true, "%s ran longer than its limit of %s", stage, limit)
+		ce = errcode.Newf(errcode.TimeLimitExceeded, true, "%s ran longer than its limit of %s", stg, limit)
 	} else {
 		ce = errcode.Classify(err).Clone()
 	}
-	ce.Stage = string(stage)
+	ce.Stage = string(stg)
 	ce.Attempt = retry + 1
 	ce.MaxRetries = maxRetry
 	final := !ce.Retryable || retry >= maxRetry
-	retryIn := jobspec.RetryDelay(retry, ce)
+	retryIn := taskspec.RetryDelay(retry, ce)
 	bg := context.WithoutCancel(ctx)
-	if _, ferr := w.orch.FailStage(bg, p.ProjectID, p.Run, stage, ce, final, retryIn); ferr != nil {
+	if _, ferr := w.orch.FailStage(bg, p.ProjectID, p.Run, stg, ce, final, retryIn); ferr != nil {
 		log.Warn("record stage failure", "err", ferr)
 	}
 	if final {
 		log.Error("stage failed", "code", ce.Code, "err", ce.Message)
-		w.orch.Results().Finish(bg, taskID, results.Failed, nil, ce)
+		w.orch.Records().Finish(bg, taskID, rdb.Failed, nil, ce)
 		return fmt.Errorf("%w: %w", asynq.SkipRetry, ce)
 	}
 	log.Warn("stage attempt failed; will retry", "code", ce.Code, "err", ce.Message, "retry_in", retryIn)
@@ -183,7 +183,7 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 }
 
 // runSafely runs a stage, turning a panic into an error.
-func runSafely(ctx context.Context, s tasks.Stage, job tasks.Job) (v any, err error) {
+func runSafely(ctx context.Context, s stage.Stage, job stage.Job) (v any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = errcode.Newf(errcode.Internal, false, "stage panicked: %v", r)
@@ -192,10 +192,10 @@ func runSafely(ctx context.Context, s tasks.Stage, job tasks.Job) (v any, err er
 	return s.Run(ctx, job)
 }
 
-// stageJob implements tasks.Job for one stage attempt.
+// stageJob implements stage.Job for one stage attempt.
 type stageJob struct {
 	w        *Worker
-	p        jobspec.StagePayload
+	p        taskspec.StagePayload
 	stage    project.Stage
 	run      *project.Run
 	attempt  int
@@ -220,7 +220,7 @@ func (j *stageJob) ProgressETA(pct float64, eta time.Duration, msg string) {
 
 func (j *stageJob) send(pct float64, msg string, eta *time.Duration, urgent bool) {
 	j.mu.Lock()
-	overall := max(j.floor, chain.RunProgress(j.run, j.stage, pct))
+	overall := max(j.floor, engine.RunProgress(j.run, j.stage, pct))
 	if overall >= 100 {
 		overall = 99 // 100 is said once, when the run ends
 	}
@@ -266,7 +266,7 @@ func (j *stageJob) SaveCheckpoint(key string, v any) error {
 
 // handleBatch runs one tick of batch_processing_task.
 func (w *Worker) handleBatch(ctx context.Context, t *asynq.Task) error {
-	var p jobspec.BatchPayload
+	var p taskspec.BatchPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.BatchID <= 0 {
 		return fmt.Errorf("%w: bad payload for %s", asynq.SkipRetry, t.Type())
 	}

@@ -1,4 +1,4 @@
-package chain
+package engine
 
 import (
 	"context"
@@ -10,9 +10,9 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/ytmaker/ytmaker/errcode"
-	"github.com/ytmaker/ytmaker/internal/jobspec"
 	"github.com/ytmaker/ytmaker/internal/project"
-	"github.com/ytmaker/ytmaker/internal/results"
+	"github.com/ytmaker/ytmaker/internal/rdb"
+	"github.com/ytmaker/ytmaker/internal/taskspec"
 )
 
 // A batch runs the chains of its projects, a bounded number at once. It
@@ -25,7 +25,7 @@ import (
 
 // StartBatch starts a run of batch_processing_task on a batch and returns
 // the run. If the batch is already running, its current run is returned.
-func (o *Orchestrator) StartBatch(ctx context.Context, batchID int64) (*project.BatchRun, error) {
+func (o *Engine) StartBatch(ctx context.Context, batchID int64) (*project.BatchRun, error) {
 	var fresh bool
 	b, err := o.store.UpdateBatch(batchID, func(b *project.Batch) error {
 		if b.Run != nil && b.Run.FinishedAt == nil {
@@ -36,7 +36,7 @@ func (o *Orchestrator) StartBatch(ctx context.Context, batchID int64) (*project.
 			return nil
 		}
 		b.RunSeq++
-		b.Run = &project.BatchRun{ID: b.RunSeq, HandleID: jobspec.BatchHandleID(batchID, b.RunSeq),
+		b.Run = &project.BatchRun{ID: b.RunSeq, HandleID: taskspec.BatchHandleID(batchID, b.RunSeq),
 			Started: map[int64]int{}, StartedAt: o.now().UTC()}
 		b.Status = project.BatchRunning
 		fresh = true
@@ -47,8 +47,8 @@ func (o *Orchestrator) StartBatch(ctx context.Context, batchID int64) (*project.
 	}
 	run := b.Run
 	if fresh {
-		if err := o.results.Create(ctx, results.Record{ID: run.HandleID, Type: jobspec.BatchProcessing,
-			Queue: jobspec.QueueBatch, BatchID: batchID, Run: run.ID}); err != nil {
+		if err := o.results.Create(ctx, rdb.Record{ID: run.HandleID, Type: taskspec.BatchProcessing,
+			Queue: taskspec.QueueBatch, BatchID: batchID, Run: run.ID}); err != nil {
 			return nil, err
 		}
 	}
@@ -58,11 +58,11 @@ func (o *Orchestrator) StartBatch(ctx context.Context, batchID int64) (*project.
 	return run, nil
 }
 
-func (o *Orchestrator) enqueueTick(ctx context.Context, batchID int64, runID int, id string) error {
-	payload, _ := json.Marshal(jobspec.BatchPayload{BatchID: batchID, Run: runID})
-	opts := []asynq.Option{asynq.TaskID(id), asynq.Queue(jobspec.QueueBatch), asynq.MaxRetry(jobspec.MaxRetries),
-		asynq.Timeout(o.limits.For(jobspec.BatchProcessing) + jobspec.TimeoutGrace), asynq.Retention(time.Hour)}
-	_, err := o.client.EnqueueContext(ctx, asynq.NewTask(jobspec.BatchProcessing, payload), opts...)
+func (o *Engine) enqueueTick(ctx context.Context, batchID int64, runID int, id string) error {
+	payload, _ := json.Marshal(taskspec.BatchPayload{BatchID: batchID, Run: runID})
+	opts := []asynq.Option{asynq.TaskID(id), asynq.Queue(taskspec.QueueBatch), asynq.MaxRetry(taskspec.MaxRetries),
+		asynq.Timeout(o.limits.For(taskspec.BatchProcessing) + taskspec.TimeoutGrace), asynq.Retention(time.Hour)}
+	_, err := o.client.EnqueueContext(ctx, asynq.NewTask(taskspec.BatchProcessing, payload), opts...)
 	if errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
 		return nil
 	}
@@ -74,7 +74,7 @@ func (o *Orchestrator) enqueueTick(ctx context.Context, batchID int64, runID int
 
 // TickBatchLater enqueues a tick of the batch's current run (after one of
 // its projects finished).
-func (o *Orchestrator) TickBatchLater(ctx context.Context, batchID int64) error {
+func (o *Engine) TickBatchLater(ctx context.Context, batchID int64) error {
 	b, err := o.store.UpdateBatch(batchID, func(b *project.Batch) error {
 		if b.Run == nil || b.Run.FinishedAt != nil {
 			return errNoWrite
@@ -88,12 +88,12 @@ func (o *Orchestrator) TickBatchLater(ctx context.Context, batchID int64) error 
 	if err != nil {
 		return err
 	}
-	return o.enqueueTick(ctx, batchID, b.Run.ID, jobspec.BatchTickID(batchID, b.Run.ID, b.Run.Ticks))
+	return o.enqueueTick(ctx, batchID, b.Run.ID, taskspec.BatchTickID(batchID, b.Run.ID, b.Run.Ticks))
 }
 
 // PauseBatch stops a batch from starting more projects; running ones
 // finish.
-func (o *Orchestrator) PauseBatch(ctx context.Context, batchID int64) (*project.Batch, error) {
+func (o *Engine) PauseBatch(ctx context.Context, batchID int64) (*project.Batch, error) {
 	return o.store.UpdateBatch(batchID, func(b *project.Batch) error {
 		if b.Run == nil || b.Run.FinishedAt != nil {
 			return errcode.New(CodeNotRunning, "batch is not running", false)
@@ -107,7 +107,7 @@ func (o *Orchestrator) PauseBatch(ctx context.Context, batchID int64) (*project.
 // Tick is the body of batch_processing_task: it starts chains while the
 // batch has free slots and, when every project has finished, records the
 // batch's result on its handle. It reports whether the batch is done.
-func (o *Orchestrator) Tick(ctx context.Context, batchID int64, runID int) (bool, error) {
+func (o *Engine) Tick(ctx context.Context, batchID int64, runID int) (bool, error) {
 	var toStart []int64
 	var result *project.BatchResult
 	b, err := o.store.UpdateBatch(batchID, func(b *project.Batch) error {
@@ -171,9 +171,9 @@ func (o *Orchestrator) Tick(ctx context.Context, batchID int64, runID int) (bool
 	}
 	if result != nil {
 		raw, _ := json.Marshal(result)
-		return true, o.results.Finish(ctx, b.Run.HandleID, results.Succeeded, raw, nil)
+		return true, o.results.Finish(ctx, b.Run.HandleID, rdb.Succeeded, raw, nil)
 	}
-	o.results.SetState(ctx, b.Run.HandleID, results.Running, 0)
+	o.results.SetState(ctx, b.Run.HandleID, rdb.Running, 0)
 	for _, pid := range toStart {
 		run, err := o.Start(ctx, pid, StartOptions{Kind: "chain", BatchID: batchID})
 		var startedRun int

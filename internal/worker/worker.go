@@ -1,8 +1,8 @@
-// Package jobs runs YTMaker's tasks: the asynq worker with its handlers,
+// Package worker runs YTMaker's tasks: the asynq worker with its handlers,
 // the hourly scheduler ("beat"), and the repairs asynq does not do by
 // itself — fast requeueing of tasks whose worker died, re-enqueueing of
 // interrupted projects, cancellation that is never retried.
-package jobs
+package worker
 
 import (
 	"context"
@@ -19,11 +19,11 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ytmaker/ytmaker/errcode"
-	"github.com/ytmaker/ytmaker/internal/chain"
-	"github.com/ytmaker/ytmaker/internal/jobspec"
+	"github.com/ytmaker/ytmaker/internal/engine"
 	"github.com/ytmaker/ytmaker/internal/project"
-	"github.com/ytmaker/ytmaker/internal/results"
-	"github.com/ytmaker/ytmaker/tasks"
+	"github.com/ytmaker/ytmaker/internal/rdb"
+	"github.com/ytmaker/ytmaker/internal/stage"
+	"github.com/ytmaker/ytmaker/internal/taskspec"
 )
 
 // Tuning of the asynq server. asynq polls queues instead of blocking; a
@@ -49,13 +49,12 @@ type Hooks struct {
 
 // Config configures a Worker.
 type Config struct {
-	Redis           redis.UniversalClient
-	Client          *tasks.Client // shares the store, records and orchestrator
+	Engine          *engine.Engine
 	Concurrency     int
 	ShutdownTimeout time.Duration
 	// Stages maps each stage to its implementation. A missing stage fails
 	// its task with INTERNAL_ERROR.
-	Stages map[project.Stage]tasks.Stage
+	Stages map[project.Stage]stage.Stage
 	// SyncQuotas is the body of sync_quotas (nil: a no-op that reports so).
 	SyncQuotas func(ctx context.Context) (any, error)
 	Hooks      Hooks
@@ -66,8 +65,7 @@ type Config struct {
 type Worker struct {
 	cfg      Config
 	rdb      redis.UniversalClient
-	client   *tasks.Client
-	orch     *chain.Orchestrator
+	orch     *engine.Engine
 	srv      *asynq.Server
 	log      *slog.Logger
 	instance string
@@ -85,8 +83,8 @@ type Worker struct {
 
 // New returns a worker; Start runs it.
 func New(cfg Config) (*Worker, error) {
-	if cfg.Redis == nil || cfg.Client == nil {
-		return nil, errors.New("jobs: Redis and Client are required")
+	if cfg.Engine == nil {
+		return nil, errors.New("worker: Engine is required")
 	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = runtime.NumCPU()
@@ -101,9 +99,8 @@ func New(cfg Config) (*Worker, error) {
 	host, _ := os.Hostname()
 	w := &Worker{
 		cfg:      cfg,
-		rdb:      cfg.Redis,
-		client:   cfg.Client,
-		orch:     cfg.Client.Orchestrator(),
+		rdb:      cfg.Engine.Redis(),
+		orch:     cfg.Engine,
 		log:      log.With("component", "worker"),
 		instance: fmt.Sprintf("%s:%d:%s", host, os.Getpid(), uuid.NewString()[:8]),
 	}
@@ -116,7 +113,7 @@ func (w *Worker) Instance() string { return w.instance }
 func (w *Worker) newServer() *asynq.Server {
 	return asynq.NewServerFromRedisClient(w.rdb, asynq.Config{
 		Concurrency:              w.cfg.Concurrency,
-		Queues:                   jobspec.QueueWeights,
+		Queues:                   taskspec.QueueWeights,
 		TaskCheckInterval:        taskCheckInterval,
 		DelayedTaskCheckInterval: delayedCheckInterval,
 		ShutdownTimeout:          w.cfg.ShutdownTimeout,
@@ -149,10 +146,10 @@ func retryDelay(n int, err error, t *asynq.Task) time.Duration {
 	}
 	var s *snoozed
 	if errors.As(err, &s) {
-		return max(jobspec.AlignDelay(time.Now(), time.Until(s.until)), time.Second)
+		return max(taskspec.AlignDelay(time.Now(), time.Until(s.until)), time.Second)
 	}
 	// Aim a little early: the forwarder and the poller add up to ~0.45 s.
-	return jobspec.AlignDelay(time.Now(), jobspec.RetryDelay(n, err)-200*time.Millisecond)
+	return taskspec.AlignDelay(time.Now(), taskspec.RetryDelay(n, err)-200*time.Millisecond)
 }
 
 // Start runs the worker: it re-enqueues interrupted projects, then starts
@@ -161,16 +158,16 @@ func (w *Worker) Start(ctx context.Context) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.running {
-		return errors.New("jobs: worker already running")
+		return errors.New("worker: already running")
 	}
 	mux := asynq.NewServeMux()
 	mux.Use(w.observe)
 	for _, s := range project.Stages {
 		mux.HandleFunc(s.TaskName(), w.handleStage)
 	}
-	mux.HandleFunc(jobspec.BatchProcessing, w.handleBatch)
-	mux.HandleFunc(jobspec.SyncQuotas, w.handleSyncQuotas)
-	mux.HandleFunc(jobspec.DebugTask, w.handleDebug)
+	mux.HandleFunc(taskspec.BatchProcessing, w.handleBatch)
+	mux.HandleFunc(taskspec.SyncQuotas, w.handleSyncQuotas)
+	mux.HandleFunc(taskspec.DebugTask, w.handleDebug)
 	w.srv = w.newServer()
 	if err := w.srv.Start(mux); err != nil {
 		return errcode.Wrap(err, errcode.RedisUnavailable, true, "start worker: "+err.Error())
@@ -180,7 +177,7 @@ func (w *Worker) Start(ctx context.Context) error {
 	w.loop(func() { w.listenCancels(lctx) })
 	w.loop(func() { w.recoverLoop(lctx) })
 	w.running = true
-	w.log.Info("worker started", "instance", w.instance, "concurrency", w.cfg.Concurrency, "queues", jobspec.QueueWeights)
+	w.log.Info("worker started", "instance", w.instance, "concurrency", w.cfg.Concurrency, "queues", taskspec.QueueWeights)
 	return nil
 }
 
@@ -237,27 +234,14 @@ func (w *Worker) recoverLoop(ctx context.Context) {
 	}
 }
 
-// requeueOrphanScript moves tasks whose worker died from active back to
-// the head of pending, as asynq does for tasks interrupted by a shutdown.
-// A live worker extends the leases of its tasks to now+30 s every 5 s, so
-// a lease not extended for 12 s (score < now+18 s) belongs to a dead
-// worker. asynq's own recoverer would wait until the lease is 30 s past
-// expiry, run only once a minute, and count a failed attempt. Two workers
-// never run a stage of one project at once even if this misjudges: the
-// project lock guards every stage. Key names follow asynq v0.26's schema.
-var requeueOrphanScript = redis.NewScript(`
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 100)
-local out = {}
-for _, id in ipairs(ids) do
-  if redis.call('LREM', KEYS[2], 0, id) > 0 then
-    redis.call('ZREM', KEYS[1], id)
-    redis.call('RPUSH', KEYS[3], id)
-    redis.call('HSET', ARGV[2] .. id, 'state', 'pending')
-    table.insert(out, id)
-  end
-end
-return out`)
-
+// requeueOrphans puts tasks whose worker died back at the head of their
+// queue, as asynq does for tasks interrupted by a shutdown. A live worker
+// extends the leases of its tasks to now+30 s every 5 s, so a lease not
+// extended for 12 s (ending before now+18 s) belongs to a dead worker.
+// asynq's own recoverer would wait until the lease is 30 s past expiry,
+// run only once a minute, and count a failed attempt. Two workers never
+// run a stage of one project at once even if this misjudges: the project
+// lock guards every stage.
 func (w *Worker) requeueOrphans(ctx context.Context) {
 	now := time.Now()
 	if now.Sub(w.lastRedisErr) < 20*time.Second {
@@ -265,10 +249,8 @@ func (w *Worker) requeueOrphans(ctx context.Context) {
 		// live workers time to extend them again before judging.
 		return
 	}
-	cutoff := now.Add(orphanAfter).Unix()
-	for q := range jobspec.QueueWeights {
-		keys := []string{"asynq:{" + q + "}:lease", "asynq:{" + q + "}:active", "asynq:{" + q + "}:pending"}
-		ids, err := requeueOrphanScript.Run(ctx, w.rdb, keys, cutoff, "asynq:{"+q+"}:t:").StringSlice()
+	for q := range taskspec.QueueWeights {
+		ids, err := rdb.RequeueOrphans(ctx, w.rdb, q, now.Add(orphanAfter))
 		if err != nil {
 			w.lastRedisErr = now
 			continue
@@ -304,7 +286,7 @@ func (w *Worker) finishSimple(ctx context.Context, t *asynq.Task, result []byte,
 		if t.ResultWriter() != nil {
 			t.ResultWriter().Write(result)
 		}
-		w.client.Orchestrator().Results().Finish(ctx, id, results.Succeeded, result, nil)
+		w.orch.Records().Finish(ctx, id, rdb.Succeeded, result, nil)
 		return nil
 	}
 	retry, _ := asynq.GetRetryCount(ctx)
@@ -312,10 +294,10 @@ func (w *Worker) finishSimple(ctx context.Context, t *asynq.Task, result []byte,
 	ce := errcode.Classify(err).Clone()
 	ce.Attempt, ce.MaxRetries = retry+1, maxRetry
 	if !ce.Retryable || retry >= maxRetry {
-		w.client.Orchestrator().Results().Finish(ctx, id, results.Failed, nil, ce)
+		w.orch.Records().Finish(ctx, id, rdb.Failed, nil, ce)
 		return fmt.Errorf("%w: %w", asynq.SkipRetry, ce)
 	}
-	w.client.Orchestrator().Results().SetState(ctx, id, results.Retrying, retry+1)
+	w.orch.Records().SetState(ctx, id, rdb.Retrying, retry+1)
 	return ce
 }
 

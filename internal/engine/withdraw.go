@@ -1,4 +1,4 @@
-package chain
+package engine
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 // yet: the run is still at work on its current stage, and now goes on to
 // the end. It reports whether a pause request was withdrawn; a run that
 // has already paused is left alone (Resume continues it).
-func (o *Orchestrator) WithdrawPause(ctx context.Context, projectID int64) (*project.State, bool, error) {
+func (o *Engine) WithdrawPause(ctx context.Context, projectID int64) (*project.State, bool, error) {
 	withdrawn := false
 	st, err := o.store.UpdateState(projectID, func(st *project.State) error {
 		run := st.ActiveRun()
