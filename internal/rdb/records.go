@@ -118,17 +118,14 @@ func (s *Records) Create(ctx context.Context, r Record) error {
 }
 
 // SetState records a non-final state change (running, retrying, paused).
+// A record that has reached a final state keeps it: a late update from a
+// concurrent worker never reopens a finished task.
 func (s *Records) SetState(ctx context.Context, id, state string, retries int) error {
-	k := TaskKey(id)
-	fields := []any{"state", state, "retries", retries}
+	args := []any{int(activeTTL / time.Second), "state", state, "retries", retries}
 	if state == Running {
-		fields = append(fields, "started_at", ts(s.now()))
+		args = append(args, "started_at", ts(s.now()))
 	}
-	pipe := s.rdb.Pipeline()
-	pipe.HSet(ctx, k, fields...)
-	pipe.Expire(ctx, k, activeTTL)
-	_, err := pipe.Exec(ctx)
-	return redisErr(err)
+	return redisErr(setOpenRecord.Run(ctx, s.rdb, []string{TaskKey(id)}, args...).Err())
 }
 
 // Finish records the final state with the result or error, keeps the

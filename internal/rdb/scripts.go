@@ -12,6 +12,15 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 return 1`)
 
+// setOpenRecord updates a task record unless it is in a final state:
+// KEYS[1] the record, ARGV[1] its TTL in seconds, ARGV[2..] fields.
+var setOpenRecord = redis.NewScript(`
+local s = redis.call('HGET', KEYS[1], 'state')
+if s == 'succeeded' or s == 'failed' or s == 'cancelled' then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1`)
+
 // renewIfHeld extends KEYS[1] to ARGV[2] ms if it still holds ARGV[1].
 var renewIfHeld = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
