@@ -160,6 +160,12 @@ func (o *Engine) Tick(ctx context.Context, batchID int64, runID int) (bool, erro
 				b.Status = project.BatchFailed
 			}
 			result = &res
+			// The handle finishes before the batch says so: whoever sees
+			// the batch completed finds its result too. If the write
+			// below fails, the next tick finishes it again (same values).
+			if err := o.results.Finish(ctx, run.HandleID, rdb.Succeeded, raw, nil); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -170,8 +176,7 @@ func (o *Engine) Tick(ctx context.Context, batchID int64, runID int) (bool, erro
 		return false, err
 	}
 	if result != nil {
-		raw, _ := json.Marshal(result)
-		return true, o.results.Finish(ctx, b.Run.HandleID, rdb.Succeeded, raw, nil)
+		return true, nil
 	}
 	o.results.SetState(ctx, b.Run.HandleID, rdb.Running, 0)
 	for _, pid := range toStart {
