@@ -791,7 +791,9 @@ func (o *Engine) Cancel(ctx context.Context, projectID int64) (*project.State, e
 		return nil, err
 	}
 	if signal {
-		o.rdb.Publish(ctx, rdb.CancelChannel, fmt.Sprintf("%d:%d", projectID, st.Run.ID))
+		if err := rdb.RequestCancel(ctx, o.rdb, projectID, st.Run.ID); err != nil {
+			return nil, errcode.Wrap(err, errcode.RedisUnavailable, true, err.Error())
+		}
 		return st, nil
 	}
 	o.settle(ctx, st)

@@ -1,6 +1,6 @@
 // Package rdb is YTMaker's Redis layer: it owns every Redis key, channel
 // and Lua script the job system uses — task records, the project lock,
-// the active-projects set, cancel messages, progress snapshots, the
+// the active-projects set, cancel requests and messages, progress snapshots, the
 // scheduler's lease, quota counters — and, in asynq.go alone, the few
 // private keys of asynq that YTMaker touches directly. Nothing outside
 // this package spells a Redis key.

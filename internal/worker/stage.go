@@ -49,7 +49,7 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 		return errBusy
 	}
 	defer lock.Release()
-	w.cancels.add(p.ProjectID, cancel)
+	w.cancels.add(p.ProjectID, p.Run, cancel)
 	defer w.cancels.remove(p.ProjectID)
 
 	begin, err := w.orch.BeginStage(ctx, p, stg, taskID, retry)

@@ -175,6 +175,7 @@ func (w *Worker) Start(ctx context.Context) error {
 	lctx, cancel := context.WithCancel(context.Background())
 	w.stopLoops = cancel
 	w.loop(func() { w.listenCancels(lctx) })
+	w.loop(func() { w.watchCancels(lctx) })
 	w.loop(func() { w.recoverLoop(lctx) })
 	w.running = true
 	w.log.Info("worker started", "instance", w.instance, "concurrency", w.cfg.Concurrency, "queues", taskspec.QueueWeights)
