@@ -24,7 +24,7 @@ import (
 // generateOptions are generate's own flags.
 type generateOptions struct {
 	name, contentFile, language, format, motion, voice, privacy, title string
-	noSubtitles, wait, asJSON, noUpload                                bool
+	noSubtitles, wait, asJSON, noUpload, review                        bool
 }
 
 func (o generateOptions) input() (project.Input, error) {
@@ -52,6 +52,7 @@ func (o generateOptions) input() (project.Input, error) {
 		f := false
 		in.Settings.YouTube.Upload = &f
 	}
+	in.Settings.ReviewScript = o.review
 	if in.Name == "" && o.contentFile != "-" {
 		in.Name = strings.TrimSuffix(baseName(o.contentFile), ".txt")
 	}
@@ -90,6 +91,7 @@ runs the job itself (starting Redis if needed) and waits for it.
 	cf.fs.StringVar(&o.title, "title", "", "YouTube title; default the script's")
 	cf.fs.BoolVar(&o.noSubtitles, "no-subtitles", false, "do not burn subtitles in")
 	cf.fs.BoolVar(&o.noUpload, "no-upload", false, "do not upload to YouTube")
+	cf.fs.BoolVar(&o.review, "review", false, "stop after the script for review (ytmaker script show|edit ID, then ytmaker approve ID)")
 	cf.fs.BoolVar(&o.wait, "wait", false, "wait for the video, showing progress")
 	cf.fs.BoolVar(&o.asJSON, "json", false, "print the final result as JSON")
 	c, code := cf.load(args)

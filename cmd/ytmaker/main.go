@@ -42,6 +42,8 @@ func commands() []command {
 		{"pause", "pause ID: stop a project's run after its current stage", runPause},
 		{"cancel", "cancel ID: stop a project's run now", runCancel},
 		{"retry", "retry ID: run a failed project again from the failed stage", runRetry},
+		{"script", "script show ID | edit ID: read or change a project's script", runScript},
+		{"approve", "approve ID: make the video of a project whose script waits for review", runApprove},
 		{"batch", "batch create --file F | start | pause | resume | show ID | list: many videos at once", runBatch},
 		{"tasks", "tasks show ID: a background task's state, result and error", runTasks},
 		{"prompts", "prompts list | show NAME | set NAME --file F | delete NAME: script prompt templates", runPrompts},

@@ -227,6 +227,8 @@ func (s *Server) routeTable() []route {
 		route{"GET", p + "/projects/{id}/video", s.download(videoFile)},
 		route{"GET", p + "/projects/{id}/thumbnail", s.download(thumbnailFile)},
 		route{"GET", p + "/projects/{id}/script", s.download(scriptFile)},
+		route{"PUT", p + "/projects/{id}/script", s.putScript},
+		route{"POST", p + "/projects/{id}/approve", s.approve},
 		route{"GET", p + "/projects/{id}/progress", s.progressWS},
 		route{"GET", p + "/projects/{id}/events", s.progressSSE},
 		route{"POST", p + "/batches", s.createBatch},

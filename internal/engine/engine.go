@@ -473,6 +473,12 @@ func (o *Engine) cancelRun(st *project.State) {
 // CompleteStage records a stage's result and moves the run on: to the next
 // stage, to paused (if asked), or to its end.
 func (o *Engine) CompleteStage(ctx context.Context, projectID int64, runID int, s project.Stage, result json.RawMessage, skipped bool) (*project.State, error) {
+	review := false
+	if s == project.StageScript {
+		if p, err := o.store.Project(projectID); err == nil {
+			review = p.Settings.ReviewScript
+		}
+	}
 	st, err := o.store.UpdateState(projectID, func(st *project.State) error {
 		run := st.Run
 		if run == nil || run.ID != runID {
@@ -502,6 +508,12 @@ func (o *Engine) CompleteStage(ctx context.Context, projectID int64, runID int, 
 		case run.PauseRequested:
 			run.Current = next
 			o.pauseRun(st)
+		case review:
+			// The user reads (and may edit) the script before anything
+			// is spent on it; Approve continues the run.
+			run.Current = next
+			o.pauseRun(st)
+			st.Status = project.ScriptReview
 		default:
 			run.Current = next
 			st.Stages.Get(next).Status = project.StageQueued
@@ -513,6 +525,22 @@ func (o *Engine) CompleteStage(ctx context.Context, projectID int64, runID int, 
 	}
 	o.settle(ctx, st)
 	return st, nil
+}
+
+// CodeNotInReview refuses Approve of a project that waits for no review.
+const CodeNotInReview = "NOT_IN_REVIEW"
+
+// Approve continues the run of a project whose script waits for review
+// (a freshly made script always does when the project asks for review).
+func (o *Engine) Approve(ctx context.Context, projectID int64) (*project.Run, error) {
+	st, err := o.store.State(projectID)
+	if err != nil {
+		return nil, err
+	}
+	if st.Status != project.ScriptReview {
+		return nil, errcode.Newf(CodeNotInReview, false, "the project is %s, not waiting for a script review", st.Status)
+	}
+	return o.Resume(ctx, projectID)
 }
 
 // FailStage records a failed attempt. When final, the stage and the run
@@ -660,8 +688,12 @@ func (o *Engine) settle(ctx context.Context, st *project.State) {
 		if run.Kind == "chain" {
 			o.results.SetState(ctx, run.HandleID, rdb.Paused, 0)
 		}
+		msg := "Paused"
+		if st.Status == project.ScriptReview {
+			msg = "Waiting for you to review and approve the script"
+		}
 		o.publish(ctx, progress.Message{ProjectID: pid, Run: run.ID, Stage: run.Current.ProgressName(),
-			Progress: o.ProgressFloor(ctx, pid, run), Message: "Paused", Status: string(st.Status), TaskID: run.HandleID})
+			Progress: o.ProgressFloor(ctx, pid, run), Message: msg, Status: string(st.Status), TaskID: run.HandleID})
 	case project.RunQueued, project.RunRunning:
 		if st.Stages.Get(run.Current).Status == project.StageQueued {
 			if err := o.enqueueStage(ctx, pid, run, run.Current, o.inputFor(st, run.Current)); err != nil {

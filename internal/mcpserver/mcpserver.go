@@ -22,6 +22,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/api/wire"
 	"github.com/ytmaker/ytmaker/internal/apiclient"
 	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/internal/script"
 )
 
 // Config configures the MCP server.
@@ -84,6 +85,16 @@ func New(cfg Config) *mcp.Server {
 	control("cancel_project", "Cancel a project", "Stop the project's run now. Finished stages are kept; retry_project continues later.", t.c.Cancel)
 	control("retry_project", "Retry a project", "Run a failed or cancelled project again from the stage that did not finish. "+
 		"NOTHING_TO_RETRY when it has not failed.", t.c.Retry)
+	mcp.AddTool(s, &mcp.Tool{Name: "get_script", Title: "Get a project's script",
+		Description: "The script the script stage wrote: title, description, tags, language and segments (type intro, " +
+			"content or outro; the narrated text; an English image prompt). OUTPUT_NOT_READY before it exists."}, t.getScript)
+	mcp.AddTool(s, &mcp.Tool{Name: "update_script", Title: "Replace a project's script",
+		Description: "Replace the script of a project that waits for review (status SCRIPT_REVIEW) or is not running. Segments " +
+			"may be edited, added, removed or reordered: the first must be an intro, the last an outro, at least three in " +
+			"all. Only the narration and pictures of changed segments are made again. Bad input is INVALID_INPUT naming the field."}, t.updateScript)
+	control("approve_project", "Approve the script", "Continue a project that waits for its script to be reviewed "+
+		"(status SCRIPT_REVIEW; created with settings.review_script): the narration, pictures, render and the rest follow. "+
+		"NOT_IN_REVIEW otherwise.", t.c.Approve)
 	return s
 }
 
@@ -379,9 +390,50 @@ func runOutOf(r *wire.RunRef) runOut {
 	return out
 }
 
+type scriptIn struct {
+	ProjectID int64          `json:"project_id" jsonschema:"the project's ID"`
+	Script    *script.Script `json:"script" jsonschema:"the whole new script, as get_script returns it"`
+}
+
+type scriptOut struct {
+	ProjectID int64          `json:"project_id"`
+	Script    *script.Script `json:"script"`
+	Reset     []string       `json:"reset,omitempty" jsonschema:"stages that will be made again"`
+}
+
+func (t *tools) getScript(ctx context.Context, _ *mcp.CallToolRequest, in projectRef) (*mcp.CallToolResult, scriptOut, error) {
+	if err := in.check(); err != nil {
+		return nil, scriptOut{}, err
+	}
+	sc, err := t.c.Script(ctx, in.ProjectID)
+	if err != nil {
+		return nil, scriptOut{}, toolError(err)
+	}
+	return nil, scriptOut{ProjectID: in.ProjectID, Script: sc}, nil
+}
+
+func (t *tools) updateScript(ctx context.Context, _ *mcp.CallToolRequest, in scriptIn) (*mcp.CallToolResult, scriptOut, error) {
+	if err := (projectRef{in.ProjectID}).check(); err != nil {
+		return nil, scriptOut{}, err
+	}
+	if in.Script == nil {
+		return nil, scriptOut{}, invalid("script", "is required")
+	}
+	up, err := t.c.UpdateScript(ctx, in.ProjectID, in.Script)
+	if err != nil {
+		return nil, scriptOut{}, toolError(err)
+	}
+	out := scriptOut{ProjectID: in.ProjectID, Script: up.Script}
+	for _, s := range up.Reset {
+		out.Reset = append(out.Reset, string(s))
+	}
+	return nil, out, nil
+}
+
 // ToolNames lists the tools, sorted (for documentation and tests).
 func ToolNames() []string {
-	n := []string{"create_video", "get_project", "list_projects", "pause_project", "resume_project", "cancel_project", "retry_project"}
+	n := []string{"create_video", "get_project", "list_projects", "pause_project", "resume_project", "cancel_project", "retry_project",
+		"get_script", "update_script", "approve_project"}
 	sort.Strings(n)
 	return n
 }

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/quota"
 	"github.com/ytmaker/ytmaker/internal/redistest"
+	"github.com/ytmaker/ytmaker/internal/script"
 	"github.com/ytmaker/ytmaker/internal/stage"
 	"github.com/ytmaker/ytmaker/internal/worker"
 	"github.com/ytmaker/ytmaker/tasks"
@@ -47,6 +49,7 @@ func TestMain(m *testing.M) {
 type server struct {
 	srv    *httptest.Server
 	client *tasks.Client
+	eng    *engine.Engine
 	dir    string
 	token  string
 }
@@ -66,7 +69,7 @@ func start(t *testing.T, token string, withWorker bool) *server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	s.client = c
+	s.client, s.eng = c, eng
 	if withWorker {
 		p, err := pipeline.New(pipeline.Config{Store: eng.Store(), Quota: quota.New(rdb, quota.Options{})})
 		if err != nil {
@@ -271,8 +274,9 @@ func TestToolsOverStdioAndHTTP(t *testing.T) {
 	}
 }
 
-// A video made through the tools, followed to the end.
-func TestCreateAndFollowToCompletion(t *testing.T) {
+// A video made through the tools with a script review, followed to the
+// end; then a script edit remakes only the changed segment.
+func TestReviewCreateAndFollowToCompletion(t *testing.T) {
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
 		t.Skip("ffmpeg is not installed")
 	}
@@ -281,28 +285,95 @@ func TestCreateAndFollowToCompletion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	wait := func(id int64, status project.Status) projectOut {
+		t.Helper()
+		deadline := time.Now().Add(3 * time.Minute)
+		var p projectOut
+		for {
+			if e := call(t, cs, "get_project", map[string]any{"project_id": id}, &p); e != "" {
+				t.Fatal(e)
+			}
+			if p.Status == string(status) {
+				return p
+			}
+			if p.Status == string(project.Failed) || time.Now().After(deadline) {
+				t.Fatalf("waiting for %s: %+v", status, p)
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+	}
 	var created createOut
-	if e := call(t, cs, "create_video", map[string]any{"name": "Harbour", "content": text}, &created); e != "" {
+	if e := call(t, cs, "create_video", map[string]any{"name": "Harbour", "content": text,
+		"settings": map[string]any{"review_script": true}}, &created); e != "" {
 		t.Fatal(e)
 	}
-	deadline := time.Now().Add(3 * time.Minute)
-	var p projectOut
-	for {
-		if e := call(t, cs, "get_project", map[string]any{"project_id": created.ProjectID}, &p); e != "" {
-			t.Fatal(e)
-		}
-		if p.Status == string(project.Completed) || p.Status == string(project.Failed) || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(250 * time.Millisecond)
+	id := created.ProjectID
+	wait(id, project.ScriptReview)
+	var sc scriptOut
+	if e := call(t, cs, "get_script", map[string]any{"project_id": id}, &sc); e != "" {
+		t.Fatal(e)
 	}
-	if p.Status != string(project.Completed) || p.Progress != 100 || p.Result == nil {
+	if sc.Script == nil || len(sc.Script.Segments) < 3 {
+		t.Fatalf("script %+v", sc)
+	}
+	bad := *sc.Script
+	bad.Segments = append([]script.Segment(nil), sc.Script.Segments...)
+	bad.Segments[1].Text = "  "
+	if e := call(t, cs, "update_script", map[string]any{"project_id": id, "script": bad}, nil); !strings.HasPrefix(e, "INVALID_INPUT:") || !strings.Contains(e, `"field":"segments[1].text"`) {
+		t.Fatalf("an empty segment: %q", e)
+	}
+	good := *sc.Script
+	good.Segments = append([]script.Segment(nil), sc.Script.Segments...)
+	good.Segments[1].Text = "Lighthouse keepers polish the great lens every evening."
+	if e := call(t, cs, "update_script", map[string]any{"project_id": id, "script": good}, nil); e != "" {
+		t.Fatal(e)
+	}
+	var run runOut
+	if e := call(t, cs, "approve_project", map[string]any{"project_id": id}, &run); e != "" {
+		t.Fatal(e)
+	}
+	p := wait(id, project.Completed)
+	r := p.Result
+	if p.Progress != 100 || r == nil {
 		t.Fatalf("project %+v", p)
 	}
-	r := p.Result
-	if _, err := os.Stat(r.VideoPath); err != nil || !strings.HasSuffix(r.VideoURL, "/api/v1/projects/"+itoa(p.ProjectID)+"/video") ||
+	if _, err := os.Stat(r.VideoPath); err != nil || !strings.HasSuffix(r.VideoURL, "/api/v1/projects/"+itoa(id)+"/video") ||
 		r.ThumbnailPath == "" || !strings.HasPrefix(r.YouTubeStatus, "not uploaded") {
 		t.Fatalf("result %+v (%v)", r, err)
+	}
+	srt, _ := os.ReadFile(filepath.Join(filepath.Dir(r.VideoPath), "subtitles.srt"))
+	if !strings.Contains(strings.Join(strings.Fields(string(srt)), " "), "Lighthouse keepers") {
+		t.Fatalf("subtitles without the edit:\n%s", srt)
+	}
+	if e := call(t, cs, "approve_project", map[string]any{"project_id": id}, nil); !strings.HasPrefix(e, "NOT_IN_REVIEW:") {
+		t.Fatalf("approving a finished project: %q", e)
+	}
+
+	// Edit one segment of the finished video: only it is made again.
+	good.Segments[len(good.Segments)-2].Text = "The tide turns twice a day, and the harbour breathes with it."
+	var up scriptOut
+	if e := call(t, cs, "update_script", map[string]any{"project_id": id, "script": good}, &up); e != "" {
+		t.Fatal(e)
+	}
+	if len(up.Reset) == 0 || up.Reset[0] != "assets" {
+		t.Fatalf("reset %v", up.Reset)
+	}
+	if e := call(t, cs, "resume_project", map[string]any{"project_id": id}, nil); e != "" {
+		t.Fatal(e)
+	}
+	wait(id, project.Completed)
+	st, err := s.eng.Store().State(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var assets pipeline.AssetsResult
+	json.Unmarshal(st.Stages.Assets.Result, &assets)
+	t.Logf("after the edit: %+v", assets)
+	// Each segment has a narration and a picture; the picture of a
+	// changed segment may follow its text, so at least the other
+	// segments' assets and the changed one's are not all remade.
+	if assets.Reused < 2*(assets.Segments-1) {
+		t.Fatalf("assets %+v: expected the unchanged segments' narration and pictures reused", assets)
 	}
 }
 

@@ -83,10 +83,13 @@ type Settings struct {
 	MaxSegments int     `json:"max_segments,omitempty"`
 	// PromptTemplate names the template of the script prompt (see
 	// internal/prompts); "" is the built-in "default".
-	PromptTemplate string    `json:"prompt_template,omitempty"`
-	Avatar         *bool     `json:"avatar,omitempty"`
-	YouTube        YouTube   `json:"youtube"`
-	Providers      Providers `json:"providers"`
+	PromptTemplate string `json:"prompt_template,omitempty"`
+	Avatar         *bool  `json:"avatar,omitempty"`
+	// ReviewScript stops the run after the script until the user
+	// approves it (status SCRIPT_REVIEW).
+	ReviewScript bool      `json:"review_script,omitempty"`
+	YouTube      YouTube   `json:"youtube"`
+	Providers    Providers `json:"providers"`
 }
 
 // YouTube holds upload settings.

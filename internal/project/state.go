@@ -12,9 +12,12 @@ type Status string
 
 // The statuses a project moves through.
 const (
-	Initialized         Status = "INITIALIZED"
-	ScriptGenerating    Status = "SCRIPT_GENERATING"
-	ScriptGenerated     Status = "SCRIPT_GENERATED"
+	Initialized      Status = "INITIALIZED"
+	ScriptGenerating Status = "SCRIPT_GENERATING"
+	ScriptGenerated  Status = "SCRIPT_GENERATED"
+	// ScriptReview: the run stopped after the script, which waits for
+	// the user's approval (Settings.ReviewScript).
+	ScriptReview        Status = "SCRIPT_REVIEW"
 	AssetsGenerating    Status = "ASSETS_GENERATING"
 	AssetsGenerated     Status = "ASSETS_GENERATED"
 	Rendering           Status = "RENDERING"
@@ -29,7 +32,7 @@ const (
 )
 
 // AllStatuses lists every status, in pipeline order.
-var AllStatuses = []Status{Initialized, ScriptGenerating, ScriptGenerated, AssetsGenerating, AssetsGenerated,
+var AllStatuses = []Status{Initialized, ScriptGenerating, ScriptGenerated, ScriptReview, AssetsGenerating, AssetsGenerated,
 	Rendering, Rendered, ThumbnailGenerating, ThumbnailGenerated, Uploading, Completed, Failed, Paused, Cancelled}
 
 // Valid reports whether s is a known status.

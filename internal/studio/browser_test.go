@@ -303,3 +303,40 @@ func TestBrowserChineseInterface(t *testing.T) {
 		t.Fatalf("button %q", txt)
 	}
 }
+
+// TestBrowserReviewFlow asks for a script review on the form, edits a
+// segment in the editor, approves, and finds the edit in the subtitles.
+func TestBrowserReviewFlow(t *testing.T) {
+	e := newEnv(t, envOptions{worker: true})
+	b := newTab(t)
+	b.do(20*time.Second,
+		chromedp.Navigate(e.srv.URL+"/new"),
+		chromedp.WaitVisible(chromedp.ID("f-name")),
+		chromedp.SendKeys(chromedp.ID("f-name"), "Reviewed"),
+		chromedp.SendKeys(chromedp.ID("f-content"), shortText),
+		chromedp.Click(chromedp.ID("f-review")),
+		chromedp.Click(chromedp.ID("f-submit")),
+	)
+	b.waitFor(`/^\/projects\/\d+$/.test(location.pathname) && document.getElementById("status")`, 20*time.Second)
+	id := eval[int64](b, `Number(location.pathname.split("/").pop())`)
+	eval[bool](b, `window.studioMark = true`)
+	b.waitFor(`document.getElementById("status").dataset.status === "SCRIPT_REVIEW" && document.getElementById("s-seg-1")`, time.Minute)
+	b.screenshot("review", 1280, 900)
+	const edited = "Lighthouse keepers polish the great lens every evening."
+	b.do(10*time.Second,
+		chromedp.Clear(chromedp.ID("s-seg-1")),
+		chromedp.SendKeys(chromedp.ID("s-seg-1"), edited),
+		chromedp.Click(chromedp.ID("s-approve")),
+	)
+	b.waitFor(`document.getElementById("pct").textContent === "100%" && document.getElementById("status").dataset.status === "COMPLETED"`, 3*time.Minute)
+	if !eval[bool](b, `window.studioMark === true`) {
+		t.Fatal("the page was reloaded")
+	}
+	srt, err := os.ReadFile(filepath.Join(e.dir, "projects", fmt.Sprint(id), "output", "subtitles.srt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(strings.Fields(string(srt)), " "), "Lighthouse keepers polish") {
+		t.Fatalf("the subtitles lack the edited text:\n%s", srt)
+	}
+}

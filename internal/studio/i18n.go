@@ -99,7 +99,7 @@ var clientKeys = []string{
 	"status.INITIALIZED", "status.SCRIPT_GENERATING", "status.SCRIPT_GENERATED", "status.ASSETS_GENERATING",
 	"status.ASSETS_GENERATED", "status.RENDERING", "status.RENDERED", "status.THUMBNAIL_GENERATING",
 	"status.THUMBNAIL_GENERATED", "status.UPLOADING", "status.COMPLETED", "status.FAILED", "status.PAUSED",
-	"status.CANCELLED", "stage.script_generation", "stage.asset_generation", "stage.video_rendering",
+	"status.CANCELLED", "status.SCRIPT_REVIEW", "review.saved", "stage.script_generation", "stage.asset_generation", "stage.video_rendering",
 	"stage.thumbnail_generation", "stage.youtube_upload", "stage.completed", "stage.error",
 	"js.eta", "js.eta.minutes", "js.network", "js.failed", "js.confirm.delete", "js.confirm.cancel",
 	"js.creating", "js.uploading", "js.reading", "js.file.type", "js.detected", "js.live.lost", "js.fix.fields",

@@ -24,9 +24,7 @@ import (
 const pageSize = 20
 
 // allStatuses are the filter choices of the project list.
-var allStatuses = []project.Status{project.Initialized, project.ScriptGenerating, project.ScriptGenerated,
-	project.AssetsGenerating, project.AssetsGenerated, project.Rendering, project.Rendered, project.ThumbnailGenerating,
-	project.ThumbnailGenerated, project.Uploading, project.Completed, project.Failed, project.Paused, project.Cancelled}
+var allStatuses = project.AllStatuses
 
 type projectsData struct {
 	List     wire.ProjectList
@@ -238,6 +236,9 @@ func (s *Server) segments(id int64) []segmentView {
 
 // actions are the buttons that make sense now; the API decides for real.
 func actions(p *wire.Project) []string {
+	if p.Status == project.ScriptReview {
+		return []string{"cancel"} // the editor saves and approves
+	}
 	if run := p.Run; run != nil {
 		switch run.State {
 		case project.RunQueued, project.RunRunning:

@@ -103,6 +103,7 @@
     Object.keys(parts).forEach(function (name) {
       const el = $('[data-part="' + name + '"]');
       if (!el || partHTML[name] === parts[name]) return;
+      if ($("form[data-dirty]", el)) return; // never throw away what the user is typing
       if (partHTML[name] === undefined && el.innerHTML.trim() === parts[name].trim()) { partHTML[name] = parts[name]; return; }
       const hadFocus = el.contains(document.activeElement) && document.activeElement.dataset;
       const focusKey = hadFocus ? (document.activeElement.dataset.action || document.activeElement.dataset.batchAction) : null;
@@ -150,7 +151,7 @@
       const ids = (el.getAttribute("aria-describedby") || "").split(" ").filter(function (x) { return x && !/-error$/.test(x); });
       if (ids.length) el.setAttribute("aria-describedby", ids.join(" ")); else el.removeAttribute("aria-describedby");
     });
-    const fe = $("#form-error", form);
+    const fe = $(".form-error", form);
     if (fe) { fe.hidden = true; fe.textContent = ""; }
   }
 
@@ -160,7 +161,7 @@
     if (field) field = String(field).replace(/\[\d+\]$/, "");
     const el = field && $('[data-field="' + field + '"]', form);
     if (!el) {
-      const fe = $("#form-error", form);
+      const fe = $(".form-error", form);
       fe.textContent = (err && err.message) || T("js.network");
       fe.hidden = false;
       fe.focus && fe.setAttribute("tabindex", "-1");
@@ -227,6 +228,7 @@
             tags: tags, privacy: String(fd.get("privacy") || "") }
         }
       };
+      if ($("#f-review").checked) body.settings.review_script = true;
       if (body.settings.music) body.settings.music_volume = Number(fd.get("music_volume"));
       if (publish) {
         const d = new Date(publish);
@@ -272,7 +274,8 @@
         let m;
         try { m = JSON.parse(e.data); } catch (err) { return; }
         if (typeof m.progress === "number") setProgress(m.progress);
-        if (m.stage) message.textContent = T("stage." + m.stage);
+        if (m.status === "PAUSED" || m.status === "SCRIPT_REVIEW") message.textContent = T("status." + m.status);
+        else if (m.stage) message.textContent = T("stage." + m.stage);
         eta.textContent = (m.eta_seconds != null && !m.final && m.progress < 100) ? formatETA(m.eta_seconds) : "";
         if (m.status) setBadge(badge, m.status);
         if (m.stage !== lastStage || m.final || m.status || m.error) { lastStage = m.stage; refresh(); }
@@ -280,6 +283,7 @@
       es.onerror = function () { if (es.readyState === EventSource.CONNECTING) eta.textContent = T("js.live.lost"); };
       window.addEventListener("pagehide", function () { es.close(); });
     }
+    scriptEditor(id, refresh);
     box.addEventListener("click", function (e) {
       const btn = e.target.closest("[data-action]");
       if (!btn) return;
@@ -291,6 +295,102 @@
         if (!j.success) { flash(T("js.failed", j.error.message), true); } else { flash(""); }
         refresh();
       });
+    });
+  }
+
+  // scriptEditor edits the script while the project waits for review:
+  // segments can be changed, moved, removed and added; saving sends the
+  // whole script to the API, approving saves first.
+  function scriptEditor(id, refresh) {
+    const part = $('[data-part="script"]');
+    if (!part) return;
+    function renumber(form) {
+      $all("li.seg", form).forEach(function (li, i) {
+        const ta = $("textarea", li), label = $("label", li);
+        ta.id = "s-seg-" + i;
+        ta.dataset.field = "segments[" + i + "].text";
+        label.htmlFor = ta.id;
+        const n = label.lastChild;
+        if (n && n.nodeType === 3) n.textContent = " " + T("project.segment", i + 1);
+      });
+    }
+    function read(form) {
+      const orig = JSON.parse($("#script-json", form).textContent || "{}");
+      const segs = $all("li.seg", form);
+      orig.title = $("#s-title", form).value;
+      orig.description = $("#s-description", form).value;
+      orig.segments = segs.map(function (li, i) {
+        let type = li.dataset.type || "content";
+        if (i === 0) type = "intro"; else if (i === segs.length - 1) type = "outro"; else type = "content";
+        const seg = { type: type, text: $("textarea", li).value };
+        if (li.dataset.prompt && $("textarea", li).defaultValue === seg.text) seg.image_prompt = li.dataset.prompt;
+        return seg;
+      });
+      return orig;
+    }
+    function save(form, then) {
+      clearErrors(form);
+      const busy = $("#s-busy", form);
+      busy.textContent = T("js.creating");
+      return api("PUT", "/api/v1/projects/" + id + "/script", read(form)).then(function (j) {
+        busy.textContent = "";
+        if (!j.success) {
+          const f = j.error && j.error.details && j.error.details.field;
+          if (f && !$('[data-field="' + f + '"]', form) && /^segments\[\d+\]/.test(f)) j.error.details.field = f.replace(/\.[a-z_]+$/, "") + ".text";
+          showError(form, j.error);
+          return false;
+        }
+        delete form.dataset.dirty;
+        busy.textContent = T("review.saved");
+        return then ? then() : true;
+      });
+    }
+    part.addEventListener("input", function (e) {
+      const form = e.target.closest("#script-editor");
+      if (form) form.dataset.dirty = "1";
+    });
+    part.addEventListener("click", function (e) {
+      const btn = e.target.closest("[data-seg]");
+      if (btn) {
+        const form = btn.closest("#script-editor");
+        form.dataset.dirty = "1";
+        const li = btn.closest("li.seg"), list = $("#s-segments", form);
+        switch (btn.dataset.seg) {
+          case "up": if (li.previousElementSibling) list.insertBefore(li, li.previousElementSibling); break;
+          case "down": if (li.nextElementSibling) list.insertBefore(li.nextElementSibling, li); break;
+          case "remove": li.remove(); break;
+          case "add": {
+            const items = $all("li.seg", form);
+            const tpl = items[items.length - 1].cloneNode(true);
+            $("textarea", tpl).value = "";
+            $("textarea", tpl).defaultValue = "";
+            tpl.dataset.prompt = "";
+            tpl.dataset.type = "content";
+            $(".seg-type", tpl).textContent = "content";
+            list.insertBefore(tpl, items[items.length - 1]);
+            renumber(form);
+            $("textarea", tpl).focus();
+            return;
+          }
+        }
+        renumber(form);
+        btn.focus();
+        return;
+      }
+      if (e.target.id === "s-save") save(e.target.form);
+    });
+    part.addEventListener("submit", function (e) {
+      if (e.target.id !== "script-editor") return;
+      e.preventDefault();
+      const form = e.target;
+      $("#s-approve", form).disabled = true;
+      save(form, function () {
+        return api("POST", "/api/v1/projects/" + id + "/approve").then(function (j) {
+          $("#s-approve", form).disabled = false;
+          if (!j.success) { showError(form, j.error); return; }
+          refresh();
+        });
+      }).then(function (ok) { if (ok === false) $("#s-approve", form).disabled = false; });
     });
   }
 

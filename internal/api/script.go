@@ -1,0 +1,115 @@
+package api
+
+import (
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/api/wire"
+	"github.com/ytmaker/ytmaker/internal/engine"
+	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/internal/script"
+)
+
+// putScript replaces a project's script while it waits for review or
+// while nothing runs. The assets stage and every later one go back to
+// pending with the assets' checkpoints kept: the narration and picture of
+// a segment whose text and prompt did not change are reused, so only
+// what the edit affects is made again.
+func (s *Server) putScript(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, CodeProjectNotFound, "project")
+	if !ok {
+		return
+	}
+	var sc script.Script
+	if err := s.decodeBody(w, r, &sc, false); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := sc.Validate(); err != nil {
+		s.fail(w, r, scriptField(err))
+		return
+	}
+	var reset []project.Stage
+	_, err := s.store.UpdateState(id, func(st *project.State) error {
+		if run := st.ActiveRun(); run != nil && st.Status != project.ScriptReview {
+			return busyError(run)
+		}
+		if ss := st.Stages.Get(project.StageScript); !ss.Status.Finished() {
+			return newError(http.StatusConflict, CodeOutputNotReady, "the project has no script yet; generate it first")
+		}
+		path := filepath.Join(s.store.ProjectDir(id), scriptFile.rel)
+		if err := sc.Save(path); err != nil {
+			return errcode.Wrap(err, errcode.FileSystemError, false, "saving the script: "+err.Error())
+		}
+		for _, name := range project.Stages[project.StageAssets.Index():] {
+			ss := st.Stages.Get(name)
+			if !ss.Status.Finished() {
+				continue
+			}
+			keep := ss.Checkpoints
+			*ss = project.StageState{Status: project.StagePending}
+			if name == project.StageAssets {
+				ss.Checkpoints = keep // unchanged segments are reused
+			}
+			reset = append(reset, name)
+		}
+		if len(reset) > 0 && st.ActiveRun() == nil {
+			st.Status = st.SettledStatus()
+			st.Error = nil
+		}
+		return nil
+	})
+	if err != nil {
+		s.fail(w, r, asNotFound(err, CodeProjectNotFound))
+		return
+	}
+	if reset == nil {
+		reset = []project.Stage{}
+	}
+	writeData(w, http.StatusOK, wire.ScriptUpdate{Script: &sc, Reset: reset})
+}
+
+// scriptField turns a SCRIPT_INVALID error into a 422 naming the field.
+func scriptField(err error) error {
+	e, ok := errcode.As(err)
+	if !ok || e.Code != errcode.ScriptInvalid {
+		return err
+	}
+	field := "segments"
+	if i, ok := e.Details["segment"].(int); ok {
+		field = "segments[" + strconv.Itoa(i) + "].text"
+		if strings.Contains(e.Message, "type") {
+			field = "segments[" + strconv.Itoa(i) + "].type"
+		}
+	} else if strings.Contains(e.Message, "title") {
+		field = "title"
+	} else if strings.Contains(e.Message, "missing") {
+		field = "script"
+	}
+	return invalid(field, "%s", e.Message)
+}
+
+// approve continues a project that waits for its script to be reviewed.
+func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r, CodeProjectNotFound, "project")
+	if !ok {
+		return
+	}
+	run, err := s.orch.Approve(r.Context(), id)
+	if e, ok := errcode.As(err); ok && e.Code == engine.CodeNotInReview {
+		err = newError(http.StatusConflict, e.Code, "%s", e.Message)
+	}
+	if err != nil {
+		s.fail(w, r, asNotFound(err, CodeProjectNotFound))
+		return
+	}
+	st, err := s.store.State(id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.accepted(w, runRef(id, st, run))
+}
