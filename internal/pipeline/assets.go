@@ -11,6 +11,7 @@ import (
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/atomicfile"
+	"github.com/ytmaker/ytmaker/internal/brand"
 	"github.com/ytmaker/ytmaker/internal/media/fonts"
 	"github.com/ytmaker/ytmaker/internal/media/slides"
 	"github.com/ytmaker/ytmaker/internal/media/tts"
@@ -150,6 +151,10 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	br, err := p.brandOf(pr)
+	if err != nil {
+		return nil, err
+	}
 	images, err := p.imageClient(pr)
 	if err != nil {
 		return nil, err
@@ -183,7 +188,7 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 		if images != nil {
 			imgSource = "stability"
 		}
-		imageHash := hashOf("image", seg.Text, seg.ImagePrompt, imgSource, pr.Settings.Format, pr.Name, pr.Settings.Theme, slideVersion)
+		imageHash := hashOf("image", seg.Text, seg.ImagePrompt, imgSource, pr.Settings.Format, pr.Name, pr.Settings.Theme, brandKey(br), slideVersion)
 		// Reuse what an earlier attempt finished (checkpoints), if its
 		// inputs have not changed and its file is still there.
 		var cp SegmentAssets
@@ -281,7 +286,7 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 				source = "stability"
 			} else {
 				rel = fmt.Sprintf("assets/images/segment_%02d.png", it.seg+1)
-				stills, err = p.drawSlides(fs, pr, sc, it.seg, w, h, job, rel)
+				stills, err = p.drawSlides(fs, pr, br, sc, it.seg, w, h, job, rel)
 				if err != nil {
 					cancel(err)
 					return
@@ -322,7 +327,7 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 		}
 		for _, i := range imageFailures {
 			rel := fmt.Sprintf("assets/images/segment_%02d.png", i+1)
-			stills, err := p.drawSlides(fs, pr, sc, i, w, h, job, rel)
+			stills, err := p.drawSlides(fs, pr, br, sc, i, w, h, job, rel)
 			if err != nil {
 				return nil, err
 			}
@@ -375,7 +380,7 @@ const slideVersion = "themes-1"
 // drawSlides draws segment i's slide at rel, and for a segment merged from
 // several paragraphs one more slide per later paragraph, returned as
 // stills.
-func (p *Pipeline) drawSlides(fs *fonts.Set, pr *project.Project, sc *script.Script, i, w, h int, job stage.Job, rel string) ([]Still, error) {
+func (p *Pipeline) drawSlides(fs *fonts.Set, pr *project.Project, br *brand.Brand, sc *script.Script, i, w, h int, job stage.Job, rel string) ([]Still, error) {
 	seg := sc.Segments[i]
 	parts := []string{seg.Text}
 	if seg.Type == script.Content {
@@ -390,7 +395,7 @@ func (p *Pipeline) drawSlides(fs *fonts.Set, pr *project.Project, sc *script.Scr
 			path = strings.TrimSuffix(rel, ".png") + fmt.Sprintf("_%d.png", k+1)
 			stills = append(stills, Still{Image: path, Text: part})
 		}
-		if err := p.drawSlide(fs, pr, sc, i, part, w, h, abs(job, path)); err != nil {
+		if err := p.drawSlide(fs, pr, br, sc, i, part, w, h, abs(job, path)); err != nil {
 			return nil, err
 		}
 	}
@@ -398,12 +403,12 @@ func (p *Pipeline) drawSlides(fs *fonts.Set, pr *project.Project, sc *script.Scr
 }
 
 // drawSlide draws one slide of segment i showing text.
-func (p *Pipeline) drawSlide(fs *fonts.Set, pr *project.Project, sc *script.Script, i int, text string, w, h int, path string) error {
+func (p *Pipeline) drawSlide(fs *fonts.Set, pr *project.Project, br *brand.Brand, sc *script.Script, i int, text string, w, h int, path string) error {
 	seg := sc.Segments[i]
 	lang := sc.Language
-	theme := pr.Settings.Theme
-	if theme == "" {
-		theme = slides.ThemeFor(sc.Title + "\n" + pr.Content).Name
+	channel := ""
+	if br != nil && (seg.Type == script.Intro && br.IntroOn() || seg.Type == script.Outro && br.OutroOn()) {
+		channel = br.Channel
 	}
 	_, err := slides.Draw(fs, slides.Spec{
 		Text:     slides.KeySentence(text, lang, 0),
@@ -415,7 +420,8 @@ func (p *Pipeline) drawSlide(fs *fonts.Set, pr *project.Project, sc *script.Scri
 		Width:    w,
 		Height:   h,
 		Seed:     fmt.Sprintf("%d:%s", pr.ID, pr.Name),
-		Theme:    theme,
+		Theme:    themeOf(pr, br, sc.Title),
+		Channel:  channel,
 	}, path)
 	return err
 }

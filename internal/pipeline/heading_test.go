@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/brand"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/project"
 )
@@ -154,4 +156,72 @@ func diff(a, b *image.RGBA) float64 {
 		}
 	}
 	return sum / float64(len(a.Pix)/4*3)
+}
+
+// A brand preset puts its watermark on the narrated frames and its
+// channel name on the intro card; an unknown brand is refused.
+func TestBrandWatermarkAndCards(t *testing.T) {
+	s := start(t, options{})
+	ctx := context.Background()
+	store := brand.NewStore(filepath.Join(s.dataDir, "brands"), nil)
+	if _, err := store.Save(brand.Brand{Name: "rivers", Channel: "Rivers Weekly", Theme: "ocean",
+		Watermark: brand.Watermark{Position: brand.TopRight, Size: 0.2, Opacity: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	off := false
+	id := s.project("Rivers", english, func(in *project.Input) { in.Settings.Subtitles = &off; in.Settings.Brand = "rivers" })
+	h, err := s.client.Chain(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res pipeline.UploadResult
+	if err := h.GetInto(ctx, 3*time.Minute, &res); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(filepath.Dir(res.VideoPath))
+	b, _ := os.ReadFile(filepath.Join(dir, "assets", "assets.json"))
+	var man pipeline.Manifest
+	if err := json.Unmarshal(b, &man); err != nil {
+		t.Fatal(err)
+	}
+	// The middle of the second segment: the slide, plus the watermark in
+	// the top-right corner (20 % of the width, a margin from the edges).
+	seg := man.Segments[1]
+	at := time.Duration((man.Segments[0].Seconds + seg.Seconds/2) * float64(time.Second))
+	frame := frameAt(t, res.VideoPath, int(at.Seconds()*30), 1920, 1080)
+	slide := loadPNG(t, filepath.Join(dir, seg.Image))
+	if keep := os.Getenv("YTMAKER_KEEP_FRAMES"); keep != "" {
+		f, _ := os.Create(filepath.Join(keep, "brand_frame.png"))
+		png.Encode(f, frame)
+		f.Close()
+	}
+	// Margin 49 px (4.5 % of the height), 384 px wide.
+	corner := image.Rect(1920-49-384, 49, 1920-49, 49+50)
+	centre := image.Rect(700, 400, 1200, 700)
+	changed := 0
+	for y := corner.Min.Y; y < corner.Max.Y; y++ {
+		for x := corner.Min.X; x < corner.Max.X; x++ {
+			a, b := frame.RGBAAt(x, y), slide.RGBAAt(x, y)
+			if int(a.R)+int(a.G)+int(a.B)-int(b.R)-int(b.G)-int(b.B) > 240 {
+				changed++
+			}
+		}
+	}
+	if changed < 1000 {
+		t.Errorf("%d pixels of the top-right corner brightened: no watermark", changed)
+	}
+	if d := diff(frame.SubImage(centre).(*image.RGBA), slide.SubImage(centre).(*image.RGBA)); d > 4 {
+		t.Errorf("centre differs from the slide by %.1f: the watermark is elsewhere", d)
+	}
+
+	// Unknown brand: the assets stage refuses, naming the setting.
+	id = s.project("Rivers again", english, func(in *project.Input) { in.Settings.Brand = "nobody" })
+	h, err = s.client.Chain(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = h.GetInto(ctx, 3*time.Minute, &res)
+	if e := errcode.Classify(err); err == nil || e.Code != errcode.InvalidInput || e.Details["field"] != "settings.brand" {
+		t.Fatalf("unknown brand: %v", err)
+	}
 }

@@ -74,7 +74,19 @@ func (p *Pipeline) runRender(ctx context.Context, job stage.Job) (any, error) {
 		return nil, err
 	}
 	w, h := pr.Settings.Size()
-	spec := render.Spec{Width: w, Height: h, Subtitles: pr.Settings.SubtitlesOn(), Language: man.Language,
+	br, err := p.brandOf(pr)
+	if err != nil {
+		return nil, err
+	}
+	fs, err := p.fontSet()
+	if err != nil {
+		return nil, err
+	}
+	wm, err := p.watermark(fs, br, job, w, h)
+	if err != nil {
+		return nil, err
+	}
+	spec := render.Spec{Watermark: wm, Width: w, Height: h, Subtitles: pr.Settings.SubtitlesOn(), Language: man.Language,
 		Motion: render.Motion(pr.Settings.Motion), OutPath: abs(job, videoFile), SRTPath: abs(job, srtFile),
 		WorkDir: job.Dir()}
 	if music != "" {

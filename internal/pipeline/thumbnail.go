@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/ytmaker/ytmaker/internal/media/slides"
 	"github.com/ytmaker/ytmaker/internal/media/thumbnail"
 	"github.com/ytmaker/ytmaker/internal/script"
 	"github.com/ytmaker/ytmaker/internal/stage"
@@ -47,10 +46,11 @@ func (p *Pipeline) runThumbnail(ctx context.Context, job stage.Job) (any, error)
 		}
 	}
 	img := thumbnail.Strongest(pictures)
-	theme := pr.Settings.Theme
-	if theme == "" {
-		theme = slides.ThemeFor(title + "\n" + pr.Content).Name
+	br, err := p.brandOf(pr)
+	if err != nil {
+		return nil, err
 	}
+	theme := themeOf(pr, br, title)
 	job.Progress(20, "Drawing the thumbnail...")
 	r, err := thumbnail.Generate(ctx, fs, thumbnail.Spec{Image: img, Title: title, Language: lang, Theme: theme, Text: pr.Content,
 		OutPath: abs(job, thumbnailFile), Seed: fmt.Sprintf("%d:%s", pr.ID, pr.Name)})

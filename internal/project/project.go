@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/brand"
 	"github.com/ytmaker/ytmaker/internal/language"
 	"github.com/ytmaker/ytmaker/internal/media/slides"
 )
@@ -77,6 +78,7 @@ type Settings struct {
 	Voice       string  `json:"voice,omitempty"`
 	Motion      string  `json:"motion,omitempty"`
 	Theme       string  `json:"theme,omitempty"` // a slide theme (slides.ThemeNames); "" or "auto" picks one from the content
+	Brand       string  `json:"brand,omitempty"` // a brand preset in DATA_DIR/brands; "" for none
 	Subtitles   *bool   `json:"subtitles,omitempty"`
 	Music       string  `json:"music,omitempty"`
 	MusicVolume float64 `json:"music_volume,omitempty"`
@@ -223,6 +225,11 @@ func (s *Settings) Validate() error {
 	}
 	if err := s.validateTheme(); err != nil {
 		return err
+	}
+	if s.Brand = strings.TrimSpace(s.Brand); s.Brand != "" {
+		if err := brand.ValidName("settings.brand", s.Brand); err != nil {
+			return err
+		}
 	}
 	if s.Subtitles == nil {
 		t := true

@@ -48,6 +48,7 @@ func TestValidateNamesTheField(t *testing.T) {
 		"settings.format":              {Name: "n", Content: "x", Settings: Settings{Format: "4k"}},
 		"settings.motion":              {Name: "n", Content: "x", Settings: Settings{Motion: "spin"}},
 		"settings.theme":               {Name: "n", Content: "x", Settings: Settings{Theme: "comic-sans"}},
+		"settings.brand":               {Name: "n", Content: "x", Settings: Settings{Brand: "../secrets"}},
 		"settings.music_volume":        {Name: "n", Content: "x", Settings: Settings{MusicVolume: 2}},
 		"settings.youtube.title":       {Name: "n", Content: "x", Settings: Settings{YouTube: YouTube{Title: strings.Repeat("t", 101)}}},
 		"settings.youtube.privacy":     {Name: "n", Content: "x", Settings: Settings{YouTube: YouTube{Privacy: "everyone"}}},

@@ -3,6 +3,7 @@ package render
 import (
 	"context"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -12,6 +13,10 @@ import (
 // RenderFilterGraph) and the given motion. Inputs are made before the
 // timer starts. It reports the speed as a multiple of real time.
 func benchmarkRender(b *testing.B, motion Motion, slow bool) {
+	benchmarkRenderWith(b, motion, slow, Options{})
+}
+
+func benchmarkRenderWith(b *testing.B, motion Motion, slow bool, opts Options) {
 	ff := needTools(b)
 	fs := loadFonts(b)
 	dir := b.TempDir()
@@ -23,10 +28,12 @@ func benchmarkRender(b *testing.B, motion Motion, slow bool) {
 		fn = RenderFilterGraph
 	}
 	b.ResetTimer()
+	cpu0 := childCPU()
 	var elapsed time.Duration
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		res, err := fn(context.Background(), spec, Options{FFmpeg: ff})
+		opts.FFmpeg = ff
+		res, err := fn(context.Background(), spec, opts)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -36,6 +43,13 @@ func benchmarkRender(b *testing.B, motion Motion, slow bool) {
 		}
 	}
 	b.ReportMetric(60/(elapsed.Seconds()/float64(b.N)), "x_realtime")
+	// CPU time of the ffmpeg processes: on a shared machine wall time
+	// depends on the neighbours, CPU time much less. x_realtime_2cores is
+	// the speed two otherwise idle cores would reach if the work spread
+	// over both.
+	cpu := (childCPU() - cpu0).Seconds() / float64(b.N)
+	b.ReportMetric(cpu, "cpu_s")
+	b.ReportMetric(60/(cpu/2), "x_realtime_2cores")
 }
 
 // BenchmarkRenderStills is the 60 s, 12-segment 1080p video with
@@ -48,3 +62,23 @@ func BenchmarkRenderFilterGraph(b *testing.B) { benchmarkRender(b, MotionNone, t
 
 // BenchmarkRenderKenBurns renders the same video with Ken Burns motion.
 func BenchmarkRenderKenBurns(b *testing.B) { benchmarkRender(b, MotionKenBurns, false) }
+
+// BenchmarkRenderKenBurnsPrevious renders it with the earlier motion
+// encoder settings (the baseline of the motion search change).
+func BenchmarkRenderKenBurnsPrevious(b *testing.B) {
+	benchmarkRenderWith(b, MotionKenBurns, false, Options{legacyMotion: true})
+}
+
+// BenchmarkRenderZoompan renders it with a plain ffmpeg command: one
+// filter graph that zooms every still with zoompan, concatenates, burns
+// the subtitles in and encodes every frame.
+func BenchmarkRenderZoompan(b *testing.B) { benchmarkRender(b, MotionKenBurns, true) }
+
+// childCPU is the user and system time of the finished child processes.
+func childCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

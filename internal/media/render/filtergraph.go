@@ -48,7 +48,8 @@ func (r *renderer) filterGraph(ctx context.Context) error {
 	for _, l := range labels {
 		fmt.Fprintf(&g, "[%s]", l)
 	}
-	fmt.Fprintf(&g, "concat=n=%d:v=1:a=0", len(labels))
+	fmt.Fprintf(&g, "concat=n=%d:v=1:a=0[base];", len(labels))
+	g.WriteString(p.watermark(&in, "base"))
 	if cues := p.allCues(); len(cues) > 0 {
 		var ass []subtitles.Cue
 		for _, c := range cues {

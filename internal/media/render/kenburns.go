@@ -55,7 +55,9 @@ func (r *renderer) kenBurns(ctx context.Context) error {
 	}
 	segment := func(ctx context.Context, i int) error {
 		frames := p.shots[i].to - p.shots[i].from
-		vf := p.kenBurnsFilter(i, frames)
+		in := inputs{}
+		in.add("-i", p.shots[i].image)
+		vf := "[0:v:0]" + p.kenBurnsFilter(i, frames) + "[base];" + p.watermark(&in, "base")
 		if cues := p.shotCues(i); len(cues) > 0 {
 			name := fmt.Sprintf("seg%03d.ass", i)
 			if err := subtitles.WriteASSFile(r.path(name), cues, p.w, p.h, p.style); err != nil {
@@ -63,8 +65,8 @@ func (r *renderer) kenBurns(ctx context.Context) error {
 			}
 			vf += ",ass=filename=" + name
 		}
-		args := []string{"-i", p.shots[i].image, "-vf", vf, "-frames:v", fmt.Sprint(frames)}
-		args = append(args, p.x264Args()...)
+		args := append(in.args, "-filter_complex", vf+"[v]", "-map", "[v]", "-frames:v", fmt.Sprint(frames))
+		args = append(args, p.x264MotionArgs()...)
 		args = append(args, fmt.Sprintf("seg%03d.h264", i))
 		name := fmt.Sprintf("seg%d", i)
 		return r.run(ctx, args, p.frameTime(frames), name, "video")

@@ -66,6 +66,15 @@ type Segment struct {
 	Cues  []subtitles.Cue // subtitles, timed from the segment's start
 }
 
+// Watermark is a logo laid over every narrated frame (not over avatar
+// clips), under the subtitles.
+type Watermark struct {
+	Image   string  // PNG, transparency kept
+	X, Y    int     // top-left corner in the frame
+	Width   int     // scaled to this width, keeping its aspect ratio
+	Opacity float64 // 0–1
+}
+
 // Still is a picture shown from At into its segment.
 type Still struct {
 	Image string
@@ -93,6 +102,7 @@ type Spec struct {
 	FontFamily    string           // "" = subtitles.FontFamily for Language
 	Language      string           // BCP 47 tag of the narration, for the subtitle font
 	Motion        Motion           // "" means MotionNone
+	Watermark     *Watermark       // optional logo over the narrated part
 	Music         *Music
 	Intro, Outro  string // optional avatar clips (any size/rate; normalised)
 	OutPath       string // where the MP4 goes, e.g. output/final_video.mp4
@@ -119,6 +129,9 @@ type Options struct {
 	Parallel int
 	// KeepWork keeps the work directory (for debugging).
 	KeepWork bool
+	// legacyMotion selects the earlier motion encoder settings, for
+	// benchmarks.
+	legacyMotion bool
 }
 
 // Result describes a rendered video.
@@ -152,6 +165,9 @@ type plan struct {
 	style       subtitles.Style
 	crf         int
 	preset      string
+	// legacyMotion encodes motion with the stills' search settings, as
+	// earlier versions did (benchmark baseline).
+	legacyMotion bool
 }
 
 // shot is one still on screen for narration frames [from, to) of segment seg.
@@ -290,6 +306,14 @@ func newPlan(ctx context.Context, spec Spec, runner *ffmpeg.Runner) (*plan, erro
 			return nil, invalid("render: %s clip %s is too short", clip.name, filepath.Base(clip.path))
 		}
 		*clip.frames, *clip.info = n, info
+	}
+	if wm := spec.Watermark; wm != nil {
+		if err := mustExist(wm.Image, "watermark"); err != nil {
+			return nil, err
+		}
+		if wm.Width < 2 || wm.Width > p.w || wm.X < 0 || wm.Y < 0 || wm.X >= p.w || wm.Y >= p.h || wm.Opacity <= 0 || wm.Opacity > 1 {
+			return nil, invalid("render: watermark %dpx at (%d,%d), opacity %.2f does not fit a %dx%d frame", wm.Width, wm.X, wm.Y, wm.Opacity, p.w, p.h)
+		}
 	}
 	if spec.Music != nil && spec.Music.Path != "" {
 		if err := mustExist(spec.Music.Path, "music"); err != nil {
@@ -517,6 +541,7 @@ func render(ctx context.Context, spec Spec, opts Options, slow bool) (*Result, e
 	if err != nil {
 		return nil, err
 	}
+	p.legacyMotion = opts.legacyMotion
 	if err := os.MkdirAll(filepath.Dir(spec.OutPath), 0o755); err != nil {
 		return nil, errcode.Wrap(err, errcode.FileSystemError, false, "").WithStage(Stage)
 	}

@@ -541,3 +541,54 @@ func TestLaterStills(t *testing.T) {
 		})
 	}
 }
+
+// The watermark sits where it was put, in every renderer, at its opacity.
+func TestWatermark(t *testing.T) {
+	ff := needTools(t)
+	dir := t.TempDir()
+	write := func(name string, w, h int, c color.NRGBA) string {
+		img := image.NewNRGBA(image.Rect(0, 0, w, h))
+		for p := 0; p < len(img.Pix); p += 4 {
+			img.Pix[p], img.Pix[p+1], img.Pix[p+2], img.Pix[p+3] = c.R, c.G, c.B, c.A
+		}
+		path := filepath.Join(dir, name)
+		f, err := os.Create(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		png.Encode(f, img)
+		f.Close()
+		return path
+	}
+	bg := write("bg.png", 320, 180, color.NRGBA{0, 0, 0, 255})
+	logo := write("logo.png", 20, 10, color.NRGBA{255, 255, 255, 255})
+	audio := filepath.Join(dir, "voice.wav")
+	writeVoice(t, audio, 22050, time.Second, 0, 300)
+	for _, tc := range []struct {
+		name   string
+		motion Motion
+		fn     func(context.Context, Spec, Options) (*Result, error)
+	}{{"stills", MotionNone, Render}, {"kenburns", MotionKenBurns, Render}, {"filtergraph", MotionNone, RenderFilterGraph}} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, tc.name, "video.mp4")
+			res, err := tc.fn(context.Background(), Spec{Width: 320, Height: 180, Segments: []Segment{{Image: bg, Audio: audio}},
+				Motion: tc.motion, OutPath: out, Watermark: &Watermark{Image: logo, X: 260, Y: 20, Width: 40, Opacity: 0.5}}, Options{FFmpeg: ff})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkOutput(t, ff, res, 320, 180, time.Second)
+			rgb := decodeRGB(t, out, 15, 320, 180)
+			at := func(x, y int) int { return int(rgb[3*(y*320+x)]) }
+			// 40×20 at (260,20), half white over black: about 128.
+			if v := at(280, 30); v < 100 || v > 160 {
+				t.Errorf("watermark centre %d, want about 128", v)
+			}
+			if v := at(240, 30); v > 20 {
+				t.Errorf("left of the watermark %d, want black", v)
+			}
+			if v := at(280, 60); v > 20 {
+				t.Errorf("below the watermark %d, want black", v)
+			}
+		})
+	}
+}

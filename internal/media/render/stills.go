@@ -85,7 +85,8 @@ func (r *renderer) stills(ctx context.Context) error {
 	for k := range p.shots {
 		fmt.Fprintf(&graph, "[p%d]", k)
 	}
-	fmt.Fprintf(&graph, "concat=n=%d:v=1:a=0,settb=1/%d,setpts=N", len(p.shots), p.fps)
+	fmt.Fprintf(&graph, "concat=n=%d:v=1:a=0,settb=1/%d,setpts=N[base];", len(p.shots), p.fps)
+	graph.WriteString(p.watermark(&in, "base"))
 	if len(cues) > 0 {
 		if err := subtitles.WriteASSFile(r.path("stills.ass"), cues, p.w, p.h, p.style); err != nil {
 			return errcode.Wrap(err, errcode.FileSystemError, false, "")

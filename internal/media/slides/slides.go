@@ -56,6 +56,9 @@ type Spec struct {
 	// Icon names the illustration (see package icons); "" matches one to
 	// the text, "none" draws none.
 	Icon string
+	// Channel is the channel name the intro and outro cards show under
+	// their title (a brand's); "" shows none.
+	Channel string
 }
 
 // Layout is where a slide's main text went.
@@ -159,7 +162,7 @@ func Render(fs *fonts.Set, spec Spec) (*image.RGBA, Layout, error) {
 			icon, iconName = pic, ic.Name
 		}
 	}
-	lay, err := d.content(content, icon)
+	lay, err := d.content(content, icon, strings.TrimSpace(spec.Channel))
 	if err != nil {
 		return nil, Layout{}, err
 	}
@@ -217,7 +220,7 @@ func (d *drawer) chrome(title, footer string, kind Kind) error {
 
 // content draws the layout's main part and returns where its main text
 // went.
-func (d *drawer) content(c Content, icon image.Image) (Layout, error) {
+func (d *drawer) content(c Content, icon image.Image, channel string) (Layout, error) {
 	unit, w, h := d.unit, d.w, d.h
 	// The main part sits above the band that burned-in subtitles use.
 	top, bottom := int(float64(h)*0.14), int(float64(h)*0.76)
@@ -234,11 +237,25 @@ func (d *drawer) content(c Content, icon image.Image) (Layout, error) {
 			top = badge.Max.Y + int(40*unit)
 		}
 		area := image.Rect(left, top, right, bottom)
+		if channel != "" {
+			area.Max.Y -= int(90 * unit)
+		}
 		lay, err := d.fitAndDraw(c.Headline, area, 120*unit, 48*unit, d.th.Heading, true, d.th.Ink, alignCenter)
 		if err != nil {
 			return lay, err
 		}
 		d.accentRule(lay.Box, true)
+		if channel != "" {
+			size := 46 * unit
+			f, err := d.fs.StyledFace(d.lang, d.th.Body, true, size)
+			if err != nil {
+				return lay, err
+			}
+			channel = fitOneLine(f, channel, float64(right-left))
+			x := float64(w)/2 - f.Measure(channel)/2
+			y := float64(lay.Box.Max.Y) + 40*unit + size
+			f.Shadow(d.img, x, y, channel, d.th.Accent, d.th.shadow(), 2*unit, 2*unit, int(3*unit))
+		}
 		d.badge(badge, icon)
 		lay.IconBox = badge
 		return lay, nil
