@@ -280,7 +280,8 @@ func firstAffected(p *project.Project, in *project.Input) project.Stage {
 		o.PromptTemplate != n.PromptTemplate:
 		return project.StageScript
 	case o.Voice != n.Voice, o.Providers.TTS != n.Providers.TTS, o.Providers.Images != n.Providers.Images,
-		o.Providers.Avatar != n.Providers.Avatar, !jsonEqual(o.Avatar, n.Avatar), o.Format != n.Format:
+		o.Providers.Avatar != n.Providers.Avatar, !jsonEqual(o.Avatar, n.Avatar), o.Format != n.Format,
+		o.Theme != n.Theme, o.Brand != n.Brand:
 		return project.StageAssets
 	case o.Motion != n.Motion, !jsonEqual(o.Subtitles, n.Subtitles), o.Music != n.Music, o.MusicVolume != n.MusicVolume:
 		return project.StageRender

@@ -96,11 +96,42 @@ func stems(w string) []string {
 	return out
 }
 
-// Best returns the icon whose keywords the text mentions most (counting
-// each distinct keyword once, with words in the first sentence or title
-// weighing as given by the caller through repetition), and false when no
-// keyword matches.
-func Best(text string) (Match, bool) {
+// Best returns the icon whose keywords the text mentions most (each
+// distinct keyword counts 3, a repeated one 1 more), and false when no
+// keyword matches. Ties go to the icon listed first.
+func Best(text string) (Match, bool) { return BestFor("", text) }
+
+// BestFor is Best for a text with a title: a keyword of the title adds 1
+// to its icon's score, so the title decides between equally matched
+// icons without outweighing the text.
+func BestFor(title, text string) (Match, bool) {
+	scores, hits := score(text)
+	if title != "" {
+		ts, th := score(title)
+		for i := range scores {
+			if ts[i] > 0 {
+				scores[i]++
+				if len(hits[i]) == 0 {
+					hits[i] = th[i]
+				}
+			}
+		}
+	}
+	best := -1
+	for i, s := range scores {
+		if s > 0 && (best < 0 || s > scores[best]) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return Match{}, false
+	}
+	e := table[best]
+	return Match{Icon: Icon{Name: e.name, Code: e.code}, Score: scores[best], Keywords: hits[best]}, true
+}
+
+// score counts the keyword matches of every icon in text.
+func score(text string) ([]int, [][]string) {
 	scores := make([]int, len(table))
 	hits := make([][]string, len(table))
 	seen := map[string]bool{}
@@ -116,9 +147,14 @@ func Best(text string) (Match, bool) {
 	}
 	ws := words(text)
 	for k, w := range ws {
+		// A word counts once per icon, whichever of its forms is listed.
+		matched := map[int]bool{}
 		for _, s := range stems(w) {
 			for _, i := range enIndex[s] {
-				add(i, s)
+				if !matched[i] {
+					matched[i] = true
+					add(i, w)
+				}
 			}
 		}
 		// Two-word keywords ("new year", "social media").
@@ -143,17 +179,7 @@ func Best(text string) (Match, bool) {
 			}
 		}
 	}
-	best := -1
-	for i, s := range scores {
-		if s > 0 && (best < 0 || s > scores[best]) {
-			best = i
-		}
-	}
-	if best < 0 {
-		return Match{}, false
-	}
-	e := table[best]
-	return Match{Icon: Icon{Name: e.name, Code: e.code}, Score: scores[best], Keywords: hits[best]}, true
+	return scores, hits
 }
 
 func hasHan(s string) bool {

@@ -22,6 +22,7 @@ func TestBestMatchesEnglishAndChinese(t *testing.T) {
 		{"学生在大学考试前努力学习。", "graduation"},
 		{"台灣的夜市有很多美食，大家都愛吃。", "plate"},
 		{"熊貓喜歡吃竹子。", "panda"},
+		{"How Coffee Conquered the World. Coffee first grew wild in Ethiopia, where goats ate the red berries.", "coffee"},
 	} {
 		m, ok := Best(tc.text)
 		if !ok || m.Name != tc.want {
@@ -72,5 +73,16 @@ func TestLicenseIsRecorded(t *testing.T) {
 		if st, err := os.Stat(f); err != nil || st.Size() == 0 {
 			t.Errorf("%s: %v", f, err)
 		}
+	}
+}
+
+func TestTitleBreaksTies(t *testing.T) {
+	body := "Three habits help: a fixed bedtime, a dark room, and no screens after ten."
+	if m, _ := BestFor("Sleep better", body); m.Name != "sleep" {
+		t.Errorf("with the title: %s", m.Name)
+	}
+	// The title does not outweigh what the text says twice.
+	if m, _ := BestFor("Sleep better", "Coffee, coffee and more coffee."); m.Name != "coffee" {
+		t.Errorf("title outweighed the text: %s", m.Name)
 	}
 }

@@ -82,3 +82,37 @@ func childCPU() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkRender10Minutes renders a 10-minute video of 80 segments
+// (7.5 s each), 1080p, with subtitles and no motion, and reports its
+// speed and the peak memory of the process and of the largest child.
+func BenchmarkRender10Minutes(b *testing.B) {
+	ff := needTools(b)
+	fs := loadFonts(b)
+	dir := b.TempDir()
+	segs := makeSegments(b, fs, dir, 80, 1920, 1080, 7500*time.Millisecond, "en", true)
+	spec := Spec{Width: 1920, Height: 1080, Segments: segs, Subtitles: true,
+		OutPath: filepath.Join(dir, "output", "final_video.mp4"), SRTPath: filepath.Join(dir, "output", "subtitles.srt")}
+	b.ResetTimer()
+	cpu0 := childCPU()
+	var elapsed time.Duration
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		res, err := Render(context.Background(), spec, Options{FFmpeg: ff})
+		if err != nil {
+			b.Fatal(err)
+		}
+		elapsed += time.Since(start)
+		if res.Duration != 10*time.Minute || res.Frames != 18000 {
+			b.Fatalf("rendered %v, %d frames", res.Duration, res.Frames)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(600/(elapsed.Seconds()/float64(b.N)), "x_realtime")
+	b.ReportMetric((childCPU()-cpu0).Seconds()/float64(b.N), "cpu_s")
+	var self, children syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &self)
+	syscall.Getrusage(syscall.RUSAGE_CHILDREN, &children)
+	b.ReportMetric(float64(self.Maxrss)/1024, "peak_MiB_go")
+	b.ReportMetric(float64(children.Maxrss)/1024, "peak_MiB_ffmpeg")
+}

@@ -148,7 +148,7 @@ func Render(fs *fonts.Set, spec Spec) (*image.RGBA, Layout, error) {
 	if spec.Icon != "none" {
 		ic, found := icons.ByName(spec.Icon)
 		if !found {
-			if m, ok := icons.Best(spec.Title + " " + body); ok && content.Kind != KindTitle {
+			if m, ok := icons.BestFor(spec.Title, body); ok && content.Kind != KindTitle {
 				ic = m.Icon
 			} else if m, ok := icons.Best(body); ok {
 				ic = m.Icon
