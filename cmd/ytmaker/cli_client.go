@@ -15,6 +15,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/api/wire"
 	"github.com/ytmaker/ytmaker/internal/apiclient"
 	"github.com/ytmaker/ytmaker/internal/config"
+	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/progress"
 )
 
@@ -228,6 +229,12 @@ func (a *apiCommand) follow(ctx context.Context, id int64, run int) int {
 			return 130
 		}
 		return a.fail(err)
+	}
+	if last.Status == string(project.ScriptReview) {
+		if !*a.asJSON {
+			fmt.Fprintf(a.io.out, "Project %d: the script waits for your review: ytmaker script edit %d, then ytmaker approve %d\n", id, id, id)
+		}
+		return 0
 	}
 	if last.Stage == progress.StageCompleted {
 		if !*a.asJSON {

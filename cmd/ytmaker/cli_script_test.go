@@ -66,24 +66,16 @@ func TestCLIScriptReview(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cl.Generate(ctx, p.ID, ""); err != nil {
-		t.Fatal(err)
+	resume := func(ctx context.Context, args []string, std cliIO) int {
+		return runControl(ctx, args, std, "resume", "", (*apiclient.Client).Resume, true)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		got, err := cl.Project(ctx, p.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.Status == project.ScriptReview {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("status %s, want SCRIPT_REVIEW", got.Status)
-		}
-		time.Sleep(50 * time.Millisecond)
+	// --wait ends when the run stops for the review.
+	code, out, errOut := runCLI(t, resume, "1", "--wait", "--addr", addr)
+	wantOutput(t, "resume --wait", code, 0, out+errOut, "the script waits for your review", "ytmaker approve 1")
+	if got, err := cl.Project(ctx, p.ID); err != nil || got.Status != project.ScriptReview {
+		t.Fatalf("after resume --wait: %+v %v", got, err)
 	}
-	code, out, errOut := runCLI(t, scriptShow, "1", "--addr", addr)
+	code, out, errOut = runCLI(t, scriptShow, "1", "--addr", addr)
 	wantOutput(t, "script show", code, 0, out+errOut, `"title": "Harbour"`, `"Boats come home."`)
 
 	// The editor: a shell script that rewrites the second segment.

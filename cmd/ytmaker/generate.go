@@ -158,13 +158,23 @@ func generateHere(ctx context.Context, c *config.Config, in project.Input, o gen
 	}
 	fmt.Fprintf(os.Stderr, "Project %d: %q (%s). No server is running, so this process makes the video; Ctrl+C pauses it\n(run it again later with `ytmaker serve` + resume).\n", id, in.Name, in.Language)
 	bar := newProgressBar(os.Stderr)
+	review := false
 	for m := range sub.C {
 		bar.show(m)
 		if m.Final {
 			break
 		}
+		if m.Status == string(project.ScriptReview) {
+			review = true
+			break
+		}
 	}
 	bar.done()
+	if review {
+		fmt.Fprintf(os.Stderr, "Project %d: the script waits for your review. Start the server (ytmaker serve), then read or change it\n"+
+			"in the studio or with `ytmaker script edit %d`, and continue with `ytmaker approve %d`.\n", id, id, id)
+		return 0
+	}
 	if sigCtx.Err() != nil {
 		client.Pause(context.Background(), id)
 		fmt.Fprintf(os.Stderr, "Interrupted; project %d is paused. Resume it with: ytmaker serve, then ytmaker resume %d\n", id, id)
@@ -314,6 +324,11 @@ func generateViaServer(ctx context.Context, c *config.Config, cl *apiclient.Clie
 	if err != nil {
 		printErr(err)
 		return 1
+	}
+	if last.Status == string(project.ScriptReview) {
+		fmt.Fprintf(os.Stderr, "Project %d: the script waits for your review: read or change it in the studio or with\n"+
+			"`ytmaker script edit %d`, then continue with `ytmaker approve %d --wait`.\n", p.ID, p.ID, p.ID)
+		return 0
 	}
 	if last.Error != nil {
 		return printOutcome(p.ID, nil, last.Error, o.asJSON, c)

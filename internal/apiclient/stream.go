@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/progress"
 )
 
@@ -139,8 +140,8 @@ func (c *Client) WaitRun(ctx context.Context, projectID int64, run int, onMsg fu
 		if onMsg != nil {
 			onMsg(m)
 		}
-		if m.Final {
-			last = m
+		if m.Final || m.Status == string(project.ScriptReview) {
+			last = m // ended, or stopped to wait for a script review
 			return ErrStop
 		}
 		return nil

@@ -137,7 +137,7 @@ func statusClass(status any) string {
 		return "bad"
 	case "CANCELLED":
 		return "off"
-	case "PAUSED":
+	case "PAUSED", "SCRIPT_REVIEW":
 		return "warn"
 	case "INITIALIZED", "SCRIPT_GENERATED", "ASSETS_GENERATED", "RENDERED", "THUMBNAIL_GENERATED":
 		return "idle"

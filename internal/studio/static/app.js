@@ -44,7 +44,7 @@
       case "COMPLETED": return "ok";
       case "FAILED": return "bad";
       case "CANCELLED": return "off";
-      case "PAUSED": return "warn";
+      case "PAUSED": case "SCRIPT_REVIEW": return "warn";
       case "INITIALIZED": case "SCRIPT_GENERATED": case "ASSETS_GENERATED": case "RENDERED": case "THUMBNAIL_GENERATED": return "idle";
     }
     return "busy";
