@@ -92,6 +92,9 @@ func Open(cfg Config) (*Engine, error) {
 		}
 		return nil, err
 	}
+	// A state the disk refuses (full, read-only) is kept in Redis, so a
+	// failure caused by the disk is still recorded and shown.
+	st.KeepUnsaved(rdb.NewUnsavedStates(client), log.With("component", "store"))
 	ttl := cfg.ResultTTL
 	if ttl < rdb.DefaultTTL {
 		ttl = rdb.DefaultTTL
@@ -413,6 +416,7 @@ func (o *Engine) BeginStage(ctx context.Context, p taskspec.StagePayload, s proj
 			ss.StartedAt = &now
 			ss.FinishedAt = nil
 			ss.WaitUntil = nil
+			ss.BeginAttempt(now, run.ID, retry+1, taskID)
 			st.Status = s.RunningStatus()
 			st.Error = nil
 			b.Action = ActRun
@@ -464,6 +468,7 @@ func (o *Engine) cancelRun(st *project.State) {
 		case project.StageQueued, project.StageRunning, project.StageRetrying, project.StageWaiting:
 			ss.Status = project.StageCancelled
 			ss.FinishedAt = &now
+			ss.EndAttempt(now, project.OutcomeCancelled, run.Error)
 		}
 	}
 	st.Status = project.Cancelled
@@ -494,6 +499,7 @@ func (o *Engine) CompleteStage(ctx context.Context, projectID int64, runID int, 
 		ss.FinishedAt = &now
 		ss.Error = nil
 		ss.WaitUntil = nil
+		ss.EndAttempt(now, ss.Status.Outcome(), nil)
 		st.Status = s.DoneStatus()
 		run.Progress = max(run.Progress, RunProgress(run, s, 100))
 		next := run.Next(s)
@@ -553,11 +559,12 @@ func (o *Engine) FailStage(ctx context.Context, projectID int64, runID int, s pr
 		}
 		ss := st.Stages.Get(s)
 		ss.Error = ce
+		now := o.now().UTC()
+		ss.EndAttempt(now, project.OutcomeFailed, ce)
 		if !final {
 			ss.Status = project.StageRetrying
 			return nil
 		}
-		now := o.now().UTC()
 		ss.Status = project.StageFailed
 		ss.FinishedAt = &now
 		run.State = project.RunFailed
@@ -594,6 +601,7 @@ func (o *Engine) WaitStage(ctx context.Context, projectID int64, runID int, s pr
 		u := until.UTC()
 		ss.WaitUntil = &u
 		ss.Error = why
+		ss.EndAttempt(o.now().UTC(), project.OutcomeWaiting, why)
 		return nil
 	})
 	if err != nil {
@@ -618,6 +626,7 @@ func (o *Engine) InterruptStage(ctx context.Context, projectID int64, runID int,
 			return errNoWrite
 		}
 		st.Stages.Get(s).Status = project.StageQueued
+		st.Stages.Get(s).EndAttempt(o.now().UTC(), project.OutcomeInterrupted, nil)
 		return nil
 	})
 	if err != nil {
@@ -898,6 +907,12 @@ func (o *Engine) Reconcile(ctx context.Context, projectID int64) error {
 			msg += ": " + info.LastErr
 		}
 		ce := errcode.New(errcode.WorkerLost, msg, true).WithStage(string(run.Current))
+		// A worker that recorded the failure in the task record but not in
+		// the state file (the disk refused it) did not get lost: tell
+		// what it said.
+		if rec, rerr := o.results.Get(ctx, id); rerr == nil && rec.State == rdb.Failed && rec.Error != nil {
+			ce = rec.Error.Clone().WithStage(string(run.Current))
+		}
 		_, err := o.FailStage(ctx, projectID, run.ID, run.Current, ce, true, 0)
 		return err
 	}
@@ -907,6 +922,12 @@ func (o *Engine) Reconcile(ctx context.Context, projectID int64) error {
 // ReconcileAll reconciles every project with an active run. full also
 // scans every project folder (at start-up), not only the active set.
 func (o *Engine) ReconcileAll(ctx context.Context, full bool) error {
+	// States the disk refused go back to their files once it takes them.
+	if left, err := o.store.Flush(ctx); err != nil {
+		o.log.Warn("write back kept project states", "err", err)
+	} else if left > 0 {
+		o.log.Warn("project states still kept in Redis: the data directory refuses writes", "projects", left)
+	}
 	var ids []int64
 	if full {
 		all, err := o.store.ProjectIDs()

@@ -80,6 +80,7 @@ type options struct {
 	youtube   *fakeyoutube.Server
 	quota     quota.Options
 	configure func(*pipeline.Config)
+	dataDir   string // "" = a temporary folder
 }
 
 func logger() *slog.Logger {
@@ -93,7 +94,10 @@ func start(t *testing.T, o options) *system {
 	t.Helper()
 	srv := redistest.Start(t)
 	rdb := srv.Client()
-	s := &system{t: t, dataDir: t.TempDir(), http: &recorder{times: map[string][]time.Time{}, next: http.DefaultTransport}}
+	s := &system{t: t, dataDir: o.dataDir, http: &recorder{times: map[string][]time.Time{}, next: http.DefaultTransport}}
+	if s.dataDir == "" {
+		s.dataDir = t.TempDir()
+	}
 	c, err := tasks.New(tasks.Config{Redis: rdb, DataDir: s.dataDir, Logger: logger()})
 	if err != nil {
 		t.Fatal(err)

@@ -24,6 +24,11 @@ const (
 	BeatsKey = "ytmaker:beats"
 	// BeatLeaderKey is the lease held by the scheduler that enqueues.
 	BeatLeaderKey = "ytmaker:beat:leader"
+	// UnsavedStatesKey is a hash: project ID → the project state its
+	// project_state.json could not take (see UnsavedStates).
+	UnsavedStatesKey = "ytmaker:unsaved-states"
+	// UnsavedVersionsKey is a hash: project ID → the version of that state.
+	UnsavedVersionsKey = "ytmaker:unsaved-versions"
 	// QuotaPrefix starts every quota key unless the tracker is given
 	// another prefix.
 	QuotaPrefix = "ytmaker:quota"

@@ -107,3 +107,21 @@ redis.call('EXPIRE', KEYS[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[3])
 return used
 `)
+
+// putUnsaved keeps a project state unless a later version is kept:
+// KEYS[1] states, KEYS[2] versions; ARGV: project ID, version, state.
+var putUnsaved = redis.NewScript(`
+local v = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if tonumber(ARGV[2]) <= v then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 1`)
+
+// deleteUnsaved forgets a kept project state of at most a version:
+// KEYS[1] states, KEYS[2] versions; ARGV: project ID, version.
+var deleteUnsaved = redis.NewScript(`
+local v = redis.call('HGET', KEYS[2], ARGV[1])
+if not v or tonumber(v) > tonumber(ARGV[2]) then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+return 1`)
