@@ -8,7 +8,9 @@ import (
 )
 
 // asynq's private keys. YTMaker reads and writes them in one place only:
-// requeueing a task whose worker died, faster than asynq's own recoverer.
+// requeueing a task whose worker died, faster than asynq's own recoverer
+// (RequeueHeld when the holder is known dead, RequeueOrphans by lease for
+// a task with no holder record).
 // The names follow asynq v0.26's schema (its internal/base package);
 // asynq_test.go pins them against a running asynq, so an upgrade that
 // changes them fails the tests instead of silently slowing recovery.
@@ -51,4 +53,41 @@ return out`)
 func RequeueOrphans(ctx context.Context, rdb redis.UniversalClient, queue string, cutoff time.Time) ([]string, error) {
 	keys := []string{asynqLeaseKey(queue), asynqActiveKey(queue), asynqPendingKey(queue)}
 	return requeueOrphans.Run(ctx, rdb, keys, cutoff.Unix(), asynqTaskKeyPrefix(queue)).StringSlice()
+}
+
+// requeueHeld puts back a task whose holder died: if HoldersKey
+// (KEYS[4]) still names ARGV[3] as the holder of task ARGV[1], it drops
+// that record, deletes the project lock KEYS[5] if it still holds the
+// holder's token ARGV[4], and moves the task from active to the head of
+// pending. KEYS: active, lease, pending, holders, lock; ARGV[2]: task key
+// prefix. It returns 1 if the task was requeued, 0 if it was no longer
+// active, -1 if someone else holds it now.
+var requeueHeld = redis.NewScript(`
+local h = redis.call('HGET', KEYS[4], ARGV[1])
+if not h or cjson.decode(h).instance ~= ARGV[3] then return -1 end
+redis.call('HDEL', KEYS[4], ARGV[1])
+if ARGV[4] ~= '' and redis.call('GET', KEYS[5]) == ARGV[4] then
+  redis.call('DEL', KEYS[5])
+end
+if redis.call('LREM', KEYS[1], 0, ARGV[1]) > 0 then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  redis.call('RPUSH', KEYS[3], ARGV[1])
+  redis.call('HSET', ARGV[2] .. ARGV[1], 'state', 'pending')
+  return 1
+end
+return 0`)
+
+// RequeueHeld puts task id, held by h.Instance which the caller judged
+// dead, back at the head of its queue to run again at once without
+// counting a failed attempt, and frees the project lock the holder had.
+// It reports whether the task was requeued (false: it had left the
+// active list, or another worker holds it now).
+func RequeueHeld(ctx context.Context, rdb redis.UniversalClient, id string, h Holding) (bool, error) {
+	lock := h.LockKey
+	if lock == "" {
+		lock = HoldersKey // unused: ARGV[4] is empty
+	}
+	keys := []string{asynqActiveKey(h.Queue), asynqLeaseKey(h.Queue), asynqPendingKey(h.Queue), HoldersKey, lock}
+	n, err := requeueHeld.Run(ctx, rdb, keys, id, asynqTaskKeyPrefix(h.Queue), h.Instance, h.LockToken).Int()
+	return n == 1, err
 }

@@ -50,7 +50,7 @@ func TestAsynqKeyLayout(t *testing.T) {
 		t.Fatalf("%sone state = %q; want pending", asynqTaskKeyPrefix(q), st)
 	}
 
-	started := make(chan struct{}, 2)
+	started := make(chan struct{}, 3)
 	release := make(chan struct{})
 	mux := asynq.NewServeMux()
 	mux.HandleFunc("t", func(ctx context.Context, _ *asynq.Task) error {
@@ -61,7 +61,7 @@ func TestAsynqKeyLayout(t *testing.T) {
 		}
 		return nil
 	})
-	server := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 2, Queues: map[string]int{q: 1},
+	server := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 3, Queues: map[string]int{q: 1},
 		TaskCheckInterval: 20 * time.Millisecond, LogLevel: asynq.FatalLevel})
 	if err := server.Start(mux); err != nil {
 		t.Fatal(err)
@@ -93,6 +93,45 @@ func TestAsynqKeyLayout(t *testing.T) {
 	case <-started:
 	case <-time.After(10 * time.Second):
 		t.Fatal("requeued task was not delivered again")
+	}
+
+	// A task whose holder died: RequeueHeld frees the holder's project
+	// lock and puts the task back, and it is delivered again.
+	waitActive := func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			ids, _ := rdb.LRange(ctx, asynqActiveKey(q), 0, -1).Result()
+			if slices.Equal(ids, []string{"one"}) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s = %v; want [one]", asynqActiveKey(q), ids)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitActive()
+	h := Holding{Instance: "dead", Queue: q, LockKey: LockKey(7), LockToken: "one@dead"}
+	if err := Hold(ctx, rdb, "one", h); err != nil {
+		t.Fatal(err)
+	}
+	rdb.Set(ctx, LockKey(7), "one@dead", LockTTL)
+	if ok, err := RequeueHeld(ctx, rdb, "one", Holding{Instance: "other", Queue: q}); ok || err != nil {
+		t.Fatalf("RequeueHeld by a worker that is not the holder = %v, %v", ok, err)
+	}
+	if ok, err := RequeueHeld(ctx, rdb, "one", h); !ok || err != nil {
+		t.Fatalf("RequeueHeld = %v, %v", ok, err)
+	}
+	if n, _ := rdb.Exists(ctx, LockKey(7)).Result(); n != 0 {
+		t.Fatal("the dead holder's project lock was not freed")
+	}
+	if n, _ := rdb.HLen(ctx, HoldersKey).Result(); n != 0 {
+		t.Fatal("the dead holder's record was not removed")
+	}
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("task requeued from a dead holder was not delivered again")
 	}
 	close(release)
 }

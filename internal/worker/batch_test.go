@@ -85,7 +85,7 @@ func TestBatchSurvivesWorkerCrash(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	bid := e.newBatch(4, 2)
-	child := e.startChildWorker(project.StageRender)
+	child := e.startChildWorker(project.StageRender, "")
 	h, err := e.client.ProcessBatch(ctx, bid)
 	if err != nil {
 		t.Fatal(err)

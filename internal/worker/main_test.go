@@ -19,7 +19,8 @@ import (
 )
 
 // TestMain lets the test binary run as a separate worker process (so a
-// test can kill -9 it): YTMAKER_TEST_WORKER=redisURL|dataDir|blockStage.
+// test can kill -9 it): YTMAKER_TEST_WORKER=redisURL|dataDir|blockStage|host
+// (host empty: the real host name).
 func TestMain(m *testing.M) {
 	if spec := os.Getenv("YTMAKER_TEST_WORKER"); spec != "" {
 		os.Exit(runChildWorker(spec))
@@ -28,8 +29,8 @@ func TestMain(m *testing.M) {
 }
 
 func runChildWorker(spec string) int {
-	parts := strings.SplitN(spec+"||", "|", 3)
-	url, dir, block := parts[0], parts[1], strings.TrimRight(parts[2], "|")
+	parts := strings.SplitN(spec+"|||", "|", 5)
+	url, dir, block, host := parts[0], parts[1], parts[2], parts[3]
 	opt, err := redis.ParseURL(url)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -46,7 +47,7 @@ func runChildWorker(spec string) int {
 		<-ctx.Done() // hold the stage until killed
 		return nil, ctx.Err()
 	})
-	w, err := worker.New(worker.Config{Engine: eng, Concurrency: 2, Stages: rec.stages(), ShutdownTimeout: time.Second})
+	w, err := worker.New(worker.Config{Engine: eng, Concurrency: 2, Stages: rec.stages(), ShutdownTimeout: time.Second, Host: host})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2

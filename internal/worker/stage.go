@@ -40,7 +40,14 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 	// while this worker holds the lock always reaches it.
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	lock, ok, err := rdb.AcquireLock(ctx, w.rdb, rdb.LockKey(p.ProjectID), taskID+"@"+w.instance, func() { cancel(errLockLost) })
+	// Name the lock in the task's holder record first: if this worker
+	// dies holding it, another frees it at once.
+	lockKey, lockToken := rdb.LockKey(p.ProjectID), taskID+"@"+w.instance
+	q, _ := asynq.GetQueueName(ctx)
+	if err := rdb.Hold(ctx, w.rdb, taskID, rdb.Holding{Instance: w.instance, Queue: q, LockKey: lockKey, LockToken: lockToken}); err != nil {
+		return errcode.Wrap(err, errcode.RedisUnavailable, true, "record task holder: "+err.Error())
+	}
+	lock, ok, err := rdb.AcquireLock(ctx, w.rdb, lockKey, lockToken, func() { cancel(errLockLost) })
 	if err != nil {
 		return errcode.Wrap(err, errcode.RedisUnavailable, true, "lock project: "+err.Error())
 	}

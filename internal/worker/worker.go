@@ -33,7 +33,7 @@ import (
 const (
 	taskCheckInterval    = 50 * time.Millisecond
 	delayedCheckInterval = 400 * time.Millisecond
-	orphanScanInterval   = 5 * time.Second
+	orphanScanInterval   = 5 * time.Second  // tasks with no holder record
 	orphanAfter          = 18 * time.Second // lease score below now+18 s: not extended for 12 s
 	reconcileInterval    = 30 * time.Second
 	busyRetryDelay       = time.Second
@@ -59,6 +59,10 @@ type Config struct {
 	SyncQuotas func(ctx context.Context) (any, error)
 	Hooks      Hooks
 	Logger     *slog.Logger
+	// Host is the machine name in the worker's liveness record (default
+	// os.Hostname). Workers on the same host judge each other dead by
+	// their PIDs at once; others, once the record expires.
+	Host string
 }
 
 // Worker is the in-process asynq server with YTMaker's handlers.
@@ -69,6 +73,7 @@ type Worker struct {
 	srv      *asynq.Server
 	log      *slog.Logger
 	instance string
+	self     rdb.Liveness
 
 	cancels  cancels
 	inflight sync.WaitGroup
@@ -96,7 +101,10 @@ func New(cfg Config) (*Worker, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	host, _ := os.Hostname()
+	host := cfg.Host
+	if host == "" {
+		host, _ = os.Hostname()
+	}
 	w := &Worker{
 		cfg:      cfg,
 		rdb:      cfg.Engine.Redis(),
@@ -104,6 +112,7 @@ func New(cfg Config) (*Worker, error) {
 		log:      log.With("component", "worker"),
 		instance: fmt.Sprintf("%s:%d:%s", host, os.Getpid(), uuid.NewString()[:8]),
 	}
+	w.self = selfLiveness(w.instance, host)
 	return w, nil
 }
 
@@ -168,6 +177,11 @@ func (w *Worker) Start(ctx context.Context) error {
 	mux.HandleFunc(taskspec.BatchProcessing, w.handleBatch)
 	mux.HandleFunc(taskspec.SyncQuotas, w.handleSyncQuotas)
 	mux.HandleFunc(taskspec.DebugTask, w.handleDebug)
+	// The liveness record exists before any task names this worker as
+	// its holder; otherwise another worker would judge it dead.
+	if err := rdb.RenewLiveness(ctx, w.rdb, w.self); err != nil {
+		return errcode.Wrap(err, errcode.RedisUnavailable, true, "start worker: "+err.Error())
+	}
 	w.srv = w.newServer()
 	if err := w.srv.Start(mux); err != nil {
 		return errcode.Wrap(err, errcode.RedisUnavailable, true, "start worker: "+err.Error())
@@ -176,6 +190,7 @@ func (w *Worker) Start(ctx context.Context) error {
 	w.stopLoops = cancel
 	w.loop(func() { w.listenCancels(lctx) })
 	w.loop(func() { w.watchCancels(lctx) })
+	w.loop(func() { w.heartbeat(lctx) })
 	w.loop(func() { w.recoverLoop(lctx) })
 	w.running = true
 	w.log.Info("worker started", "instance", w.instance, "concurrency", w.cfg.Concurrency, "queues", taskspec.QueueWeights)
@@ -205,18 +220,25 @@ func (w *Worker) Stop() {
 	}
 	w.stopLoops()
 	w.loops.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	rdb.RemoveLiveness(ctx, w.rdb, w.instance)
+	cancel()
 	w.running = false
 	w.log.Info("worker stopped", "instance", w.instance)
 }
 
-// recoverLoop repairs what crashes leave behind: at start-up every
-// interrupted project is re-enqueued; then, every few seconds, tasks whose
-// worker died are put back in their queue, and every half minute active
-// projects are reconciled.
+// recoverLoop repairs what crashes leave behind: at start-up, tasks held
+// by dead workers are requeued and every interrupted project is
+// re-enqueued; then, every second, tasks whose holder died are put back
+// in their queue (every few seconds, by lease, those with no holder
+// record), and every half minute active projects are reconciled.
 func (w *Worker) recoverLoop(ctx context.Context) {
+	w.requeueDeadHolders(ctx)
 	if err := w.orch.ReconcileAll(ctx, true); err != nil {
 		w.log.Warn("start-up reconcile", "err", err)
 	}
+	holders := time.NewTicker(livenessRenew)
+	defer holders.Stop()
 	orphans := time.NewTicker(orphanScanInterval)
 	defer orphans.Stop()
 	reconcile := time.NewTicker(reconcileInterval)
@@ -225,6 +247,8 @@ func (w *Worker) recoverLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-holders.C:
+			w.requeueDeadHolders(ctx)
 		case <-orphans.C:
 			w.requeueOrphans(ctx)
 		case <-reconcile.C:
@@ -268,10 +292,15 @@ func (w *Worker) observe(next asynq.Handler) asynq.Handler {
 	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
 		w.inflight.Add(1)
 		defer w.inflight.Done()
+		id, _ := asynq.GetTaskID(ctx)
+		q, _ := asynq.GetQueueName(ctx)
+		if err := rdb.Hold(ctx, w.rdb, id, rdb.Holding{Instance: w.instance, Queue: q}); err != nil {
+			w.log.Debug("record task holder", "task", id, "err", err)
+		}
+		defer rdb.Unhold(context.WithoutCancel(ctx), w.rdb, id, w.instance)
 		start := time.Now()
 		err := next.ProcessTask(ctx, t)
 		if h := w.cfg.Hooks.TaskDone; h != nil {
-			q, _ := asynq.GetQueueName(ctx)
 			retried := err != nil && !errors.Is(err, asynq.SkipRetry) && !errors.Is(err, asynq.RevokeTask) && isFailure(err)
 			h(t.Type(), q, time.Since(start), err, retried)
 		}
