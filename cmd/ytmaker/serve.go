@@ -158,7 +158,12 @@ func studioProviders(c *config.Config) []studio.Provider {
 	yc := pipeline.YouTubeConfig(c)
 	return []studio.Provider{
 		{Name: "Gemini", Use: "script", Configured: c.GeminiAPIKey != "", Env: "GEMINI_API_KEY"},
+		{Name: "OpenAI-compatible chat", Use: "script", Configured: (c.OpenAIBaseURL != "" || c.OpenAIAPIKey != "") && c.OpenAIModel != "",
+			Env: "OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL"},
 		{Name: "Google Cloud Text-to-Speech", Use: "tts", Configured: c.GoogleTTSAPIKey != "", Env: "GOOGLE_TTS_API_KEY"},
+		{Name: "ElevenLabs", Use: "tts", Configured: c.ElevenLabsAPIKey != "", Env: "ELEVENLABS_API_KEY"},
+		{Name: "OpenAI-compatible speech", Use: "tts", Configured: c.OpenAITTSBaseURL != "" || c.OpenAITTSModel != "" || (c.OpenAIAPIKey != "" && c.OpenAIBaseURL == ""),
+			Env: "OPENAI_TTS_BASE_URL, OPENAI_TTS_MODEL, OPENAI_TTS_VOICE"},
 		{Name: "Stability AI", Use: "images", Configured: c.StabilityAPIKey != "", Env: "STABILITY_API_KEY"},
 		{Name: "D-ID", Use: "avatar", Configured: c.DIDAPIKey != "", Env: "DID_API_KEY"},
 		{Name: "YouTube", Use: "upload", Configured: yc.ClientID != "" && yc.RefreshToken != "",

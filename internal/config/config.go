@@ -60,6 +60,17 @@ type Config struct {
 	GoogleTTSAPIKey  string
 	GoogleTTSBaseURL string
 
+	// TTSProvider picks the voice when a project leaves it to "auto":
+	// google, openai, elevenlabs, offline, or "" for the first configured.
+	TTSProvider       string
+	OpenAITTSBaseURL  string
+	OpenAITTSModel    string
+	OpenAITTSVoice    string
+	ElevenLabsAPIKey  string
+	ElevenLabsBaseURL string
+	ElevenLabsVoiceID string
+	ElevenLabsModel   string
+
 	YouTubeClientID      string
 	YouTubeClientSecret  string
 	YouTubeRefreshToken  string
@@ -89,7 +100,7 @@ func (e *Error) Error() string {
 // Secret keys are never printed.
 var secretKeys = map[string]bool{
 	"API_TOKEN": true, "GEMINI_API_KEY": true, "OPENAI_API_KEY": true, "STABILITY_API_KEY": true, "DID_API_KEY": true,
-	"GOOGLE_TTS_API_KEY": true, "YOUTUBE_CLIENT_SECRET": true, "YOUTUBE_REFRESH_TOKEN": true,
+	"GOOGLE_TTS_API_KEY": true, "ELEVENLABS_API_KEY": true, "YOUTUBE_CLIENT_SECRET": true, "YOUTUBE_REFRESH_TOKEN": true,
 }
 
 // IsSecret reports whether a key holds a secret.
@@ -216,6 +227,19 @@ func Load(src Sources) (*Config, error) {
 	c.StabilityAPIKey = get("STABILITY_API_KEY", "")
 	c.DIDAPIKey = get("DID_API_KEY", "")
 	c.GoogleTTSAPIKey = get("GOOGLE_TTS_API_KEY", "")
+	c.TTSProvider = strings.ToLower(get("TTS_PROVIDER", ""))
+	switch c.TTSProvider {
+	case "", "auto":
+		c.TTSProvider = ""
+	case "google", "openai", "elevenlabs", "offline":
+	default:
+		return nil, &Error{Key: "TTS_PROVIDER", Value: c.TTSProvider, Reason: "must be google, openai, elevenlabs or offline"}
+	}
+	c.OpenAITTSModel = get("OPENAI_TTS_MODEL", "")
+	c.OpenAITTSVoice = get("OPENAI_TTS_VOICE", "")
+	c.ElevenLabsAPIKey = get("ELEVENLABS_API_KEY", "")
+	c.ElevenLabsVoiceID = get("ELEVENLABS_VOICE_ID", "")
+	c.ElevenLabsModel = get("ELEVENLABS_MODEL", "")
 	c.YouTubeClientID = get("YOUTUBE_CLIENT_ID", "")
 	c.YouTubeClientSecret = get("YOUTUBE_CLIENT_SECRET", "")
 	c.YouTubeRefreshToken = get("YOUTUBE_REFRESH_TOKEN", "")
@@ -229,6 +253,8 @@ func Load(src Sources) (*Config, error) {
 		{"STABILITY_BASE_URL", &c.StabilityBaseURL, "https://api.stability.ai"},
 		{"DID_BASE_URL", &c.DIDBaseURL, "https://api.d-id.com"},
 		{"GOOGLE_TTS_BASE_URL", &c.GoogleTTSBaseURL, "https://texttospeech.googleapis.com"},
+		{"OPENAI_TTS_BASE_URL", &c.OpenAITTSBaseURL, ""},
+		{"ELEVENLABS_BASE_URL", &c.ElevenLabsBaseURL, "https://api.elevenlabs.io"},
 		{"YOUTUBE_BASE_URL", &c.YouTubeBaseURL, "https://www.googleapis.com"},
 		{"GOOGLE_OAUTH_TOKEN_URL", &c.GoogleOAuthTokenURL, "https://oauth2.googleapis.com/token"},
 	}
@@ -476,7 +502,9 @@ var Keys = []string{"REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "
 	"BATCH_TIME_LIMIT", "BATCH_CONCURRENCY", "ASSET_CONCURRENCY", "REDIS_SERVER", "FFMPEG", "FFPROBE",
 	"GEMINI_API_KEY", "GEMINI_MODEL", "GEMINI_BASE_URL", "LLM_PROVIDER", "OPENAI_BASE_URL", "OPENAI_API_KEY",
 	"OPENAI_MODEL", "STABILITY_API_KEY", "STABILITY_BASE_URL",
-	"DID_API_KEY", "DID_BASE_URL", "GOOGLE_TTS_API_KEY", "GOOGLE_TTS_BASE_URL", "YOUTUBE_CLIENT_ID",
+	"DID_API_KEY", "DID_BASE_URL", "GOOGLE_TTS_API_KEY", "GOOGLE_TTS_BASE_URL", "TTS_PROVIDER", "OPENAI_TTS_BASE_URL",
+	"OPENAI_TTS_MODEL", "OPENAI_TTS_VOICE", "ELEVENLABS_API_KEY", "ELEVENLABS_BASE_URL", "ELEVENLABS_VOICE_ID",
+	"ELEVENLABS_MODEL", "YOUTUBE_CLIENT_ID",
 	"YOUTUBE_CLIENT_SECRET", "YOUTUBE_REFRESH_TOKEN", "YOUTUBE_BASE_URL", "GOOGLE_OAUTH_TOKEN_URL",
 	"YOUTUBE_DAILY_QUOTA", "YOUTUBE_UPLOAD_COST", "YOUTUBE_THUMBNAIL_COST"}
 

@@ -153,13 +153,18 @@ func TestProviderSettings(t *testing.T) {
 	if c.LLMProvider != "openai" || c.OpenAIBaseURL != "http://localhost:11434/v1" || c.OpenAIModel != "llama3.2" || c.OpenAIAPIKey != "" {
 		t.Fatalf("got %q %q %q", c.LLMProvider, c.OpenAIBaseURL, c.OpenAIModel)
 	}
-	for k, v := range map[string]string{"LLM_PROVIDER": "claude", "OPENAI_BASE_URL": "localhost:11434"} {
+	for k, v := range map[string]string{"LLM_PROVIDER": "claude", "OPENAI_BASE_URL": "localhost:11434",
+		"TTS_PROVIDER": "gemini", "ELEVENLABS_BASE_URL": "api.elevenlabs.io", "OPENAI_TTS_BASE_URL": "ftp://x"} {
 		var ce *Error
 		if _, err := Load(Sources{Env: env(map[string]string{k: v})}); !errors.As(err, &ce) || ce.Key != k {
 			t.Errorf("%s=%s: %v", k, v, err)
 		}
 	}
-	if !IsSecret("OPENAI_API_KEY") {
-		t.Error("OPENAI_API_KEY is not secret")
+	if !IsSecret("OPENAI_API_KEY") || !IsSecret("ELEVENLABS_API_KEY") {
+		t.Error("a provider key is not secret")
+	}
+	c, err = Load(Sources{Env: env(map[string]string{"TTS_PROVIDER": "ElevenLabs", "ELEVENLABS_API_KEY": "k", "ELEVENLABS_VOICE_ID": "v"})})
+	if err != nil || c.TTSProvider != "elevenlabs" || c.ElevenLabsBaseURL != "https://api.elevenlabs.io" || c.ElevenLabsVoiceID != "v" {
+		t.Fatalf("voice settings: %+v %v", c, err)
 	}
 }

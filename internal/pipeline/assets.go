@@ -17,7 +17,6 @@ import (
 	"github.com/ytmaker/ytmaker/internal/media/tts"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/providers/did"
-	"github.com/ytmaker/ytmaker/internal/providers/googletts"
 	"github.com/ytmaker/ytmaker/internal/providers/stability"
 	"github.com/ytmaker/ytmaker/internal/script"
 	"github.com/ytmaker/ytmaker/internal/stage"
@@ -79,26 +78,6 @@ type AssetsResult struct {
 	ImagesFallback int     `json:"images_fallback"`
 	Avatar         string  `json:"avatar"`
 	Reused         int     `json:"reused"` // assets kept from an earlier attempt
-}
-
-func (p *Pipeline) ttsEngine(pr *project.Project) (tts.Engine, error) {
-	switch pr.Settings.Providers.TTS {
-	case project.ProviderGoogle:
-		if p.cfg.GoogleTTSAPIKey == "" {
-			return nil, missingKey("google", "GOOGLE_TTS_API_KEY")
-		}
-	case project.ProviderOffline:
-		return tts.NewOffline(tts.OfflineConfig{Logger: p.log})
-	}
-	if p.cfg.GoogleTTSAPIKey != "" {
-		c, err := googletts.New(googletts.Config{APIKey: p.cfg.GoogleTTSAPIKey, BaseURL: p.cfg.GoogleTTSBaseURL,
-			HTTPClient: p.cfg.HTTPClient, Logger: p.log})
-		if err != nil {
-			return nil, err
-		}
-		return googleEngine{c}, nil
-	}
-	return tts.NewOffline(tts.OfflineConfig{Logger: p.log})
 }
 
 func (p *Pipeline) imageClient(pr *project.Project) (*stability.Client, error) {
@@ -248,6 +227,9 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 				rel := fmt.Sprintf("assets/audio/segment_%02d.wav", it.seg+1)
 				nar, err := tts.Narrate(ctx, engine, tts.Request{Text: seg.Text, Language: lang, Voice: pr.Settings.Voice,
 					OutPath: abs(job, rel)}, tts.NarrateOptions{})
+				if err == nil && checkedEngines[nar.Engine] {
+					err = p.checkNarration(ctx, abs(job, rel), seg.Text, nar.Engine)
+				}
 				if err != nil {
 					cancel(err)
 					return
@@ -449,8 +431,3 @@ func (p *Pipeline) makeAvatar(ctx context.Context, job stage.Job, c *did.Client,
 
 func audioKey(i int) string { return fmt.Sprintf("audio:%02d", i+1) }
 func imageKey(i int) string { return fmt.Sprintf("image:%02d", i+1) }
-
-// googleEngine names the Google Cloud TTS client as a tts.Engine.
-type googleEngine struct{ *googletts.Client }
-
-func (googleEngine) Name() string { return "google-tts" }

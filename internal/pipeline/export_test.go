@@ -2,3 +2,6 @@ package pipeline
 
 // ScriptProvider exposes Config.scriptProvider to the external tests.
 func ScriptProvider(c *Config, choice string) (string, error) { return c.scriptProvider(choice) }
+
+// VoiceProvider exposes Config.voiceProvider to the external tests.
+func VoiceProvider(c *Config, choice string) (string, error) { return c.voiceProvider(choice) }

@@ -55,6 +55,15 @@ type Config struct {
 	GoogleTTSAPIKey  string
 	GoogleTTSBaseURL string
 
+	// TTSProvider is the voice for projects that leave it to "auto":
+	// google, openai, elevenlabs, offline, or "" for the first configured.
+	TTSProvider string
+	// OpenAI-compatible speech; the base URL defaults to OpenAIBaseURL
+	// and the key is OpenAIAPIKey.
+	OpenAITTSBaseURL, OpenAITTSModel, OpenAITTSVoice string
+
+	ElevenLabsAPIKey, ElevenLabsBaseURL, ElevenLabsVoiceID, ElevenLabsModel string
+
 	YouTube youtube.Config
 
 	FFmpeg, FFprobe  string

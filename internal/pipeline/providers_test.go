@@ -3,11 +3,14 @@ package pipeline_test
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/fakes/fakeelevenlabs"
 	"github.com/ytmaker/ytmaker/internal/fakes/fakegemini"
 	"github.com/ytmaker/ytmaker/internal/fakes/fakeopenai"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
@@ -178,5 +181,121 @@ func TestProjectPromptTemplate(t *testing.T) {
 	_, err := h.Get(ctx, time.Minute)
 	if e, ok := errcode.As(err); !ok || e.Code != errcode.InvalidInput || e.Details["field"] != "settings.prompt_template" {
 		t.Fatalf("deleted template: %v", err)
+	}
+}
+
+// TestWholeChainWithElevenLabs narrates with the ElevenLabs fake and keeps
+// its character alignment as the words' times, then renders with real
+// ffmpeg.
+func TestWholeChainWithElevenLabs(t *testing.T) {
+	el := fakeelevenlabs.New(fakeelevenlabs.Options{APIKey: "xi-test", Voices: []string{"voice-a", "voice-b"}})
+	t.Cleanup(el.Close)
+	s := start(t, options{configure: func(c *pipeline.Config) {
+		c.ElevenLabsAPIKey, c.ElevenLabsBaseURL, c.ElevenLabsVoiceID = "xi-test", el.URL(), "voice-a"
+	}})
+	ctx := context.Background()
+	id := s.project("Rivers", english, nil)
+	el.Fail(fakeelevenlabs.Status(429).RetryAfter(time.Second)) // retried
+	h, _ := s.client.Chain(ctx, id, "script", "assets", "render")
+	if _, err := h.Get(ctx, 3*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	var man pipeline.Manifest
+	raw, _ := os.ReadFile(filepath.Join(s.engine.Store().ProjectDir(id), "assets", "assets.json"))
+	json.Unmarshal(raw, &man)
+	seg := man.Segments[1]
+	if seg.Voice != "elevenlabs" || len(seg.Sentences) == 0 || len(seg.Sentences[0].Words) < 3 {
+		t.Fatalf("segment %+v", seg)
+	}
+	// The words' times are ElevenLabs' alignment: the fake spreads the
+	// characters evenly, so a sentence's first word starts where the
+	// sentence does and the last ends where it ends.
+	first := seg.Sentences[0]
+	if w := first.Words; w[0].Start != first.Start || w[len(w)-1].End > first.End+time.Millisecond || w[1].Start < w[0].End {
+		t.Fatalf("sentence %+v", first)
+	}
+	var render pipeline.RenderResult
+	json.Unmarshal(s.state(id).Stages.Render.Result, &render)
+	checkVideo(t, render.VideoPath, 1920, 1080)
+	reqs := el.Requests()
+	if reqs[0].Status != 429 || reqs[1].VoiceID != "voice-a" || reqs[1].OutputFormat != "pcm_24000" {
+		t.Fatalf("requests %+v", reqs[:2])
+	}
+
+	// The project's voice, and an unknown one that fails for good.
+	id = s.project("Rivers", english, func(in *project.Input) { in.Settings.Voice = "voice-b" })
+	h, _ = s.client.Chain(ctx, id, "script", "assets")
+	if _, err := h.Get(ctx, 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if r := el.Requests(); r[len(r)-1].VoiceID != "voice-b" {
+		t.Fatalf("voice %q", r[len(r)-1].VoiceID)
+	}
+	id = s.project("Rivers", english, func(in *project.Input) { in.Settings.Voice = "ghost" })
+	h, _ = s.client.Chain(ctx, id, "script", "assets")
+	_, err := h.Get(ctx, 2*time.Minute)
+	if e, ok := errcode.As(err); !ok || e.Code != "ELEVENLABS_VOICE_NOT_FOUND" || e.Retryable {
+		t.Fatalf("unknown voice: %v", err)
+	}
+}
+
+// TestOpenAISpeechAndNarrationChecks narrates with OpenAI-compatible
+// speech and checks that silent audio fails the stage with TTS_FAILED.
+func TestOpenAISpeechAndNarrationChecks(t *testing.T) {
+	srv := fakeopenai.New(fakeopenai.Options{APIKey: "sk-test"})
+	t.Cleanup(srv.Close)
+	s := start(t, options{configure: func(c *pipeline.Config) {
+		c.OpenAIAPIKey, c.OpenAITTSBaseURL, c.OpenAITTSVoice = "sk-test", srv.BaseURL(), "nova"
+		c.LLMProvider = "offline"
+	}})
+	ctx := context.Background()
+	id := s.project("Rivers", english, func(in *project.Input) { in.Settings.Providers.TTS = "openai" })
+	h, _ := s.client.Chain(ctx, id, "script", "assets")
+	if _, err := h.Get(ctx, 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	var assets pipeline.AssetsResult
+	json.Unmarshal(s.state(id).Stages.Assets.Result, &assets)
+	if r := srv.Requests(); len(r) == 0 || r[0].Speech.Voice != "nova" || assets.AudioSeconds <= 0 {
+		t.Fatalf("requests %+v, assets %+v", r, assets)
+	}
+	faults := make([]fakeopenai.Fault, 200)
+	for i := range faults {
+		faults[i] = fakeopenai.Silent()
+	}
+	srv.Fail(faults...)
+	id = s.project("Rivers", english, func(in *project.Input) { in.Settings.Providers.TTS = "openai" })
+	h, _ = s.client.Chain(ctx, id, "script", "assets")
+	_, err := h.Get(ctx, 2*time.Minute)
+	if e, ok := errcode.As(err); !ok || e.Code != errcode.TTSFailed || e.Details["reason"] != "silent" {
+		t.Fatalf("silent narration: %v", err)
+	}
+}
+
+func TestVoiceProviderResolution(t *testing.T) {
+	cases := []struct {
+		cfg    pipeline.Config
+		choice string
+		want   string
+		err    bool
+	}{
+		{pipeline.Config{}, "auto", "offline", false},
+		{pipeline.Config{GoogleTTSAPIKey: "g", ElevenLabsAPIKey: "e"}, "auto", "google", false},
+		{pipeline.Config{ElevenLabsAPIKey: "e"}, "", "elevenlabs", false},
+		{pipeline.Config{OpenAIBaseURL: "http://localhost:11434/v1"}, "auto", "offline", false},
+		{pipeline.Config{OpenAIAPIKey: "sk"}, "auto", "openai", false},
+		{pipeline.Config{OpenAITTSBaseURL: "http://localhost:8880/v1"}, "auto", "openai", false},
+		{pipeline.Config{GoogleTTSAPIKey: "g", ElevenLabsAPIKey: "e", TTSProvider: "elevenlabs"}, "auto", "elevenlabs", false},
+		{pipeline.Config{GoogleTTSAPIKey: "g", TTSProvider: "offline"}, "google", "google", false},
+		{pipeline.Config{OpenAIBaseURL: "http://x/v1"}, "openai", "openai", false},
+		{pipeline.Config{}, "elevenlabs", "", true},
+		{pipeline.Config{}, "openai", "", true},
+		{pipeline.Config{TTSProvider: "google"}, "auto", "", true},
+	}
+	for _, c := range cases {
+		got, err := pipeline.VoiceProvider(&c.cfg, c.choice)
+		if got != c.want || (err != nil) != c.err {
+			t.Errorf("%+v / %q: got %q, %v; want %q (error %v)", c.cfg, c.choice, got, err, c.want, c.err)
+		}
 	}
 }

@@ -81,6 +81,9 @@ func FromConfig(c *config.Config, rdb redis.UniversalClient, log *slog.Logger, h
 		StabilityAPIKey: c.StabilityAPIKey, StabilityBaseURL: c.StabilityBaseURL,
 		DIDAPIKey: c.DIDAPIKey, DIDBaseURL: c.DIDBaseURL,
 		GoogleTTSAPIKey: c.GoogleTTSAPIKey, GoogleTTSBaseURL: c.GoogleTTSBaseURL,
+		TTSProvider: c.TTSProvider, OpenAITTSBaseURL: c.OpenAITTSBaseURL, OpenAITTSModel: c.OpenAITTSModel,
+		OpenAITTSVoice: c.OpenAITTSVoice, ElevenLabsAPIKey: c.ElevenLabsAPIKey, ElevenLabsBaseURL: c.ElevenLabsBaseURL,
+		ElevenLabsVoiceID: c.ElevenLabsVoiceID, ElevenLabsModel: c.ElevenLabsModel,
 		YouTube: YouTubeConfig(c), FFmpeg: c.FFmpeg, FFprobe: c.FFprobe, AssetConcurrency: c.AssetConcurrency,
 		RenderFinished: hooks.RenderFinished, UploadBytes: hooks.UploadBytes,
 		Logger: log.With("component", "pipeline")})

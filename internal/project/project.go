@@ -52,10 +52,12 @@ const (
 	ProviderOffline = "offline"
 	ProviderGemini  = "gemini"
 	ProviderOpenAI  = "openai"
-	ProviderGoogle  = "google"
-	ProviderStab    = "stability"
-	ProviderDID     = "did"
-	ProviderNone    = "none"
+	// ProviderElevenLabs is ElevenLabs' voices.
+	ProviderElevenLabs = "elevenlabs"
+	ProviderGoogle     = "google"
+	ProviderStab       = "stability"
+	ProviderDID        = "did"
+	ProviderNone       = "none"
 )
 
 // Project is the user's input, stored as project.json in the project's
@@ -111,7 +113,7 @@ type Providers struct {
 	// ScriptModel overrides the script writer's model (GEMINI_MODEL or
 	// OPENAI_MODEL) for this project.
 	ScriptModel string `json:"script_model,omitempty"`
-	TTS         string `json:"tts,omitempty"`    // auto | google | offline
+	TTS         string `json:"tts,omitempty"`    // auto | google | openai | elevenlabs | offline
 	Images      string `json:"images,omitempty"` // auto | stability | offline
 	Avatar      string `json:"avatar,omitempty"` // auto | did | none
 }
@@ -336,7 +338,7 @@ func (p *Providers) validate() error {
 	if len(p.ScriptModel) > 200 || strings.ContainsFunc(p.ScriptModel, unicode.IsControl) {
 		return InvalidField("settings.providers.script_model", "must be a model name of at most 200 characters")
 	}
-	if err := check("settings.providers.tts", &p.TTS, ProviderGoogle, ProviderOffline); err != nil {
+	if err := check("settings.providers.tts", &p.TTS, ProviderGoogle, ProviderOpenAI, ProviderElevenLabs, ProviderOffline); err != nil {
 		return err
 	}
 	if err := check("settings.providers.images", &p.Images, ProviderStab, ProviderOffline); err != nil {

@@ -129,8 +129,8 @@ type providerChoice struct {
 
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request, v *view) {
 	d := newData{Languages: languages, Music: s.musicFiles(), Providers: []providerChoice{
-		{"script", []string{project.ProviderGemini, project.ProviderOffline}},
-		{"tts", []string{project.ProviderGoogle, project.ProviderOffline}},
+		{"script", []string{project.ProviderGemini, project.ProviderOpenAI, project.ProviderOffline}},
+		{"tts", []string{project.ProviderGoogle, project.ProviderOpenAI, project.ProviderElevenLabs, project.ProviderOffline}},
 		{"images", []string{project.ProviderStab, project.ProviderOffline}},
 		{"avatar", []string{project.ProviderDID, project.ProviderNone}},
 	}}

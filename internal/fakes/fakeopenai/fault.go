@@ -20,6 +20,7 @@ const (
 	outputErrorIn200
 	outputEmptyAudio
 	outputNotAudio
+	outputSilent
 )
 
 // Fault describes how the fake answers one call instead of succeeding
@@ -81,6 +82,10 @@ func EmptyAudio() Fault { return Fault{output: outputEmptyAudio} }
 // NotAudio answers a speech request with 200 and bytes that are no audio.
 func NotAudio() Fault { return Fault{output: outputNotAudio} }
 
+// Silent answers a speech request with audio of the right length that is
+// all silence.
+func Silent() Fault { return Fault{output: outputSilent} }
+
 // RetryAfter adds a Retry-After header (whole seconds, rounded up).
 func (f Fault) RetryAfter(d time.Duration) Fault { f.base.RetryAfter = d; return f }
 
@@ -120,6 +125,8 @@ func (k outputKind) String() string {
 		return "empty audio"
 	case outputNotAudio:
 		return "not audio"
+	case outputSilent:
+		return "silent audio"
 	}
 	return ""
 }

@@ -99,6 +99,11 @@ func (s *Server) speech(w http.ResponseWriter, r *http.Request, body []byte, rec
 		secs = 0
 	case outputNotAudio:
 		audio, secs = []byte("<html><body>Service temporarily unavailable</body></html>"), 0
+	case outputSilent:
+		audio = make([]byte, 2*int(secs*speechRate))
+		if sp.ResponseFormat == "wav" {
+			audio = append(fakeaudio.WAVHeader(speechRate, len(audio)), audio...)
+		}
 	default:
 		audio = fakeaudio.Tone(speechRate, secs)
 		if sp.ResponseFormat == "wav" {
@@ -107,7 +112,10 @@ func (s *Server) speech(w http.ResponseWriter, r *http.Request, body []byte, rec
 	}
 	rec.Speech.Seconds = secs
 	ct := "audio/wav"
-	if sp.ResponseFormat == "pcm" {
+	switch {
+	case fault.output == outputNotAudio:
+		ct = "text/html; charset=utf-8"
+	case sp.ResponseFormat == "pcm":
 		ct = "audio/pcm"
 	}
 	w.Header().Set("Content-Type", ct)

@@ -319,3 +319,32 @@ func WriteSilence(path string, info Info, d time.Duration) error {
 func PCM16(rate, channels int) Info {
 	return Info{Format: FormatPCM, Channels: channels, SampleRate: rate, BitsPerSample: 16, BlockAlign: 2 * channels}
 }
+
+// WritePCM writes samples (little-endian, in info's format) as a WAV file
+// at path, atomically. A trailing partial frame is dropped.
+func WritePCM(path string, info Info, samples []byte) error {
+	if info.BlockAlign > 0 {
+		samples = samples[:len(samples)-len(samples)%info.BlockAlign]
+	}
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		if err := WriteHeader(w, info, int64(len(samples))); err != nil {
+			return err
+		}
+		_, err := w.Write(samples)
+		return err
+	})
+}
+
+// Peak returns the largest absolute sample value of 16-bit PCM samples,
+// as a share of full scale (0 to 1): 0 means silence.
+func Peak(samples []byte) float64 {
+	var peak int
+	for i := 0; i+1 < len(samples); i += 2 {
+		v := int(int16(binary.LittleEndian.Uint16(samples[i:])))
+		if v < 0 {
+			v = -v
+		}
+		peak = max(peak, v)
+	}
+	return float64(peak) / 32768
+}
