@@ -64,6 +64,10 @@ type Segment struct {
 	Later []Still
 	Audio string          // narration; a WAV file (other formats are probed with ffprobe)
 	Cues  []subtitles.Cue // subtitles, timed from the segment's start
+	// SRTCues, when not nil, are written to the SRT file instead of Cues
+	// (word-by-word captions burn in a cue per word but keep whole
+	// sentences in the SRT file).
+	SRTCues []subtitles.Cue
 }
 
 // Watermark is a logo laid over every narrated frame (not over avatar
@@ -143,6 +147,9 @@ type Result struct {
 	Method   string // "stills", "kenburns" or "filtergraph"
 	Elapsed  time.Duration
 	Probe    *ffmpeg.ProbeResult
+	// SegmentStarts is where each segment's narration starts on the
+	// video's timeline (after the intro).
+	SegmentStarts []time.Duration
 }
 
 // plan is the frame-exact timeline of a video.
@@ -372,13 +379,18 @@ type timedCue struct {
 // segmentCues returns segment i's cues on the frame grid, clipped to the
 // segment and to each other.
 func (p *plan) segmentCues(i int) []timedCue {
+	return p.placeCues(i, p.spec.Segments[i].Cues)
+}
+
+// placeCues puts cues of segment i on the frame grid.
+func (p *plan) placeCues(i int, cues []subtitles.Cue) []timedCue {
 	if !p.spec.Subtitles {
 		return nil
 	}
 	lo, hi := p.segFrames[i], p.segFrames[i+1]
 	var out []timedCue
 	prevEnd := lo
-	for _, c := range p.spec.Segments[i].Cues {
+	for _, c := range cues {
 		if strings.TrimSpace(c.Text) == "" || c.End <= c.Start {
 			continue
 		}
@@ -424,10 +436,19 @@ func (p *plan) assCue(from, to int, text string) subtitles.Cue {
 
 // allCues returns every cue on the whole video's real timeline (intro
 // included), for SRT output and the filter graph renderer.
-func (p *plan) allCues() []subtitles.Cue {
+func (p *plan) allCues() []subtitles.Cue { return p.timelineCues(false) }
+
+// srtCues returns the cues of the SRT file on the video's timeline.
+func (p *plan) srtCues() []subtitles.Cue { return p.timelineCues(true) }
+
+func (p *plan) timelineCues(srt bool) []subtitles.Cue {
 	var out []subtitles.Cue
-	for i := range p.spec.Segments {
-		for _, c := range p.segmentCues(i) {
+	for i, s := range p.spec.Segments {
+		cues := s.Cues
+		if srt && s.SRTCues != nil {
+			cues = s.SRTCues
+		}
+		for _, c := range p.placeCues(i, cues) {
 			out = append(out, subtitles.Cue{
 				Start: p.frameTime(p.introFrames + c.from),
 				End:   p.frameTime(p.introFrames + c.to),
@@ -598,7 +619,7 @@ func render(ctx context.Context, spec Spec, opts Options, slow bool) (*Result, e
 		return nil, r.wrap(ctx, err)
 	}
 	if spec.SRTPath != "" && spec.Subtitles {
-		if err := subtitles.WriteSRTFile(spec.SRTPath, p.allCues()); err != nil {
+		if err := subtitles.WriteSRTFile(spec.SRTPath, p.srtCues()); err != nil {
 			return nil, errcode.Wrap(err, errcode.FileSystemError, false, "").WithStage(Stage)
 		}
 	}
@@ -609,6 +630,9 @@ func render(ctx context.Context, spec Spec, opts Options, slow bool) (*Result, e
 	st, _ := os.Stat(spec.OutPath)
 	res := &Result{Path: spec.OutPath, Duration: p.frameTime(p.totalFrames()), Frames: p.totalFrames(),
 		Method: method, Elapsed: time.Since(start), Probe: probe}
+	for _, s := range p.segStarts {
+		res.SegmentStarts = append(res.SegmentStarts, p.frameTime(p.introFrames)+s)
+	}
 	if st != nil {
 		res.Size = st.Size()
 	}

@@ -81,7 +81,7 @@ func Build(sentences []Sentence, opts Options) []Cue {
 	}
 	var cues []Cue
 	for _, s := range sentences {
-		text := strings.Join(strings.Fields(s.Text), " ")
+		text := strings.Join(strings.Fields(StripMarks(s.Text)), " ")
 		if text == "" || s.End <= s.Start {
 			continue
 		}

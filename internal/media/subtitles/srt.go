@@ -24,7 +24,7 @@ func WriteSRT(w io.Writer, cues []Cue) error {
 	bw := bufio.NewWriter(w)
 	n := 0
 	for _, c := range cues {
-		text := strings.TrimSpace(strings.ReplaceAll(c.Text, "\r", ""))
+		text := strings.TrimSpace(strings.ReplaceAll(StripMarks(c.Text), "\r", ""))
 		if c.End <= c.Start || text == "" {
 			continue
 		}
