@@ -247,3 +247,22 @@ func TestCLIPrompts(t *testing.T) {
 	code, _, errOut = runCLI(t, promptsShow, "kids", "--addr", addr)
 	wantOutput(t, "prompts show after delete", code, 1, errOut, "PROMPT_TEMPLATE_NOT_FOUND")
 }
+
+func TestGenerateCaptionsFlag(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "bees.txt")
+	if err := os.WriteFile(file, []byte("Bees dance. They tell where flowers are."), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in, err := generateOptions{contentFile: file, captions: "punch"}.input()
+	if err != nil || in.Settings.Captions != "punch" || in.Settings.CaptionMode() != "punch" {
+		t.Fatalf("%v %+v", err, in.Settings)
+	}
+	in, err = generateOptions{contentFile: file, captions: "word", noSubtitles: true}.input()
+	if err != nil || in.Settings.CaptionMode() != "none" {
+		t.Fatalf("--no-subtitles: %v %+v", err, in.Settings)
+	}
+	if _, err := (generateOptions{contentFile: file, captions: "bouncy"}).input(); err == nil || !strings.Contains(err.Error(), "settings.captions") {
+		t.Fatalf("bad style: %v", err)
+	}
+}

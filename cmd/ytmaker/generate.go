@@ -24,6 +24,7 @@ import (
 // generateOptions are generate's own flags.
 type generateOptions struct {
 	name, contentFile, language, format, motion, voice, privacy, title string
+	captions                                                           string
 	noSubtitles, wait, asJSON, noUpload, review                        bool
 }
 
@@ -43,6 +44,7 @@ func (o generateOptions) input() (project.Input, error) {
 	}
 	in := project.Input{Name: o.name, Content: string(content), Language: o.language}
 	in.Settings.Format, in.Settings.Motion, in.Settings.Voice = o.format, o.motion, o.voice
+	in.Settings.Captions = o.captions
 	in.Settings.YouTube.Privacy, in.Settings.YouTube.Title = o.privacy, o.title
 	if o.noSubtitles {
 		f := false
@@ -89,7 +91,8 @@ runs the job itself (starting Redis if needed) and waits for it.
 	cf.fs.StringVar(&o.voice, "voice", "", "narration voice (engine-specific)")
 	cf.fs.StringVar(&o.privacy, "privacy", "", "YouTube privacy: private (default), unlisted or public")
 	cf.fs.StringVar(&o.title, "title", "", "YouTube title; default the script's")
-	cf.fs.BoolVar(&o.noSubtitles, "no-subtitles", false, "do not burn subtitles in")
+	cf.fs.StringVar(&o.captions, "captions", "", "caption style: sentence (default), word (the spoken word highlighted), punch (1-3 words, large) or none")
+	cf.fs.BoolVar(&o.noSubtitles, "no-subtitles", false, "do not burn subtitles in (same as --captions none)")
 	cf.fs.BoolVar(&o.noUpload, "no-upload", false, "do not upload to YouTube")
 	cf.fs.BoolVar(&o.review, "review", false, "stop after the script for review (ytmaker script show|edit ID, then ytmaker approve ID)")
 	cf.fs.BoolVar(&o.wait, "wait", false, "wait for the video, showing progress")

@@ -283,7 +283,8 @@ func firstAffected(p *project.Project, in *project.Input) project.Stage {
 		o.Providers.Avatar != n.Providers.Avatar, !jsonEqual(o.Avatar, n.Avatar), o.Format != n.Format,
 		o.Theme != n.Theme, o.Brand != n.Brand:
 		return project.StageAssets
-	case o.Motion != n.Motion, !jsonEqual(o.Subtitles, n.Subtitles), o.Music != n.Music, o.MusicVolume != n.MusicVolume:
+	case o.Motion != n.Motion, !jsonEqual(o.Subtitles, n.Subtitles), o.Music != n.Music, o.MusicVolume != n.MusicVolume,
+		o.Captions != n.Captions, !jsonEqual(o.CaptionStyle, n.CaptionStyle):
 		return project.StageRender
 	case o.YouTube.Title != n.YouTube.Title:
 		return project.StageThumbnail

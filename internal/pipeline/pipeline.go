@@ -205,6 +205,7 @@ const (
 	videoFile     = "output/final_video.mp4"
 	thumbnailFile = "output/thumbnail.jpg"
 	srtFile       = "output/subtitles.srt"
+	captionsFile  = "output/captions.json"
 )
 
 func abs(job stage.Job, rel string) string { return filepath.Join(job.Dir(), filepath.FromSlash(rel)) }

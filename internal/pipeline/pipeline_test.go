@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"image/jpeg"
 	"log/slog"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/fakes/fakegemini"
 	"github.com/ytmaker/ytmaker/internal/fakes/fakeyoutube"
 	"github.com/ytmaker/ytmaker/internal/media/ffmpeg"
+	"github.com/ytmaker/ytmaker/internal/media/render"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/providers/youtube"
@@ -199,7 +201,56 @@ func checkVideo(t *testing.T, path string, w, h int) float64 {
 	if d := v.Duration - a.Duration; d > 100*time.Millisecond || d < -100*time.Millisecond {
 		t.Fatalf("audio %s and video %s differ by more than 0.1s", a.Duration, v.Duration)
 	}
+	// YouTube's reference loudness: -14 LUFS within 1 LU, true peak at
+	// most -1 dBTP.
+	l, err := render.MeasureLoudness(context.Background(), ff, path, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(l.Integrated-render.TargetLUFS) > 1 || l.TruePeak > render.MaxTruePk {
+		t.Fatalf("%s: %.2f LUFS (want -14 ± 1), true peak %.2f dBTP (want <= -1)", path, l.Integrated, l.TruePeak)
+	}
+	t.Logf("%s: %.2f LUFS, true peak %.2f dBTP", filepath.Base(path), l.Integrated, l.TruePeak)
 	return pr.Duration.Seconds()
+}
+
+// checkCaptions checks captions.json: every narrated word, in order,
+// inside the video, with the segment it belongs to; and that the SRT file
+// stays sentence by sentence (no cue repeats the previous one's text, as
+// word-by-word captions would).
+func checkCaptions(t *testing.T, dir string, videoSeconds float64, srt string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "captions.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var words []struct {
+		Word       string
+		Start, End float64
+		Segment    int
+	}
+	if err := json.Unmarshal(b, &words); err != nil {
+		t.Fatal(err)
+	}
+	if len(words) < 10 {
+		t.Fatalf("captions.json has %d words", len(words))
+	}
+	for i, w := range words {
+		if w.Word == "" || w.End < w.Start || w.Start < 0 || w.End > videoSeconds+0.05 ||
+			i > 0 && (w.Start < words[i-1].Start || w.Segment < words[i-1].Segment) {
+			t.Fatalf("word %d: %+v (after %+v)", i, w, words[max(i-1, 0)])
+		}
+	}
+	if strings.ContainsAny(srt, "\uE000\uE001") {
+		t.Fatal("highlight marks in the SRT file")
+	}
+	blocks := strings.Split(strings.TrimSpace(srt), "\n\n")
+	for i := 1; i < len(blocks); i++ {
+		prev, cur := strings.SplitN(blocks[i-1], "\n", 3), strings.SplitN(blocks[i], "\n", 3)
+		if len(prev) == 3 && len(cur) == 3 && prev[2] == cur[2] {
+			t.Fatalf("the SRT file repeats a cue: %q", cur[2])
+		}
+	}
 }
 
 func checkThumbnail(t *testing.T, path string) {
@@ -222,12 +273,12 @@ func checkThumbnail(t *testing.T, path string) {
 func TestOfflineVideoEnglishAndTraditionalChinese(t *testing.T) {
 	s := start(t, options{})
 	ctx := context.Background()
-	for _, c := range []struct{ name, content, lang string }{
-		{"Rivers", english, "en"},
-		{"台灣夜市", chinese, "zh-TW"},
+	for _, c := range []struct{ name, content, lang, captions string }{
+		{"Rivers", english, "en", "word"},
+		{"台灣夜市", chinese, "zh-TW", "punch"},
 	} {
 		t.Run(c.lang, func(t *testing.T) {
-			id := s.project(c.name, c.content, nil)
+			id := s.project(c.name, c.content, func(in *project.Input) { in.Settings.Captions = c.captions })
 			h, err := s.client.Chain(ctx, id)
 			if err != nil {
 				t.Fatal(err)
@@ -257,6 +308,7 @@ func TestOfflineVideoEnglishAndTraditionalChinese(t *testing.T) {
 			if c.lang == "zh-TW" && !strings.Contains(string(srt), "夜市") {
 				t.Fatalf("Chinese subtitles missing the text:\n%s", srt)
 			}
+			checkCaptions(t, filepath.Dir(res.VideoPath), dur, string(srt))
 			var script pipeline.ScriptResult
 			json.Unmarshal(st.Stages.Script.Result, &script)
 			if script.Language != c.lang || script.Provider != "offline" {
@@ -332,6 +384,7 @@ func (s *system) makeVideo(id int64) {
 	if _, err := h.Get(ctx, 3*time.Minute); err != nil {
 		s.t.Fatal(err)
 	}
+	checkVideo(s.t, filepath.Join(s.client.Store().ProjectDir(id), "output", "final_video.mp4"), 1920, 1080)
 }
 
 func TestUploadCutAt60PercentResumesWithTheRemainingBytes(t *testing.T) {

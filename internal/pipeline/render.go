@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image/color"
 	"io/fs"
+	"math"
 	"os"
 	"strings"
 	"time"
 	"unicode"
 
 	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/atomicfile"
 	"github.com/ytmaker/ytmaker/internal/media/render"
 	"github.com/ytmaker/ytmaker/internal/media/subtitles"
 	"github.com/ytmaker/ytmaker/internal/media/tts"
@@ -102,17 +105,37 @@ func (p *Pipeline) runRender(ctx context.Context, job stage.Job) (any, error) {
 		spec.Outro = abs(job, man.Outro.Path)
 		segs = segs[:len(segs)-1]
 	}
+	mode := pr.Settings.CaptionMode()
+	if spec.Subtitles {
+		st, err := captionStyle(ctx, pr.Settings, w, h, man.Language)
+		if err != nil {
+			return nil, err
+		}
+		spec.Style, spec.FontFamily = &st, st.FontName
+	}
 	cols := subtitles.ColumnsFor(w, h, man.Language)
+	if mode == project.CaptionsPunch {
+		cols = cols * 2 / 3
+	}
+	copts := subtitles.Options{Language: man.Language, MaxColumns: cols}
 	for _, s := range segs {
 		if !fileExists(abs(job, s.Audio)) || !fileExists(abs(job, s.Image)) {
 			return nil, errcode.Newf(errcode.InvalidInput, false, "segment %d's assets are missing: run generate_assets_task again", s.Index)
 		}
-		sentences := make([]subtitles.Sentence, len(s.Sentences))
+		sentences := make([]subtitles.TimedSentence, len(s.Sentences))
+		plain := make([]subtitles.Sentence, len(s.Sentences))
 		for i, t := range s.Sentences {
-			sentences[i] = subtitles.Sentence{Text: t.Text, Start: t.Start, End: t.End}
+			plain[i] = subtitles.Sentence{Text: t.Text, Start: t.Start, End: t.End}
+			sentences[i].Sentence = plain[i]
+			for _, wt := range t.Words {
+				sentences[i].Words = append(sentences[i].Words, subtitles.Word{Text: wt.Word, Start: wt.Start, End: wt.End})
+			}
 		}
-		seg := render.Segment{Image: abs(job, s.Image), Audio: abs(job, s.Audio),
-			Cues: subtitles.Build(sentences, subtitles.Options{Language: man.Language, MaxColumns: cols})}
+		seg := render.Segment{Image: abs(job, s.Image), Audio: abs(job, s.Audio), Cues: subtitles.Captions(sentences, mode, copts)}
+		if mode != project.CaptionsSentence {
+			// The SRT file stays sentence by sentence.
+			seg.SRTCues = subtitles.Build(plain, subtitles.Options{Language: man.Language, MaxColumns: subtitles.ColumnsFor(w, h, man.Language)})
+		}
 		starts := stillStarts(s.Stills, s.Sentences)
 		for k, st := range s.Stills {
 			if !fileExists(abs(job, st.Image)) {
@@ -131,6 +154,9 @@ func (p *Pipeline) runRender(ctx context.Context, job stage.Job) (any, error) {
 		return nil, err
 	}
 	wall := time.Since(start)
+	if err := writeCaptionsJSON(abs(job, captionsFile), segs, out.SegmentStarts); err != nil {
+		return nil, err
+	}
 	res := RenderResult{VideoPath: out.Path, Seconds: out.Duration.Seconds(), Width: w, Height: h, FPS: render.FPS,
 		Frames: out.Frames, Bytes: out.Size, RenderSeconds: wall.Seconds(), Method: out.Method}
 	if fileExists(spec.SRTPath) {
@@ -203,4 +229,94 @@ func textKey(s string) string {
 		}
 		return -1
 	}, s)
+}
+
+// captionStyle is the caption look for the project: the defaults of the
+// caption mode and frame, with the project's overrides.
+func captionStyle(ctx context.Context, s project.Settings, w, h int, lang string) (subtitles.Style, error) {
+	cs := s.CaptionStyle
+	if cs == nil {
+		cs = &project.CaptionStyle{}
+	}
+	font := cs.Font
+	if font == "" {
+		font = subtitles.FontFamily(ctx, lang)
+	}
+	st := subtitles.StyleFor(s.CaptionMode(), w, h, font)
+	if cs.Size > 0 {
+		scale := float64(cs.Size) / float64(st.FontSize)
+		st.FontSize = cs.Size
+		st.Outline = math.Round(st.Outline*scale*10) / 10
+		st.Shadow = math.Round(st.Shadow*scale*10) / 10
+	}
+	for _, c := range []struct {
+		v     string
+		dst   *color.NRGBA
+		field string
+	}{{cs.Color, &st.Primary, "color"}, {cs.Highlight, &st.Highlight, "highlight"}, {cs.OutlineColor, &st.OutlineColor, "outline_color"}} {
+		if c.v == "" {
+			continue
+		}
+		col, err := project.ParseColor(c.v)
+		if err != nil {
+			return st, project.InvalidField("settings.caption_style."+c.field, "%v", err)
+		}
+		*c.dst = col
+	}
+	if cs.Outline != nil {
+		st.Outline = *cs.Outline
+	}
+	if cs.Box != nil && *cs.Box {
+		// libass draws the opaque box (border style 3) in the outline
+		// colour, grown by the outline width.
+		st.BorderStyle = 3
+		st.OutlineColor = color.NRGBA{0, 0, 0, 0xB0}
+		if cs.BoxColor != "" {
+			col, err := project.ParseColor(cs.BoxColor)
+			if err != nil {
+				return st, project.InvalidField("settings.caption_style.box_color", "%v", err)
+			}
+			st.OutlineColor = col
+		}
+		st.Outline = max(st.Outline, math.Round(float64(st.FontSize)*0.15))
+		st.Shadow = 0
+	}
+	if cs.Position != "" {
+		st.SetPosition(cs.Position, w, h)
+	}
+	return st, nil
+}
+
+// captionWord is one entry of captions.json.
+type captionWord struct {
+	Word    string  `json:"word"`
+	Start   float64 `json:"start"` // seconds on the video's timeline
+	End     float64 `json:"end"`
+	Segment int     `json:"segment"` // the script segment's index
+}
+
+// writeCaptionsJSON writes every narrated word with its time on the
+// video's timeline (output/captions.json, beside subtitles.srt).
+func writeCaptionsJSON(path string, segs []SegmentAssets, starts []time.Duration) error {
+	words := []captionWord{}
+	for i, s := range segs {
+		if i >= len(starts) {
+			break
+		}
+		for _, sent := range s.Sentences {
+			for _, w := range sent.Words {
+				words = append(words, captionWord{Word: w.Word, Segment: s.Index,
+					Start: math.Round((starts[i]+w.Start).Seconds()*1000) / 1000,
+					End:   math.Round((starts[i]+w.End).Seconds()*1000) / 1000})
+			}
+		}
+	}
+	b, err := json.MarshalIndent(words, "", "  ")
+	if err != nil {
+		return errcode.Wrap(err, errcode.Internal, false, "")
+	}
+	if err := atomicfile.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return errcode.Wrap(err, errcode.FileSystemError, false, "")
+	}
+	return nil
 }

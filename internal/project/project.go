@@ -76,15 +76,19 @@ type Project struct {
 // Settings control how the video is made. Zero values mean "default";
 // Normalize fills them in.
 type Settings struct {
-	Format      string  `json:"format,omitempty"`
-	Voice       string  `json:"voice,omitempty"`
-	Motion      string  `json:"motion,omitempty"`
-	Theme       string  `json:"theme,omitempty"` // a slide theme (slides.ThemeNames); "" or "auto" picks one from the content
-	Brand       string  `json:"brand,omitempty"` // a brand preset in DATA_DIR/brands; "" for none
-	Subtitles   *bool   `json:"subtitles,omitempty"`
-	Music       string  `json:"music,omitempty"`
-	MusicVolume float64 `json:"music_volume,omitempty"`
-	MaxSegments int     `json:"max_segments,omitempty"`
+	Format    string `json:"format,omitempty"`
+	Voice     string `json:"voice,omitempty"`
+	Motion    string `json:"motion,omitempty"`
+	Theme     string `json:"theme,omitempty"` // a slide theme (slides.ThemeNames); "" or "auto" picks one from the content
+	Brand     string `json:"brand,omitempty"` // a brand preset in DATA_DIR/brands; "" for none
+	Subtitles *bool  `json:"subtitles,omitempty"`
+	// Captions is the caption style: sentence (default), word, punch or
+	// none; subtitles: false means none.
+	Captions     string        `json:"captions,omitempty"`
+	CaptionStyle *CaptionStyle `json:"caption_style,omitempty"`
+	Music        string        `json:"music,omitempty"`
+	MusicVolume  float64       `json:"music_volume,omitempty"`
+	MaxSegments  int           `json:"max_segments,omitempty"`
 	// PromptTemplate names the template of the script prompt (see
 	// internal/prompts); "" is the built-in "default".
 	PromptTemplate string `json:"prompt_template,omitempty"`
@@ -233,9 +237,8 @@ func (s *Settings) Validate() error {
 			return err
 		}
 	}
-	if s.Subtitles == nil {
-		t := true
-		s.Subtitles = &t
+	if err := s.validateCaptions(); err != nil {
+		return err
 	}
 	s.Music = strings.TrimSpace(s.Music)
 	if err := CheckMusicName(s.Music); err != nil {
@@ -374,7 +377,20 @@ func (s Settings) Size() (w, h int) {
 }
 
 // SubtitlesOn reports whether subtitles are burned in (default true).
-func (s Settings) SubtitlesOn() bool { return s.Subtitles == nil || *s.Subtitles }
+func (s Settings) SubtitlesOn() bool {
+	return (s.Subtitles == nil || *s.Subtitles) && s.Captions != CaptionsNone
+}
+
+// CaptionMode returns the caption style, sentence when unset.
+func (s Settings) CaptionMode() string {
+	switch {
+	case !s.SubtitlesOn():
+		return CaptionsNone
+	case s.Captions == "":
+		return CaptionsSentence
+	}
+	return s.Captions
+}
 
 // UploadWanted reports whether the user wants the video uploaded (default
 // true; the stage is skipped when no credentials are configured).

@@ -177,3 +177,52 @@ func TestAttemptHistory(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestCaptionSettings(t *testing.T) {
+	valid := func(s Settings) Settings {
+		t.Helper()
+		in := Input{Name: "x", Content: "Hello.", Settings: s}
+		if err := in.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		return in.Settings
+	}
+	if s := valid(Settings{}); s.CaptionMode() != CaptionsSentence || !s.SubtitlesOn() {
+		t.Errorf("default: %q", s.Captions)
+	}
+	off := false
+	if s := valid(Settings{Subtitles: &off, Captions: "word"}); s.CaptionMode() != CaptionsNone || s.SubtitlesOn() {
+		t.Errorf("subtitles false: %q", s.Captions)
+	}
+	if s := valid(Settings{Captions: "None"}); s.SubtitlesOn() || *s.Subtitles {
+		t.Error("captions none leaves subtitles on")
+	}
+	out, box := 4.0, true
+	s := valid(Settings{Captions: " PUNCH ", CaptionStyle: &CaptionStyle{Font: "Noto Sans CJK TC", Size: 90, Color: "#fff",
+		Highlight: "#FFD400", Outline: &out, Box: &box, BoxColor: "#000000B0", Position: "Center"}})
+	if s.Captions != CaptionsPunch || s.CaptionStyle.Position != CaptionMiddle {
+		t.Errorf("normalised %+v %+v", s, s.CaptionStyle)
+	}
+	if c, _ := ParseColor("#000000B0"); c.A != 0xB0 || c.R != 0 {
+		t.Errorf("colour %+v", c)
+	}
+	bad := -1.0
+	for _, c := range []struct {
+		s     Settings
+		field string
+	}{
+		{Settings{Captions: "bouncy"}, "settings.captions"},
+		{Settings{CaptionStyle: &CaptionStyle{Size: 5}}, "settings.caption_style.size"},
+		{Settings{CaptionStyle: &CaptionStyle{Color: "red"}}, "settings.caption_style.color"},
+		{Settings{CaptionStyle: &CaptionStyle{Highlight: "#12345"}}, "settings.caption_style.highlight"},
+		{Settings{CaptionStyle: &CaptionStyle{BoxColor: "#GG0000"}}, "settings.caption_style.box_color"},
+		{Settings{CaptionStyle: &CaptionStyle{Outline: &bad}}, "settings.caption_style.outline"},
+		{Settings{CaptionStyle: &CaptionStyle{Position: "left"}}, "settings.caption_style.position"},
+		{Settings{CaptionStyle: &CaptionStyle{Font: "Evil{\\b1}"}}, "settings.caption_style.font"},
+	} {
+		in := Input{Name: "x", Content: "Hello.", Settings: c.s}
+		if f := field(in.Validate()); f != c.field {
+			t.Errorf("%+v: field %q, want %q", c.s, f, c.field)
+		}
+	}
+}

@@ -150,14 +150,45 @@ func (p *plan) audioGraph(in *inputs, introIdx, outroIdx int) string {
 // aacArgs are the audio encoder options.
 var aacArgs = []string{"-c:a", "aac", "-b:a", "192k", "-ar", "48000", "-ac", "2"}
 
-// encodeAudio renders the sound track to an M4A file.
+// encodeAudio renders the sound track to an M4A file, mixed to the
+// reference loudness (see soundTrack).
 func (r *renderer) encodeAudio(ctx context.Context, out string) error {
-	var in inputs
-	graph := r.p.audioGraph(&in, -1, -1)
-	args := append(in.args, "-filter_complex", graph, "-map", "[aout]", "-vn")
+	mix, filter, err := r.soundTrack(ctx)
+	if err != nil {
+		return err
+	}
+	args := []string{"-i", mix, "-af", filter, "-vn"}
 	args = append(args, aacArgs...)
 	args = append(args, "-f", "mp4", out)
 	return r.run(ctx, args, r.p.frameTime(r.p.totalFrames()), "audio", "audio")
+}
+
+// soundTrack mixes the narration, clips' sound and ducked music into a
+// WAV file in the work directory, measures its loudness, and returns the
+// file with the filter that brings it to TargetLUFS with true peaks under
+// MaxTruePk. The whole track is measured once and scaled by one gain
+// (with a limiter for rare peaks), so the mix keeps its dynamics and the
+// cost is two quick passes over the audio, whatever the video.
+func (r *renderer) soundTrack(ctx context.Context) (string, string, error) {
+	r.soundOnce.Do(func() {
+		var in inputs
+		graph := r.p.audioGraph(&in, -1, -1)
+		mix := r.path("mix.wav")
+		args := append(in.args, "-filter_complex", graph, "-map", "[aout]", "-vn",
+			"-c:a", "pcm_f32le", "-ar", "48000", "-ac", "2", "-f", "wav", mix)
+		if err := r.ff.Run(ctx, args, ffmpegOptions(r.dir, r.p.frameTime(r.p.totalFrames()), nil)); err != nil {
+			r.soundErr = err
+			return
+		}
+		l, err := MeasureLoudness(ctx, r.ff, mix, r.dir)
+		if err != nil {
+			r.soundErr = err
+			return
+		}
+		r.mix, r.mixFilter = mix, loudnessFilter(l)
+		r.log.Debug("sound track measured", "lufs", l.Integrated, "true_peak", l.TruePeak, "filter", r.mixFilter)
+	})
+	return r.mix, r.mixFilter, r.soundErr
 }
 
 // mux joins the spliced video stream and the sound track without

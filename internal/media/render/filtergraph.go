@@ -19,16 +19,14 @@ func (r *renderer) filterGraph(ctx context.Context) error {
 	var in inputs
 	var g strings.Builder
 	var labels []string
-	introIdx, outroIdx := -1, -1
-	clip := func(path string, frames int, label string) int {
+	clip := func(path string, frames int, label string) {
 		idx := in.add("-i", path)
 		fmt.Fprintf(&g, "[%d:v:0]fps=%d,%s,tpad=stop_mode=clone:stop=-1,trim=end_frame=%d,setpts=PTS-STARTPTS,%s[%s];",
 			idx, p.fps, p.fitFilter(), frames, yuvFilter, label)
 		labels = append(labels, label)
-		return idx
 	}
 	if p.spec.Intro != "" {
-		introIdx = clip(p.spec.Intro, p.introFrames, "vintro")
+		clip(p.spec.Intro, p.introFrames, "vintro")
 	}
 	for i, sh := range p.shots {
 		frames := sh.to - sh.from
@@ -43,7 +41,7 @@ func (r *renderer) filterGraph(ctx context.Context) error {
 		labels = append(labels, label)
 	}
 	if p.spec.Outro != "" {
-		outroIdx = clip(p.spec.Outro, p.outroFrames, "voutro")
+		clip(p.spec.Outro, p.outroFrames, "voutro")
 	}
 	for _, l := range labels {
 		fmt.Fprintf(&g, "[%s]", l)
@@ -62,7 +60,12 @@ func (r *renderer) filterGraph(ctx context.Context) error {
 		g.WriteString(",ass=filename=all.ass")
 	}
 	g.WriteString(",format=yuv420p[vout];")
-	g.WriteString(p.audioGraph(&in, introIdx, outroIdx))
+	mix, filter, err := r.soundTrack(ctx)
+	if err != nil {
+		return err
+	}
+	mi := in.add("-i", mix)
+	fmt.Fprintf(&g, "[%d:a:0]%s[aout]", mi, filter)
 
 	args := append(in.args, "-filter_complex", g.String(), "-map", "[vout]", "-map", "[aout]",
 		"-c:v", "libx264", "-preset", p.preset, "-crf", fmt.Sprint(p.crf), "-profile:v", "high", "-pix_fmt", "yuv420p",

@@ -650,6 +650,12 @@ type renderer struct {
 	opts Options
 	tmp  string // the MP4 being written
 	prog *progress
+
+	// The mixed sound track, made once (soundTrack).
+	soundOnce sync.Once
+	mix       string
+	mixFilter string
+	soundErr  error
 }
 
 // wrap codes an error for the caller.

@@ -301,6 +301,7 @@ func TestMusicDucking(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkOutput(t, ff, res, 320, 180, 7*time.Second)
+	checkLoudness(t, ff, out)
 	s := decodeAudio(t, out, 48000)
 	alone := toneLevel(s, 48000, 200, 500*time.Millisecond, 2200*time.Millisecond) // music only (looped past 2 s)
 	under := toneLevel(s, 48000, 200, 3000*time.Millisecond, 5200*time.Millisecond)
@@ -369,6 +370,7 @@ func TestFilterGraphRenderer(t *testing.T) {
 		t.Fatalf("method %s", res.Method)
 	}
 	checkOutput(t, ff, res, 320, 180, 4*time.Second)
+	checkLoudness(t, ff, out)
 }
 
 func TestMixedImages(t *testing.T) {
@@ -590,5 +592,38 @@ func TestWatermark(t *testing.T) {
 				t.Errorf("below the watermark %d, want black", v)
 			}
 		})
+	}
+}
+
+// checkLoudness checks that a video's sound is at YouTube's reference
+// loudness: -14 LUFS within 1 LU, true peak at most -1 dBTP.
+func checkLoudness(t *testing.T, ff *ffmpeg.Runner, path string) {
+	t.Helper()
+	l, err := MeasureLoudness(context.Background(), ff, path, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: %.2f LUFS, true peak %.2f dBTP", filepath.Base(path), l.Integrated, l.TruePeak)
+	if math.Abs(l.Integrated-TargetLUFS) > 1 || l.TruePeak > MaxTruePk {
+		t.Errorf("%s: %.2f LUFS (want %.0f ± 1), true peak %.2f dBTP (want <= %.0f)", filepath.Base(path), l.Integrated, TargetLUFS, l.TruePeak, MaxTruePk)
+	}
+}
+
+func TestLoudnessFilter(t *testing.T) {
+	if f := loudnessFilter(Loudness{Integrated: -20, TruePeak: -12}); f != "volume=6.00dB" {
+		t.Errorf("quiet track: %s", f)
+	}
+	if f := loudnessFilter(Loudness{Integrated: -20, TruePeak: -4}); !strings.Contains(f, "volume=6.00dB") || !strings.Contains(f, "alimiter") {
+		t.Errorf("peaky track: %s", f)
+	}
+	if f := loudnessFilter(Loudness{Integrated: math.Inf(-1), TruePeak: math.Inf(-1)}); f != "anull" {
+		t.Errorf("silence: %s", f)
+	}
+	dir := t.TempDir()
+	meta := filepath.Join(dir, "m.txt")
+	os.WriteFile(meta, []byte("frame:0\nlavfi.r128.I=-70.000\nlavfi.r128.true_peak=0.01\nframe:1\nlavfi.r128.I=-15.500\nlavfi.r128.true_peak=0.5\n"), 0o644)
+	l, err := readLoudness(meta)
+	if err != nil || l.Integrated != -15.5 || math.Abs(l.TruePeak-(-6.0206)) > 0.001 {
+		t.Fatalf("%+v %v", l, err)
 	}
 }
