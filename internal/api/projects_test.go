@@ -336,6 +336,12 @@ func TestPatchProject(t *testing.T) {
 	if err := e.do("PATCH", path, `{"settings":{"youtube":{"privacy":"everyone"}}}`).fails(422, "INVALID_INPUT"); err.Details["field"] != "settings.youtube.privacy" {
 		t.Fatalf("field %v", err.Details["field"])
 	}
+	if err := e.do("PATCH", path, `{"settings":{"caption_style":{"color":"red"}}}`).fails(422, "INVALID_INPUT"); err.Details["field"] != "settings.caption_style.color" {
+		t.Fatalf("field %v", err.Details["field"])
+	}
+	if err := e.do("PATCH", path, `{"settings":{"captions":"bouncy"}}`).fails(422, "INVALID_INPUT"); err.Details["field"] != "settings.captions" {
+		t.Fatalf("field %v", err.Details["field"])
+	}
 	if err := e.do("PATCH", path, `{"settings":{"colour":"red"}}`).fails(400, CodeUnknownField); err.Details["field"] != "settings.colour" {
 		t.Fatalf("unknown settings field %v", err.Details)
 	}

@@ -57,7 +57,9 @@ func ParseColor(s string) (color.NRGBA, error) {
 }
 
 // validateCaptions normalises settings.captions and settings.caption_style.
-// subtitles: false means captions none, as it always has.
+// Neither captions nor subtitles is rewritten from the other (a later
+// "null" resets each to its own default); subtitles: false means no
+// captions whatever captions says (see CaptionMode).
 func (s *Settings) validateCaptions() error {
 	c := strings.ToLower(strings.TrimSpace(s.Captions))
 	switch c {
@@ -71,12 +73,11 @@ func (s *Settings) validateCaptions() error {
 	default:
 		return InvalidField("settings.captions", "%q is not one of sentence, word, punch, none", s.Captions)
 	}
-	if s.Subtitles != nil && !*s.Subtitles {
-		c = CaptionsNone
-	}
 	s.Captions = c
-	on := c != CaptionsNone
-	s.Subtitles = &on
+	if s.Subtitles == nil {
+		t := true
+		s.Subtitles = &t
+	}
 	st := s.CaptionStyle
 	if st == nil {
 		return nil

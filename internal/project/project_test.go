@@ -194,7 +194,7 @@ func TestCaptionSettings(t *testing.T) {
 	if s := valid(Settings{Subtitles: &off, Captions: "word"}); s.CaptionMode() != CaptionsNone || s.SubtitlesOn() {
 		t.Errorf("subtitles false: %q", s.Captions)
 	}
-	if s := valid(Settings{Captions: "None"}); s.SubtitlesOn() || *s.Subtitles {
+	if s := valid(Settings{Captions: "None"}); s.SubtitlesOn() || s.CaptionMode() != CaptionsNone {
 		t.Error("captions none leaves subtitles on")
 	}
 	out, box := 4.0, true
