@@ -221,7 +221,7 @@
           format: String(fd.get("format") || ""),
           voice: String(fd.get("voice") || ""),
           motion: String(fd.get("motion") || ""),
-          subtitles: $("#f-subtitles").checked,
+          captions: String(fd.get("captions") || ""),
           music: String(fd.get("music") || ""),
           providers: { script: fd.get("provider-script"), tts: fd.get("provider-tts"), images: fd.get("provider-images"), avatar: fd.get("provider-avatar") },
           youtube: { upload: $("#f-upload").checked, title: String(fd.get("title") || ""), description: String(fd.get("description") || ""),
