@@ -11,9 +11,11 @@
 //     are candidate pauses. Shorter silences (stop consonants) count as
 //     speech.
 //  3. Weights: every word gets an expected length from its spelling:
-//     about one unit per syllable (vowel groups of a Latin word, one per
-//     Han or kana character), a little more per consonant, more for digits
-//     and symbols that are read as words (%, &).
+//     a Latin word half a unit per vowel group and a quarter per consonant
+//     sound (English silent letters and digraphs counted as said, function
+//     words shortened), one unit per Han or kana character, more for digits
+//     and symbols that are read as words (%, &); or lengths the caller
+//     knows better (for Chinese, espeak-ng saying each word on its own).
 //  4. Pauses to word boundaries: a dynamic program assigns each candidate
 //     pause either to a boundary between two words (preferring boundaries
 //     after punctuation) or to the inside of a word, minimising how far the
@@ -394,47 +396,92 @@ func endsClause(w string) bool {
 // Weight estimates how long a word takes to say, in syllable-like units.
 func Weight(w string) float64 {
 	var units float64
-	vowelRun := false
-	letters := 0
+	var latin []rune
+	flush := func() {
+		if len(latin) > 0 {
+			units += latinWeight(string(latin))
+			latin = latin[:0]
+		}
+	}
 	for _, r := range w {
 		switch {
 		case unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r):
+			flush()
 			units++
-			vowelRun = false
 		case unicode.IsDigit(r):
+			flush()
 			units += 1.1
-			vowelRun = false
-		case unicode.IsLetter(r):
-			letters++
-			if strings.ContainsRune("aeiouyAEIOUYàáâäèéêëìíîïòóôöùúûü", r) {
-				if !vowelRun {
-					units += 0.75
-				}
-				vowelRun = true
-			} else {
-				units += 0.13
-				vowelRun = false
-			}
+		case unicode.IsLetter(r) || r == '\'':
+			latin = append(latin, unicode.ToLower(r))
 		case r == '%':
+			flush()
 			units += 2
 		case r == '&' || r == '@' || r == '+' || r == '=' || r == '$' || r == '€' || r == '£':
+			flush()
 			units += 1
 		default:
-			vowelRun = false
+			flush()
 		}
 	}
-	lw := strings.ToLower(strings.TrimFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' }))
-	if letters > 3 && strings.HasSuffix(lw, "e") && !strings.HasSuffix(lw, "ee") && !strings.HasSuffix(lw, "le") && units > 1 {
-		units -= 0.6 // a silent final e
-	}
-	if reduced[lw] {
-		units *= 0.55 // function words are said quickly
-	}
-	if letters > 0 && units < 0.5 {
-		units = 0.5 // a word without vowels (an abbreviation) is still said
-	}
+	flush()
 	if units > 0 {
-		units += 0.1
+		units += wBase
+	}
+	return units
+}
+
+// Weights of the parts of a word, in units of about one syllable's
+// length (0.5 + 0.25 × 2 consonants ≈ one CVC syllable).
+const (
+	wVowel = 0.5  // a vowel group (a syllable's nucleus)
+	wCons  = 0.25 // a consonant sound
+	wBase  = 0.1  // the transition into any word
+	wRed   = 0.55 // factor for function words
+)
+
+// latinWeight estimates a Latin-script word: vowel groups (syllables) and
+// consonant sounds, with English spelling rules for silent letters.
+func latinWeight(w string) float64 {
+	lw := strings.Trim(w, "'")
+	r := []rune(lw)
+	n := len(r)
+	if n == 0 {
+		return 0
+	}
+	isVowel := func(i int) bool {
+		c := r[i]
+		if strings.ContainsRune("aeiouàáâäèéêëìíîïòóôöùúûü", c) {
+			return true
+		}
+		return c == 'y' && i > 0 // y is a vowel except at the start
+	}
+	vowels, cons := 0, 0
+	for i := 0; i < n; i++ {
+		if isVowel(i) {
+			if i == 0 || !isVowel(i-1) {
+				vowels++
+			}
+			continue
+		}
+		if r[i] == '\'' {
+			continue
+		}
+		// Doubled letters and digraphs are one sound.
+		if i > 0 && (r[i] == r[i-1] || r[i] == 'h' && strings.ContainsRune("tscpwg", r[i-1]) || r[i] == 'k' && r[i-1] == 'c' || r[i] == 'g' && r[i-1] == 'n') {
+			continue
+		}
+		cons++
+	}
+	// A silent final e ("make"), and "-ed" said without a vowel ("looked").
+	if vowels > 1 && strings.HasSuffix(lw, "e") && !strings.HasSuffix(lw, "le") && !strings.HasSuffix(lw, "ee") && n > 3 {
+		vowels--
+	}
+	if vowels > 1 && strings.HasSuffix(lw, "ed") && !strings.HasSuffix(lw, "ted") && !strings.HasSuffix(lw, "ded") {
+		vowels--
+	}
+	units := float64(max(vowels, 1))*wVowel + float64(cons)*wCons
+	if reduced[lw] {
+		units *= wRed // function words are said quickly
 	}
 	return units
 }
