@@ -384,7 +384,7 @@ func (s *system) makeVideo(id int64) {
 	if _, err := h.Get(ctx, 3*time.Minute); err != nil {
 		s.t.Fatal(err)
 	}
-	checkVideo(s.t, filepath.Join(s.client.Store().ProjectDir(id), "output", "final_video.mp4"), 1920, 1080)
+	checkVideo(s.t, filepath.Join(s.engine.Store().ProjectDir(id), "output", "final_video.mp4"), 1920, 1080)
 }
 
 func TestUploadCutAt60PercentResumesWithTheRemainingBytes(t *testing.T) {
