@@ -19,6 +19,12 @@
 // supervises it — restarting it with backoff if it dies — and stops it
 // last, after its append-only file is flushed. A remote Redis that does
 // not answer is retried with backoff while Status reports it.
+//
+// Sentinel: with Config.Sentinels set, every client reaches the master the
+// sentinels name and follows a failover; procman never starts a Redis in
+// that mode. A change of master is counted (Status), and the worker then
+// reconciles every project from DATA_DIR at once: replication is
+// asynchronous, so the new master may lack the last writes.
 package procman
 
 import (
@@ -31,6 +37,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +48,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/engine"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/internal/rdb"
 	"github.com/ytmaker/ytmaker/internal/stage"
 	"github.com/ytmaker/ytmaker/internal/taskspec"
 	"github.com/ytmaker/ytmaker/internal/worker"
@@ -65,9 +73,17 @@ type WorkerConfig struct {
 
 // Config configures a Manager.
 type Config struct {
-	RedisURL    string
-	DataDir     string
-	RedisServer string // redis-server binary; default "redis-server"
+	RedisURL string
+	// Sentinels (host:port of each) switch to Sentinel mode: the master is
+	// the one they name MasterName, reached with RedisPassword;
+	// SentinelPassword authenticates to the sentinels themselves. RedisURL
+	// then only gives the database number.
+	Sentinels        []string
+	MasterName       string
+	RedisPassword    string
+	SentinelPassword string
+	DataDir          string
+	RedisServer      string // redis-server binary; default "redis-server"
 	// RedisRestartBackoff is the first wait before restarting a Redis we
 	// started that died (default 200ms).
 	RedisRestartBackoff time.Duration
@@ -90,13 +106,16 @@ type Config struct {
 
 // Manager owns Redis (when it started it), the worker and the beat.
 type Manager struct {
-	cfg    Config
-	log    *slog.Logger
-	out    io.Writer
-	opt    *redis.Options
-	rdb    *redis.Client
-	client *tasks.Client
-	eng    *engine.Engine
+	cfg       Config
+	log       *slog.Logger
+	out       io.Writer
+	opt       *redis.Options
+	conn      rdb.Conn
+	rdb       redis.UniversalClient
+	watch     *rdb.MasterWatch
+	stopWatch context.CancelFunc
+	client    *tasks.Client
+	eng       *engine.Engine
 
 	mu        sync.Mutex
 	child     *redisproc.Server
@@ -113,9 +132,18 @@ type Manager struct {
 
 // New validates cfg and returns a Manager. Nothing starts until StartAll.
 func New(cfg Config) (*Manager, error) {
+	conn := rdb.Conn{URL: cfg.RedisURL, Sentinels: cfg.Sentinels, MasterName: cfg.MasterName,
+		Password: cfg.RedisPassword, SentinelPassword: cfg.SentinelPassword}
+	if conn.Sentinel() && cfg.RedisURL == "" {
+		cfg.RedisURL = "redis://127.0.0.1:6379/0"
+	}
 	opt, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
-		return nil, fmt.Errorf("procman: redis url %q: %w", cfg.RedisURL, err)
+		return nil, fmt.Errorf("procman: redis url %q: %w", redisproc.Redact(cfg.RedisURL), err)
+	}
+	conn.DB = opt.DB
+	if err := conn.Validate(); err != nil {
+		return nil, fmt.Errorf("procman: %w", err)
 	}
 	if cfg.DataDir == "" {
 		cfg.DataDir = "data"
@@ -138,7 +166,7 @@ func New(cfg Config) (*Manager, error) {
 	opt.ReadTimeout = 3 * time.Second
 	opt.WriteTimeout = 3 * time.Second
 	opt.PoolSize = max(opt.PoolSize, 20)
-	return &Manager{cfg: cfg, log: log, out: out, opt: opt}, nil
+	return &Manager{cfg: cfg, log: log, out: out, opt: opt, conn: conn}, nil
 }
 
 // Redis returns the shared Redis client (valid after StartAll).
@@ -177,6 +205,9 @@ func (m *Manager) StartAll(ctx context.Context) (err error) {
 		}
 	}()
 
+	if m.conn.Sentinel() {
+		return m.startSentinel(ctx)
+	}
 	host, portStr, _ := net.SplitHostPort(m.opt.Addr)
 	port, _ := strconv.Atoi(portStr)
 	redisDir := filepath.Join(m.cfg.DataDir, "redis")
@@ -253,6 +284,84 @@ func (m *Manager) StartAll(ctx context.Context) (err error) {
 		return err
 	}
 	return m.startComponents(ctx)
+}
+
+// sentinelWatchInterval is how often the sentinels are asked for the
+// master: a failover is noticed (and reconciled) within about this long
+// after the sentinels agree on it.
+const sentinelWatchInterval = 500 * time.Millisecond
+
+// startSentinel connects through Sentinel: nothing is ever started, an
+// unreachable master is waited for in the background, and a change of
+// master triggers a reconcile.
+func (m *Manager) startSentinel(ctx context.Context) error {
+	c, err := m.conn.NewClient(rdb.Tuning{DialTimeout: time.Second, ReadTimeout: 3 * time.Second,
+		WriteTimeout: 3 * time.Second, PoolSize: 20})
+	if err != nil {
+		return err
+	}
+	m.rdb = c
+	wctx, cancel := context.WithCancel(context.Background())
+	m.mu.Lock()
+	m.stopWatch = cancel
+	m.attached = true
+	m.mu.Unlock()
+	m.watch = rdb.WatchMaster(wctx, m.conn, sentinelWatchInterval, m.masterSwitched)
+	if err := m.newClient(); err != nil {
+		return err
+	}
+	pctx, pcancel := context.WithTimeout(ctx, 3*time.Second)
+	perr := m.rdb.Ping(pctx).Err()
+	pcancel()
+	if perr == nil {
+		m.step("✓ Redis master %q at %s (through Sentinel %s)", m.conn.MasterName, m.watch.Addr(), strings.Join(m.conn.Sentinels, ","))
+		return m.startComponents(ctx)
+	}
+	m.step("… Redis master %q does not answer through Sentinel (%v); retrying in the background (see /status)", m.conn.MasterName, perr)
+	m.log.Warn("Redis master unreachable through Sentinel; retrying with backoff", "master", m.conn.MasterName, "err", perr)
+	bctx, bcancel := context.WithCancel(context.Background())
+	m.mu.Lock()
+	m.pending = bcancel
+	m.mu.Unlock()
+	m.pendingWG.Add(1)
+	go func() {
+		defer m.pendingWG.Done()
+		backoff := 500 * time.Millisecond
+		for bctx.Err() == nil {
+			pctx, pcancel := context.WithTimeout(bctx, 2*time.Second)
+			err := m.rdb.Ping(pctx).Err()
+			pcancel()
+			if err == nil {
+				if err := m.startComponents(bctx); err != nil {
+					m.log.Error("start services", "err", err)
+					m.mu.Lock()
+					m.startErr = err
+					m.mu.Unlock()
+				}
+				return
+			}
+			select {
+			case <-bctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, 30*time.Second)
+		}
+	}()
+	return nil
+}
+
+// masterSwitched runs when the sentinels name a new master: the new one
+// may lack the old one's last writes, so the worker reconciles every
+// project from the files at once instead of at its next periodic pass.
+func (m *Manager) masterSwitched(old, addr string) {
+	m.log.Warn("Redis master switched", "master", m.conn.MasterName, "from", old, "to", addr)
+	m.mu.Lock()
+	w := m.worker
+	m.mu.Unlock()
+	if w != nil {
+		w.Reconcile()
+	}
 }
 
 func (m *Manager) newClient() error {
@@ -344,9 +453,12 @@ func (m *Manager) pipeline() (*pipeline.Wired, error) {
 // if this process started it.
 func (m *Manager) StopAll(ctx context.Context) error {
 	m.mu.Lock()
-	pending := m.pending
-	m.pending = nil
+	pending, stopWatch := m.pending, m.stopWatch
+	m.pending, m.stopWatch = nil, nil
 	m.mu.Unlock()
+	if stopWatch != nil {
+		stopWatch()
+	}
 	if pending != nil {
 		pending()
 		m.pendingWG.Wait()
@@ -436,7 +548,10 @@ type Component struct {
 
 // RedisInfo adds detail about Redis.
 type RedisInfo struct {
-	Addr      string `json:"addr"`
+	Addr      string `json:"addr"` // in Sentinel mode the master's
+	Sentinel  bool   `json:"sentinel"`
+	Master    string `json:"master_name,omitempty"`
+	Failovers int    `json:"failovers"` // master changes seen since start (Sentinel mode)
 	Owned     bool   `json:"owned"`
 	PID       int    `json:"pid,omitempty"`
 	Restarts  int    `json:"restarts"`
@@ -470,6 +585,12 @@ func (m *Manager) Status(ctx context.Context) Status {
 	m.mu.Unlock()
 	s := Status{Uptime: time.Since(m.startedAt).Round(time.Second).String()}
 	s.Redis.Addr = m.opt.Addr
+	if m.conn.Sentinel() {
+		s.Redis.Sentinel, s.Redis.Master, s.Redis.Addr = true, m.conn.MasterName, ""
+		if m.watch != nil {
+			s.Redis.Addr, s.Redis.Failovers = m.watch.Addr(), m.watch.Failovers()
+		}
+	}
 	s.Services.Redis.Process = child != nil
 	s.Redis.Owned = child != nil
 	if child != nil {
@@ -522,7 +643,11 @@ func (m *Manager) Status(ctx context.Context) Status {
 		}
 	}
 	if !s.Services.Redis.Running {
-		s.Problems = append(s.Problems, "Redis at "+m.opt.Addr+" does not answer")
+		where := "Redis at " + m.opt.Addr
+		if m.conn.Sentinel() {
+			where = "Redis master " + strconv.Quote(m.conn.MasterName) + " (through Sentinel)"
+		}
+		s.Problems = append(s.Problems, where+" does not answer")
 	}
 	if s.Services.Redis.Running && !s.Services.Worker.Alive {
 		s.Problems = append(s.Problems, "no live worker")

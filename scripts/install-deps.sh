@@ -16,6 +16,7 @@ need ffprobe
 need espeak-ng
 need text2wave
 [ "$want_test" = 1 ] && need chromium
+[ "$want_test" = 1 ] && need redis-sentinel
 
 fonts_missing=0
 if command -v fc-list >/dev/null 2>&1; then
@@ -37,7 +38,7 @@ echo "YTMaker needs:${missing_cmds}$( [ $fonts_missing = 1 ] && echo ' fonts' )$
 
 if command -v apt-get >/dev/null 2>&1; then
 	pkgs="redis-server ffmpeg espeak-ng festival festvox-us-slt-hts fonts-noto-cjk fonts-dejavu-core fontconfig"
-	[ "$want_test" = 1 ] && pkgs="$pkgs chromium python3"
+	[ "$want_test" = 1 ] && pkgs="$pkgs chromium python3 redis-sentinel"
 	SUDO=""
 	if [ "$(id -u)" != 0 ]; then
 		if command -v sudo >/dev/null 2>&1; then

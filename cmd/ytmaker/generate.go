@@ -130,7 +130,8 @@ func generateHere(ctx context.Context, c *config.Config, in project.Input, o gen
 		return 1
 	}
 	defer wired.Close()
-	m, err := procman.New(procman.Config{RedisURL: c.RedisURL, DataDir: c.DataDir, RedisServer: c.RedisServer,
+	m, err := procman.New(procman.Config{RedisURL: c.RedisURL, Sentinels: c.RedisSentinels, MasterName: c.RedisMasterName,
+		RedisPassword: c.RedisPassword, SentinelPassword: c.RedisSentinelPassword, DataDir: c.DataDir, RedisServer: c.RedisServer,
 		Worker:          &procman.WorkerConfig{Concurrency: max(2, c.WorkerConcurrency), Stages: wired.Stages},
 		ShutdownTimeout: c.ShutdownTimeout, ResultTTL: c.ResultTTL, Limits: tasks.TimeLimits(c.TimeLimits), Logger: log, Out: io.Discard})
 	if err != nil {

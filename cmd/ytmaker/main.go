@@ -199,6 +199,9 @@ func (cf *configFlags) load(args []string) (*config.Config, int) {
 // spawn is set and YTMaker is about to start that Redis. It prints the
 // problem and returns false on failure.
 func useRedisPassword(ctx context.Context, c *config.Config, spawn bool) bool {
+	if len(c.RedisSentinels) > 0 {
+		return true // REDIS_PASSWORD authenticates to the master Sentinel names
+	}
 	u, err := redisproc.ClientURL(ctx, c.RedisURL, filepath.Join(c.DataDir, "redis"), spawn)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
@@ -206,6 +209,14 @@ func useRedisPassword(ctx context.Context, c *config.Config, spawn bool) bool {
 	}
 	c.RedisURL = u
 	return true
+}
+
+// redisDescription names the Redis c reaches, without passwords.
+func redisDescription(c *config.Config) string {
+	if len(c.RedisSentinels) > 0 {
+		return c.RedisConn().String()
+	}
+	return redisproc.Redact(c.RedisURL)
 }
 
 // signalContext is cancelled on the first SIGINT/SIGTERM; a second one

@@ -11,9 +11,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/ytmaker/ytmaker/internal/api"
+	"github.com/ytmaker/ytmaker/internal/rdb"
 )
 
 // runMonitor serves the queue dashboard (asynqmon, the counterpart of
@@ -40,21 +39,21 @@ func runMonitor(ctx context.Context, args []string) int {
 	if !useRedisPassword(ctx, c, false) {
 		return 1
 	}
-	opt, err := redis.ParseURL(c.RedisURL)
+	conn := c.RedisConn()
+	client, err := conn.NewClient(rdb.Tuning{})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
 		return 2
 	}
-	rdb := redis.NewClient(opt)
 	pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	err = rdb.Ping(pctx).Err()
+	err = client.Ping(pctx).Err()
 	cancel()
-	rdb.Close()
+	client.Close()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "ytmaker: Redis at %s does not answer (%v).\nStart YTMaker first (ytmaker serve), or point --redis-url / REDIS_URL at its Redis.\n", opt.Addr, err)
+		fmt.Fprintf(os.Stderr, "ytmaker: Redis (%s) does not answer (%v).\nStart YTMaker first (ytmaker serve), or point --redis-url / REDIS_URL (or REDIS_SENTINELS) at its Redis.\n", redisDescription(c), err)
 		return 1
 	}
-	mon, err := api.NewMonitor(c.RedisURL, "/")
+	mon, err := api.NewMonitor(conn, "/")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
 		return 2
@@ -70,7 +69,7 @@ func runMonitor(ctx context.Context, args []string) int {
 	srv := api.NewHTTPServer(api.Protect(c.APIToken, c.AllowedOrigins, mon), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	fmt.Printf("✓ Queue dashboard on http://%s/ (Redis %s). Press Ctrl+C to stop.\n", addr, opt.Addr)
+	fmt.Printf("✓ Queue dashboard on http://%s/ (Redis %s). Press Ctrl+C to stop.\n", addr, redisDescription(c))
 	select {
 	case <-sigCtx.Done():
 	case err := <-served:

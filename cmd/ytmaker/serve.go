@@ -19,7 +19,6 @@ import (
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/studio"
 	"github.com/ytmaker/ytmaker/procman"
-	"github.com/ytmaker/ytmaker/procman/redisproc"
 	"github.com/ytmaker/ytmaker/tasks"
 )
 
@@ -58,7 +57,8 @@ func runServe(ctx context.Context, args []string) int {
 		return 1
 	}
 	defer wired.Close()
-	m, err := procman.New(procman.Config{RedisURL: c.RedisURL, DataDir: c.DataDir, RedisServer: c.RedisServer,
+	m, err := procman.New(procman.Config{RedisURL: c.RedisURL, Sentinels: c.RedisSentinels, MasterName: c.RedisMasterName,
+		RedisPassword: c.RedisPassword, SentinelPassword: c.RedisSentinelPassword, DataDir: c.DataDir, RedisServer: c.RedisServer,
 		Worker: &procman.WorkerConfig{Concurrency: c.WorkerConcurrency, Stages: wired.Stages, SyncQuotas: wired.SyncQuotas,
 			TaskDone: met.TaskDone, StageDone: met.StageDone},
 		Beat: true, ShutdownTimeout: c.ShutdownTimeout, ResultTTL: c.ResultTTL, Limits: tasks.TimeLimits(c.TimeLimits), Logger: log})
@@ -121,7 +121,7 @@ func newHandler(c *config.Config, m *procman.Manager, met *metrics.Metrics, log 
 		eng.Close()
 		return nil, nil, err
 	}
-	mon, err := api.NewMonitor(c.RedisURL, api.MonitorPath)
+	mon, err := api.NewMonitor(c.RedisConn(), api.MonitorPath)
 	if err != nil {
 		eng.Close()
 		return nil, nil, err
@@ -197,13 +197,14 @@ func runComponents(name string, c *config.Config, worker, beat bool) int {
 		defer wired.Close()
 		wc = &procman.WorkerConfig{Concurrency: c.WorkerConcurrency, Stages: wired.Stages, SyncQuotas: wired.SyncQuotas}
 	}
-	m, err := procman.New(procman.Config{RedisURL: c.RedisURL, DataDir: c.DataDir, Worker: wc, Beat: beat, NoSpawn: true,
+	m, err := procman.New(procman.Config{RedisURL: c.RedisURL, Sentinels: c.RedisSentinels, MasterName: c.RedisMasterName,
+		RedisPassword: c.RedisPassword, SentinelPassword: c.RedisSentinelPassword, DataDir: c.DataDir, Worker: wc, Beat: beat, NoSpawn: true,
 		ShutdownTimeout: c.ShutdownTimeout, ResultTTL: c.ResultTTL, Limits: tasks.TimeLimits(c.TimeLimits), Logger: log})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
 		return 2
 	}
-	fmt.Printf("🚀 YTMaker %s %s starting (Redis %s)\n", name, versionString(), redisproc.Redact(c.RedisURL))
+	fmt.Printf("🚀 YTMaker %s %s starting (Redis %s)\n", name, versionString(), redisDescription(c))
 	if err := m.StartAll(sigCtx); err != nil {
 		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
 		return 1

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ytmaker/ytmaker/internal/apiclient"
 	"github.com/ytmaker/ytmaker/internal/config"
+	"github.com/ytmaker/ytmaker/internal/rdb"
 	"github.com/ytmaker/ytmaker/procman"
 	"github.com/ytmaker/ytmaker/tasks"
 )
@@ -170,7 +171,13 @@ func debugTaskViaRedis(ctx context.Context, c *config.Config, wait time.Duration
 	if !useRedisPassword(ctx, c, false) {
 		return 1
 	}
-	client, err := tasks.New(tasks.Config{RedisURL: c.RedisURL, DataDir: c.DataDir})
+	conn, err := c.RedisConn().NewClient(rdb.Tuning{})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
+		return 1
+	}
+	defer conn.Close()
+	client, err := tasks.New(tasks.Config{Redis: conn, DataDir: c.DataDir})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
 		return 1

@@ -67,7 +67,7 @@ type Config struct {
 	// Metrics serves GET /metrics (nil: not served).
 	Metrics http.Handler
 	// Monitor is the queue dashboard, mounted at /monitor/ (nil: not
-	// served). Build it with NewMonitor(redisURL, "/monitor").
+	// served). Build it with NewMonitor(conn, "/monitor").
 	Monitor http.Handler
 	// Observer sees every request (nil: none).
 	Observer Observer

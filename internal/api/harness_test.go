@@ -23,6 +23,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/engine"
 	"github.com/ytmaker/ytmaker/internal/metrics"
 	"github.com/ytmaker/ytmaker/internal/project"
+	redisconn "github.com/ytmaker/ytmaker/internal/rdb"
 	"github.com/ytmaker/ytmaker/internal/redistest"
 	"github.com/ytmaker/ytmaker/internal/stage"
 	"github.com/ytmaker/ytmaker/internal/worker"
@@ -111,7 +112,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		Logger: testLogger(),
 	}
 	if o.monitor {
-		mon, err := NewMonitor(srv.URL(0), MonitorPath)
+		mon, err := NewMonitor(redisconn.Conn{URL: srv.URL(0)}, MonitorPath)
 		if err != nil {
 			t.Fatal(err)
 		}

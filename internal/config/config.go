@@ -18,27 +18,34 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ytmaker/ytmaker/internal/rdb"
 	"github.com/ytmaker/ytmaker/internal/taskspec"
 )
 
 // Config is every setting of a YTMaker process.
 type Config struct {
-	RedisURL          string
-	HTTPAddr          string
-	DataDir           string
-	WorkerConcurrency int
-	ShutdownTimeout   time.Duration
-	LogFormat         string // text | json
-	LogLevel          slog.Level
-	APIToken          string
-	AllowedOrigins    []string // browser origins of a separate front end (CORS)
-	ResultTTL         time.Duration
-	TimeLimits        taskspec.TimeLimits
-	BatchConcurrency  int
-	AssetConcurrency  int
-	RedisServer       string // path or name of redis-server
-	FFmpeg            string
-	FFprobe           string
+	RedisURL string
+	// Sentinel mode (RedisSentinels set): the master is the one the
+	// sentinels name MasterName; RedisURL then only gives the database.
+	RedisSentinels        []string
+	RedisMasterName       string
+	RedisPassword         string
+	RedisSentinelPassword string
+	HTTPAddr              string
+	DataDir               string
+	WorkerConcurrency     int
+	ShutdownTimeout       time.Duration
+	LogFormat             string // text | json
+	LogLevel              slog.Level
+	APIToken              string
+	AllowedOrigins        []string // browser origins of a separate front end (CORS)
+	ResultTTL             time.Duration
+	TimeLimits            taskspec.TimeLimits
+	BatchConcurrency      int
+	AssetConcurrency      int
+	RedisServer           string // path or name of redis-server
+	FFmpeg                string
+	FFprobe               string
 
 	GeminiAPIKey  string
 	GeminiModel   string
@@ -99,8 +106,9 @@ func (e *Error) Error() string {
 
 // Secret keys are never printed.
 var secretKeys = map[string]bool{
-	"API_TOKEN": true, "GEMINI_API_KEY": true, "OPENAI_API_KEY": true, "STABILITY_API_KEY": true, "DID_API_KEY": true,
-	"GOOGLE_TTS_API_KEY": true, "ELEVENLABS_API_KEY": true, "YOUTUBE_CLIENT_SECRET": true, "YOUTUBE_REFRESH_TOKEN": true,
+	"API_TOKEN": true, "REDIS_PASSWORD": true, "REDIS_SENTINEL_PASSWORD": true, "GEMINI_API_KEY": true, "OPENAI_API_KEY": true,
+	"STABILITY_API_KEY": true, "DID_API_KEY": true, "GOOGLE_TTS_API_KEY": true, "ELEVENLABS_API_KEY": true,
+	"YOUTUBE_CLIENT_SECRET": true, "YOUTUBE_REFRESH_TOKEN": true,
 }
 
 // IsSecret reports whether a key holds a secret.
@@ -145,6 +153,9 @@ func Load(src Sources) (*Config, error) {
 	if v := get("CELERY_RESULT_BACKEND", ""); v != "" && !sameRedis(v, c.RedisURL) {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("CELERY_RESULT_BACKEND=%s is ignored: YTMaker keeps task results "+
 			"in the broker's Redis (%s). Remove the setting, or point REDIS_URL at the Redis you want.", redact(v), redact(c.RedisURL)))
+	}
+	if err := c.loadSentinel(get); err != nil {
+		return nil, err
 	}
 	c.HTTPAddr = get("HTTP_ADDR", "127.0.0.1:8000")
 	if err := checkAddr("HTTP_ADDR", c.HTTPAddr); err != nil {
@@ -278,6 +289,53 @@ func Load(src Sources) (*Config, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// loadSentinel reads REDIS_SENTINELS, REDIS_MASTER_NAME, REDIS_PASSWORD
+// and REDIS_SENTINEL_PASSWORD. REDIS_PASSWORD also authenticates a Redis
+// named by a URL without a password.
+func (c *Config) loadSentinel(get func(key, def string) string) error {
+	for _, a := range strings.Split(get("REDIS_SENTINELS", ""), ",") {
+		if a = strings.TrimSpace(a); a == "" {
+			continue
+		}
+		host, port, err := net.SplitHostPort(a)
+		if p, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || p < 1 || p > 65535 {
+			return &Error{Key: "REDIS_SENTINELS", Value: a, Reason: "each sentinel must look like host:26379"}
+		}
+		c.RedisSentinels = append(c.RedisSentinels, a)
+	}
+	c.RedisMasterName = get("REDIS_MASTER_NAME", "")
+	c.RedisPassword = get("REDIS_PASSWORD", "")
+	c.RedisSentinelPassword = get("REDIS_SENTINEL_PASSWORD", "")
+	if len(c.RedisSentinels) > 0 && c.RedisMasterName == "" {
+		return &Error{Key: "REDIS_MASTER_NAME", Reason: "is required with REDIS_SENTINELS (the master's name in sentinel.conf, e.g. mymaster)"}
+	}
+	if len(c.RedisSentinels) == 0 && c.RedisMasterName != "" {
+		return &Error{Key: "REDIS_SENTINELS", Reason: "is required with REDIS_MASTER_NAME (host:port of each sentinel, comma-separated)"}
+	}
+	if c.RedisPassword != "" && len(c.RedisSentinels) == 0 {
+		u, err := url.Parse(c.RedisURL)
+		if err == nil && u.User == nil {
+			u.User = url.UserPassword("", c.RedisPassword)
+			c.RedisURL = u.String()
+		}
+	}
+	return nil
+}
+
+// RedisConn is how this process reaches Redis: through Sentinel when
+// REDIS_SENTINELS is set, else at RedisURL.
+func (c *Config) RedisConn() rdb.Conn {
+	conn := rdb.Conn{URL: c.RedisURL}
+	if len(c.RedisSentinels) > 0 {
+		conn.Sentinels, conn.MasterName = c.RedisSentinels, c.RedisMasterName
+		conn.Password, conn.SentinelPassword = c.RedisPassword, c.RedisSentinelPassword
+		if u, err := url.Parse(c.RedisURL); err == nil {
+			conn.DB, _ = strconv.Atoi(strings.Trim(u.Path, "/"))
+		}
+	}
+	return conn
 }
 
 // redisURL resolves the Redis address. Within the highest-priority source

@@ -168,3 +168,41 @@ func TestProviderSettings(t *testing.T) {
 		t.Fatalf("voice settings: %+v %v", c, err)
 	}
 }
+
+func TestSentinelSettings(t *testing.T) {
+	c, err := Load(Sources{Env: env(map[string]string{"REDIS_SENTINELS": "10.0.0.1:26379, 10.0.0.2:26379,10.0.0.3:26379",
+		"REDIS_MASTER_NAME": "mymaster", "REDIS_PASSWORD": "pw", "REDIS_SENTINEL_PASSWORD": "spw", "REDIS_URL": "redis://127.0.0.1:6379/3"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := c.RedisConn()
+	if !conn.Sentinel() || len(conn.Sentinels) != 3 || conn.Sentinels[1] != "10.0.0.2:26379" || conn.MasterName != "mymaster" ||
+		conn.Password != "pw" || conn.SentinelPassword != "spw" || conn.DB != 3 {
+		t.Fatalf("conn = %+v", conn)
+	}
+	if strings.Contains(conn.String(), "pw") {
+		t.Fatalf("String shows a password: %s", conn)
+	}
+	if !IsSecret("REDIS_PASSWORD") || !IsSecret("REDIS_SENTINEL_PASSWORD") {
+		t.Fatal("Redis passwords must be secret")
+	}
+	for _, bad := range []map[string]string{
+		{"REDIS_SENTINELS": "10.0.0.1:26379"},                           // no master name
+		{"REDIS_MASTER_NAME": "mymaster"},                               // no sentinels
+		{"REDIS_SENTINELS": "10.0.0.1", "REDIS_MASTER_NAME": "m"},       // no port
+		{"REDIS_SENTINELS": "10.0.0.1:99999", "REDIS_MASTER_NAME": "m"}, // bad port
+	} {
+		var ce *Error
+		if _, err := Load(Sources{Env: env(bad)}); !errors.As(err, &ce) {
+			t.Errorf("%v: err = %v, want a config error", bad, err)
+		}
+	}
+	// Without Sentinel, REDIS_PASSWORD authenticates to REDIS_URL.
+	c, err = Load(Sources{Env: env(map[string]string{"REDIS_URL": "redis://10.0.0.9:6379/0", "REDIS_PASSWORD": "pw"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RedisConn().Sentinel() || c.RedisURL != "redis://:pw@10.0.0.9:6379/0" {
+		t.Fatalf("url = %s", c.RedisURL)
+	}
+}

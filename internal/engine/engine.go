@@ -76,11 +76,11 @@ func Open(cfg Config) (*Engine, error) {
 		if cfg.RedisURL == "" {
 			return nil, errors.New("engine: Redis or RedisURL is required")
 		}
-		opt, err := redis.ParseURL(cfg.RedisURL)
+		c, err := rdb.Conn{URL: cfg.RedisURL}.NewClient(rdb.Tuning{})
 		if err != nil {
-			return nil, fmt.Errorf("redis url: %w", err)
+			return nil, err
 		}
-		client, owns = redis.NewClient(opt), true
+		client, owns = c, true
 	}
 	if cfg.DataDir == "" {
 		cfg.DataDir = "data"

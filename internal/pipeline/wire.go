@@ -11,6 +11,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/config"
 	"github.com/ytmaker/ytmaker/internal/providers/youtube"
 	"github.com/ytmaker/ytmaker/internal/quota"
+	"github.com/ytmaker/ytmaker/internal/rdb"
 	"github.com/ytmaker/ytmaker/internal/stage"
 	"github.com/ytmaker/ytmaker/internal/store"
 )
@@ -55,10 +56,10 @@ func (w *Wired) Close() { w.close() }
 
 // FromConfig builds the five stages and the quota sync the way every
 // YTMaker process runs them: providers whose keys are set in c, offline
-// defaults otherwise. rdb holds the quota counters; nil opens a client on
-// c.RedisURL (go-redis connects lazily, so Redis need not be up yet),
+// defaults otherwise. client holds the quota counters; nil opens a client on
+// c.RedisConn() (go-redis connects lazily, so Redis need not be up yet),
 // closed by Close.
-func FromConfig(c *config.Config, rdb redis.UniversalClient, log *slog.Logger, hooks Hooks) (*Wired, error) {
+func FromConfig(c *config.Config, client redis.UniversalClient, log *slog.Logger, hooks Hooks) (*Wired, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -67,15 +68,14 @@ func FromConfig(c *config.Config, rdb redis.UniversalClient, log *slog.Logger, h
 		return nil, err
 	}
 	closeRedis := func() {}
-	if rdb == nil {
-		opt, err := redis.ParseURL(c.RedisURL)
+	if client == nil {
+		own, err := c.RedisConn().NewClient(rdb.Tuning{})
 		if err != nil {
-			return nil, fmt.Errorf("pipeline: redis url: %w", err)
+			return nil, fmt.Errorf("pipeline: %w", err)
 		}
-		own := redis.NewClient(opt)
-		rdb, closeRedis = own, func() { own.Close() }
+		client, closeRedis = own, func() { own.Close() }
 	}
-	p, err := New(Config{Store: st, Quota: NewQuota(c, rdb, log),
+	p, err := New(Config{Store: st, Quota: NewQuota(c, client, log),
 		GeminiAPIKey: c.GeminiAPIKey, GeminiModel: c.GeminiModel, GeminiBaseURL: c.GeminiBaseURL,
 		LLMProvider: c.LLMProvider, OpenAIBaseURL: c.OpenAIBaseURL, OpenAIAPIKey: c.OpenAIAPIKey, OpenAIModel: c.OpenAIModel,
 		StabilityAPIKey: c.StabilityAPIKey, StabilityBaseURL: c.StabilityBaseURL,

@@ -78,7 +78,8 @@ type Worker struct {
 	cancels  cancels
 	inflight sync.WaitGroup
 
-	lastRedisErr time.Time // touched only by the recover loop
+	lastRedisErr time.Time     // touched only by the recover loop
+	kick         chan struct{} // asks the recover loop for a full reconcile
 
 	stopLoops context.CancelFunc
 	loops     sync.WaitGroup
@@ -111,6 +112,7 @@ func New(cfg Config) (*Worker, error) {
 		orch:     cfg.Engine,
 		log:      log.With("component", "worker"),
 		instance: fmt.Sprintf("%s:%d:%s", host, os.Getpid(), uuid.NewString()[:8]),
+		kick:     make(chan struct{}, 1),
 	}
 	w.self = selfLiveness(w.instance, host)
 	return w, nil
@@ -255,7 +257,23 @@ func (w *Worker) recoverLoop(ctx context.Context) {
 			if err := w.orch.ReconcileAll(ctx, false); err != nil {
 				w.log.Debug("reconcile", "err", err)
 			}
+		case <-w.kick:
+			// The set of active projects is in Redis too and may be what
+			// was lost: scan every project folder.
+			if err := w.orch.ReconcileAll(ctx, true); err != nil {
+				w.log.Warn("reconcile after a Redis master switch", "err", err)
+			}
 		}
+	}
+}
+
+// Reconcile asks the worker to reconcile every project from DATA_DIR
+// now (after a Redis failover, which may have lost the last writes:
+// tasks, locks, the active set). It does not wait.
+func (w *Worker) Reconcile() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
 	}
 }
 
