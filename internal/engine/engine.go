@@ -919,6 +919,25 @@ func (o *Engine) Reconcile(ctx context.Context, projectID int64) error {
 	return nil
 }
 
+// SettleFinishedSince settles again every run that finished at or after
+// since: after a Redis failover the new master may lack what settling
+// wrote (the final progress snapshot, the handle's record), or settling
+// failed while no master answered. Settling is idempotent.
+func (o *Engine) SettleFinishedSince(ctx context.Context, since time.Time) error {
+	ids, err := o.store.ProjectIDs()
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		st, err := o.store.State(id)
+		if err != nil || st.Run == nil || st.Run.State.Active() || st.Run.FinishedAt == nil || st.Run.FinishedAt.Before(since) {
+			continue
+		}
+		o.settle(ctx, st)
+	}
+	return nil
+}
+
 // ReconcileAll reconciles every project with an active run. full also
 // scans every project folder (at start-up), not only the active set.
 func (o *Engine) ReconcileAll(ctx context.Context, full bool) error {

@@ -37,6 +37,11 @@ const (
 	orphanAfter          = 18 * time.Second // lease score below now+18 s: not extended for 12 s
 	reconcileInterval    = 30 * time.Second
 	busyRetryDelay       = time.Second
+	// After a Redis master switch: runs finished this long before it are
+	// settled again (it covers Sentinel's down-after and the election),
+	// and a second pass follows this long after.
+	switchLookBack    = 2 * time.Minute
+	switchSettleAgain = 10 * time.Second
 )
 
 // Hooks let the caller observe task outcomes (metrics).
@@ -245,6 +250,9 @@ func (w *Worker) recoverLoop(ctx context.Context) {
 	defer orphans.Stop()
 	reconcile := time.NewTicker(reconcileInterval)
 	defer reconcile.Stop()
+	again := time.NewTimer(time.Hour)
+	again.Stop()
+	defer again.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -258,12 +266,26 @@ func (w *Worker) recoverLoop(ctx context.Context) {
 				w.log.Debug("reconcile", "err", err)
 			}
 		case <-w.kick:
-			// The set of active projects is in Redis too and may be what
-			// was lost: scan every project folder.
-			if err := w.orch.ReconcileAll(ctx, true); err != nil {
-				w.log.Warn("reconcile after a Redis master switch", "err", err)
-			}
+			w.reconcileAfterSwitch(ctx, time.Now())
+			// Once more when clients have surely left the old master:
+			// settling that failed in between is done again.
+			again.Reset(switchSettleAgain)
+		case <-again.C:
+			w.reconcileAfterSwitch(ctx, time.Now().Add(-switchSettleAgain))
 		}
+	}
+}
+
+// reconcileAfterSwitch repairs what a Redis failover may have lost: the
+// set of active projects is in Redis too, so every project folder is
+// scanned; runs that finished since the outage could have begun are
+// settled again (final progress snapshot, handle record).
+func (w *Worker) reconcileAfterSwitch(ctx context.Context, switched time.Time) {
+	if err := w.orch.ReconcileAll(ctx, true); err != nil {
+		w.log.Warn("reconcile after a Redis master switch", "err", err)
+	}
+	if err := w.orch.SettleFinishedSince(ctx, switched.Add(-switchLookBack)); err != nil {
+		w.log.Warn("settle after a Redis master switch", "err", err)
 	}
 }
 
