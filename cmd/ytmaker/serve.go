@@ -179,23 +179,57 @@ func shutdownHTTP(srv *http.Server) {
 	}
 }
 
-// runComponents runs a worker and/or a beat without HTTP, until a signal.
-func runComponents(name string, c *config.Config, worker, beat bool) int {
+// runComponents runs a worker and/or a beat until a signal, without the
+// API; metricsAddr, if set, serves the process's own /metrics there.
+func runComponents(name string, c *config.Config, worker, beat bool, metricsAddr string) int {
 	log := c.Logger(os.Stderr)
 	if !useRedisPassword(context.Background(), c, false) {
 		return 1
+	}
+	var met *metrics.Metrics
+	if metricsAddr != "" {
+		host, _, err := net.SplitHostPort(metricsAddr)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ytmaker: --metrics-addr %q: want host:port, e.g. 127.0.0.1:9101\n", metricsAddr)
+			return 2
+		}
+		if !loopbackHost(host) && c.APIToken == "" {
+			fmt.Fprintf(os.Stderr, "ytmaker: refusing to serve metrics on %s without API_TOKEN. Set API_TOKEN (Prometheus then sends it as a bearer token), or listen on 127.0.0.1.\n", metricsAddr)
+			return 2
+		}
+		met = metrics.New(metrics.Options{Logger: log})
 	}
 	sigCtx, stopSignals := signalContext()
 	defer stopSignals()
 	var wc *procman.WorkerConfig
 	if worker {
-		wired, err := pipeline.FromConfig(c, nil, log, pipeline.Hooks{})
+		var hooks pipeline.Hooks
+		if met != nil {
+			hooks = pipeline.Hooks{RenderFinished: met.RenderFinished, UploadBytes: met.UploadBytes}
+		}
+		wired, err := pipeline.FromConfig(c, nil, log, hooks)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
 			return 1
 		}
 		defer wired.Close()
 		wc = &procman.WorkerConfig{Concurrency: c.WorkerConcurrency, Stages: wired.Stages, SyncQuotas: wired.SyncQuotas}
+		if met != nil {
+			wc.TaskDone, wc.StageDone = met.TaskDone, met.StageDone
+		}
+	}
+	if met != nil {
+		ln, err := net.Listen("tcp", metricsAddr)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "ytmaker: cannot listen on %s: %v\n", metricsAddr, err)
+			return 1
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", met.Handler())
+		srv := api.NewHTTPServer(api.Protect(c.APIToken, c.AllowedOrigins, mux), slog.NewLogLogger(log.Handler(), slog.LevelWarn))
+		go srv.Serve(ln)
+		defer shutdownHTTP(srv)
+		fmt.Printf("✓ Metrics on http://%s/metrics\n", ln.Addr())
 	}
 	m, err := procman.New(procman.Config{RedisURL: c.RedisURL, Sentinels: c.RedisSentinels, MasterName: c.RedisMasterName,
 		RedisPassword: c.RedisPassword, SentinelPassword: c.RedisSentinelPassword, DataDir: c.DataDir, Worker: wc, Beat: beat, NoSpawn: true,
@@ -223,11 +257,12 @@ func runWorker(ctx context.Context, args []string) int {
 	cf.common()
 	cf.setting("concurrency", "WORKER_CONCURRENCY", "tasks run at once, default one per CPU")
 	cf.setting("shutdown-timeout", "SHUTDOWN_TIMEOUT", "time running tasks get to finish on shutdown, default 30s")
+	metricsAddr := cf.fs.String("metrics-addr", "", "serve this worker's Prometheus /metrics on host:port (e.g. 127.0.0.1:9101;\nanything but loopback requires API_TOKEN, sent as a bearer token)")
 	c, code := cf.load(args)
 	if c == nil {
 		return code
 	}
-	return runComponents("worker", c, true, false)
+	return runComponents("worker", c, true, false, *metricsAddr)
 }
 
 func runScheduler(ctx context.Context, args []string) int {
@@ -237,5 +272,5 @@ func runScheduler(ctx context.Context, args []string) int {
 	if c == nil {
 		return code
 	}
-	return runComponents("scheduler", c, false, true)
+	return runComponents("scheduler", c, false, true, "")
 }

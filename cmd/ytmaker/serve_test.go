@@ -258,3 +258,45 @@ func TestHelpOnEveryCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkerMetricsAddr: `ytmaker worker --metrics-addr` serves the
+// worker's own /metrics, with the API's Host rules (no token: loopback
+// names only).
+func TestWorkerMetricsAddr(t *testing.T) {
+	srv := redistest.Start(t)
+	port := freePort(t)
+	cmd := exec.Command(binary(t), "worker", "--metrics-addr", "127.0.0.1:"+strconv.Itoa(port), "--env-file", "/nonexistent",
+		"--data-dir", t.TempDir(), "--redis-url", srv.URL(0))
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "WORKER_CONCURRENCY=1", "SHUTDOWN_TIMEOUT=2s"}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+	deadline := time.Now().Add(20 * time.Second)
+	for !listening(port) {
+		if time.Now().After(deadline) {
+			t.Fatal("worker never served --metrics-addr")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/metrics"
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), "go_goroutines") {
+		t.Fatalf("GET /metrics: %d %.300s", res.StatusCode, body)
+	}
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Host = "evil.example"
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusMisdirectedRequest {
+		t.Fatalf("GET /metrics with Host evil.example: %d, want 421", res.StatusCode)
+	}
+}
