@@ -2,9 +2,9 @@ package engine
 
 import (
 	"context"
-	"errors"
 
 	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/internal/run"
 )
 
 // WithdrawPause cancels a pause that was asked for but has not happened
@@ -13,18 +13,11 @@ import (
 // has already paused is left alone (Resume continues it).
 func (o *Engine) WithdrawPause(ctx context.Context, projectID int64) (*project.State, bool, error) {
 	withdrawn := false
-	st, err := o.store.UpdateState(projectID, func(st *project.State) error {
-		run := st.ActiveRun()
-		if run == nil || run.State == project.RunPaused || !run.PauseRequested {
-			return errNoWrite
-		}
-		run.PauseRequested = false
-		withdrawn = true
-		return nil
+	st, _, err := o.apply(projectID, func(st *project.State) ([]run.Effect, error) {
+		err := run.WithdrawPause(st)
+		withdrawn = err == nil
+		return nil, err
 	})
-	if errors.Is(err, errNoWrite) {
-		st, err = o.store.State(projectID)
-	}
 	if err != nil {
 		return nil, false, err
 	}

@@ -12,9 +12,9 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/ytmaker/ytmaker/errcode"
-	"github.com/ytmaker/ytmaker/internal/engine"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/rdb"
+	"github.com/ytmaker/ytmaker/internal/run"
 	"github.com/ytmaker/ytmaker/internal/stage"
 	"github.com/ytmaker/ytmaker/internal/taskspec"
 	"github.com/ytmaker/ytmaker/progress"
@@ -68,17 +68,17 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	switch begin.Action {
-	case engine.ActSkip:
+	case run.ActSkip:
 		log.Info("skipping stage task", "reason", begin.Reason)
 		return nil
-	case engine.ActSettled:
+	case run.ActSettled:
 		log.Info("stage already finished; moved the run on")
 		return nil
-	case engine.ActPaused:
+	case run.ActPaused:
 		log.Info("run paused before the stage started")
 		w.orch.Records().Finish(ctx, taskID, rdb.Cancelled, nil, errcode.New("PAUSED", "the run was paused before this stage started", false))
 		return nil
-	case engine.ActCancelled:
+	case run.ActCancelled:
 		log.Info("run cancelled before the stage started")
 		w.orch.Records().Finish(ctx, taskID, rdb.Cancelled, nil, errcode.New(errcode.Cancelled, "cancelled by the user", false))
 		return fmt.Errorf("%w: cancelled", asynq.RevokeTask)
@@ -227,7 +227,7 @@ func (j *stageJob) ProgressETA(pct float64, eta time.Duration, msg string) {
 
 func (j *stageJob) send(pct float64, msg string, eta *time.Duration, urgent bool) {
 	j.mu.Lock()
-	overall := max(j.floor, engine.RunProgress(j.run, j.stage, pct))
+	overall := max(j.floor, run.Progress(j.run, j.stage, pct))
 	if overall >= 100 {
 		overall = 99 // 100 is said once, when the run ends
 	}
