@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/ytmaker/ytmaker/internal/media/ffmpeg"
 )
@@ -215,55 +216,30 @@ func (r *renderer) run(ctx context.Context, args []string, expected time.Duratio
 
 // all runs fns at once and returns the first error, cancelling the others.
 func all(ctx context.Context, fns ...func(context.Context) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
-	)
+	g, ctx := errgroup.WithContext(ctx)
 	for _, f := range fns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := f(ctx); err != nil {
-				once.Do(func() { first = err; cancel() })
-			}
-		}()
+		g.Go(func() error { return f(ctx) })
 	}
-	wg.Wait()
-	return first
+	return g.Wait()
 }
 
-// limited runs n jobs with at most par at once, returning the first error.
-func limited(ctx context.Context, par, n int, job func(context.Context, int) error) error {
-	if par < 1 {
-		par = 1
-	}
-	next := make(chan int)
-	workers := make([]func(context.Context) error, min(par, n))
-	for w := range workers {
-		workers[w] = func(ctx context.Context) error {
-			for i := range next {
-				if err := job(ctx, i); err != nil {
-					return err
-				}
+// limited runs n jobs with at most par at once, returning the first error;
+// after an error, jobs not yet started are skipped.
+func limited(parent context.Context, par, n int, job func(context.Context, int) error) error {
+	g, ctx := errgroup.WithContext(parent)
+	g.SetLimit(max(par, 1))
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				return err
 			}
-			return nil
-		}
+			return job(ctx, i)
+		})
 	}
-	feed := func(ctx context.Context) error {
-		defer close(next)
-		for i := 0; i < n; i++ {
-			select {
-			case next <- i:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		return nil
+	if err := g.Wait(); err != nil {
+		return err
 	}
-	return all(ctx, append(workers, feed)...)
+	return parent.Err()
 }
 
 func ffmpegOptions(dir string, expected time.Duration, cb func(ffmpeg.Progress)) ffmpeg.RunOptions {

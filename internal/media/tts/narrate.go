@@ -6,9 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/language"
@@ -244,40 +245,22 @@ func chunk(s string, max int) []string {
 
 // runParallel calls f(0..n-1) with at most par calls at once and returns
 // the first error; after an error, calls not yet started are skipped.
-func runParallel(ctx context.Context, par, n int, f func(i int) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sem := make(chan struct{}, par)
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-	)
+func runParallel(parent context.Context, par, n int, f func(i int) error) error {
+	g, ctx := errgroup.WithContext(parent)
+	g.SetLimit(max(par, 1))
 	for i := 0; i < n; i++ {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
 		if ctx.Err() != nil {
 			break
 		}
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if err := f(i); err != nil {
-				mu.Lock()
-				if first == nil {
-					first = err
-				}
-				mu.Unlock()
-				cancel()
+		g.Go(func() error {
+			if ctx.Err() != nil {
+				return ctx.Err()
 			}
-		}(i)
+			return f(i)
+		})
 	}
-	wg.Wait()
-	if first != nil {
-		return first
+	if err := g.Wait(); err != nil {
+		return err
 	}
-	return ctx.Err()
+	return parent.Err()
 }
