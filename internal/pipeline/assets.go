@@ -20,6 +20,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/providers/stability"
 	"github.com/ytmaker/ytmaker/internal/script"
 	"github.com/ytmaker/ytmaker/internal/stage"
+	"golang.org/x/sync/errgroup"
 )
 
 // maxImageFailureShare is the share of failed images above which the
@@ -203,22 +204,16 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 	}
 	job.Progress(float64(done)*90/float64(total), fmt.Sprintf("Making %d narrations and %d images", n, n))
 
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	sem := make(chan struct{}, p.cfg.AssetConcurrency)
-	var wg sync.WaitGroup
+	// The first error (narration, slide, checkpoint) stops the rest; a
+	// failed image does not: it is counted for the fallback below.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(p.cfg.AssetConcurrency)
 	for _, it := range items {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
+		if gctx.Err() != nil {
 			break
 		}
-		wg.Add(1)
-		go func(it item) {
-			defer wg.Done()
-			defer func() { <-sem }()
+		g.Go(func() error {
+			ctx := gctx
 			seg := sc.Segments[it.seg]
 			mu.Lock()
 			sa := man.Segments[it.seg]
@@ -231,20 +226,18 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 					err = p.checkNarration(ctx, abs(job, rel), seg.Text, nar.Engine)
 				}
 				if err != nil {
-					cancel(err)
-					return
+					return err
 				}
 				sa.Audio, sa.Seconds, sa.Sentences, sa.Voice = rel, nar.Duration.Seconds(), nar.Sentences, nar.Engine
 				if err := job.SaveCheckpoint(audioKey(it.seg), sa); err != nil {
-					cancel(err)
-					return
+					return err
 				}
 				mu.Lock()
 				m := &man.Segments[it.seg]
 				m.Audio, m.Seconds, m.Sentences, m.Voice = sa.Audio, sa.Seconds, sa.Sentences, sa.Voice
 				mu.Unlock()
 				report(fmt.Sprintf("Narration %d/%d done", it.seg+1, n))
-				return
+				return nil
 			}
 			var rel, source string
 			var stills []Still
@@ -254,7 +247,7 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 					StylePreset: "cinematic", OutPath: abs(job, rel)})
 				if err != nil {
 					if ctx.Err() != nil {
-						return
+						return context.Cause(ctx)
 					}
 					mu.Lock()
 					imageFailures = append(imageFailures, it.seg)
@@ -263,33 +256,35 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 					mu.Unlock()
 					job.Logger().Warn("image generation failed", "segment", it.seg+1, "err", err)
 					report(fmt.Sprintf("Image %d/%d failed", it.seg+1, n))
-					return
+					return nil
 				}
 				source = "stability"
 			} else {
 				rel = fmt.Sprintf("assets/images/segment_%02d.png", it.seg+1)
+				var err error
 				stills, err = p.drawSlides(fs, pr, br, sc, it.seg, w, h, job, rel)
 				if err != nil {
-					cancel(err)
-					return
+					return err
 				}
 				source = "slide"
 			}
 			sa.Image, sa.ImageSource, sa.Stills = rel, source, stills
 			if err := job.SaveCheckpoint(imageKey(it.seg), sa); err != nil {
-				cancel(err)
-				return
+				return err
 			}
 			mu.Lock()
 			m := &man.Segments[it.seg]
 			m.Image, m.ImageSource, m.Stills = sa.Image, sa.ImageSource, sa.Stills
 			mu.Unlock()
 			report(fmt.Sprintf("Image %d/%d done", it.seg+1, n))
-		}(it)
+			return nil
+		})
 	}
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
+	if err := g.Wait(); err != nil {
 		return nil, err
+	}
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
 	}
 
 	// A few failed images are replaced by slides; too many fail the stage
