@@ -9,9 +9,9 @@
 //	st := m.Status(ctx)               // the /status document
 //	m.StopAll(ctx)
 //
-// The worker runs YTMaker's whole video pipeline unless WorkerConfig.Stages
-// says otherwise: online providers whose keys are set (GEMINI_API_KEY and
-// the others `ytmaker serve` reads), offline defaults for the rest.
+// The worker runs YTMaker's whole video pipeline: online providers whose
+// keys are set (GEMINI_API_KEY and the others `ytmaker serve` reads),
+// offline defaults for the rest.
 //
 // Redis: if the configured Redis answers, procman attaches to it and never
 // stops it. If nothing answers on a loopback address it starts
@@ -52,6 +52,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/stage"
 	"github.com/ytmaker/ytmaker/internal/taskspec"
 	"github.com/ytmaker/ytmaker/internal/worker"
+	"github.com/ytmaker/ytmaker/internal/workerstages"
 	"github.com/ytmaker/ytmaker/procman/redisproc"
 	"github.com/ytmaker/ytmaker/tasks"
 )
@@ -59,16 +60,28 @@ import (
 // WorkerConfig configures the in-process worker.
 type WorkerConfig struct {
 	Concurrency int
-	// Stages maps stage names (script, assets, render, thumbnail, upload)
-	// to their implementations. Nil runs YTMaker's own pipeline, set up
-	// from Config.Env the way `ytmaker serve` sets it up.
-	Stages map[string]stage.Stage
-	// SyncQuotas is the hourly sync_quotas task; nil with nil Stages uses
-	// the pipeline's.
+	// SyncQuotas is the hourly sync_quotas task; nil uses the built-in
+	// pipeline's (when the pipeline is the built-in one).
 	SyncQuotas func(ctx context.Context) (any, error)
 	// TaskDone and StageDone observe outcomes (metrics). Optional.
 	TaskDone  func(task, queue string, d time.Duration, err error, retried bool)
 	StageDone func(stage string, d time.Duration, err error)
+
+	// stages maps stage names (script, assets, render, thumbnail, upload)
+	// to their implementations. Nil runs YTMaker's own pipeline, set up
+	// from Config.Env the way `ytmaker serve` sets it up. Only this
+	// module sets it, through internal/workerstages.
+	stages map[string]stage.Stage
+}
+
+func init() {
+	workerstages.Install(func(wc any, stages map[string]stage.Stage) bool {
+		c, ok := wc.(*WorkerConfig)
+		if ok {
+			c.stages = stages
+		}
+		return ok
+	})
 }
 
 // Config configures a Manager.
@@ -121,7 +134,7 @@ type Manager struct {
 	child     *redisproc.Server
 	worker    *worker.Worker
 	beat      *worker.Beat
-	wired     *pipeline.Wired // the built-in pipeline, when Stages was nil
+	wired     *pipeline.Wired // the built-in pipeline, when no stages were set
 	started   bool
 	attached  bool               // Redis was running already: never ours to stop
 	pending   context.CancelFunc // background start waiting for a remote Redis
@@ -382,7 +395,7 @@ func (m *Manager) newClient() error {
 
 func (m *Manager) startComponents(ctx context.Context) error {
 	if wc := m.cfg.Worker; wc != nil {
-		given, syncQuotas := wc.Stages, wc.SyncQuotas
+		given, syncQuotas := wc.stages, wc.SyncQuotas
 		if given == nil {
 			wired, err := m.pipeline()
 			if err != nil {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/ytmaker/ytmaker/internal/redistest"
 	"github.com/ytmaker/ytmaker/internal/stage"
+	"github.com/ytmaker/ytmaker/internal/workerstages"
 	"github.com/ytmaker/ytmaker/procman"
 	"github.com/ytmaker/ytmaker/procman/redisproc"
 	"github.com/ytmaker/ytmaker/tasks"
@@ -60,7 +61,9 @@ func listening(port int) bool {
 
 func newManager(t *testing.T, url, dir string, out *syncBuffer, stages map[string]stage.Stage) *procman.Manager {
 	t.Helper()
-	m, err := procman.New(procman.Config{RedisURL: url, DataDir: dir, Worker: &procman.WorkerConfig{Concurrency: 2, Stages: stages},
+	wc := &procman.WorkerConfig{Concurrency: 2}
+	workerstages.Set(wc, stages)
+	m, err := procman.New(procman.Config{RedisURL: url, DataDir: dir, Worker: wc,
 		Beat: true, ShutdownTimeout: 2 * time.Second, Out: out,
 		// Long enough for the test to see the degraded state between the
 		// crash and the restart.
@@ -378,4 +381,16 @@ func TestStatusHonoursItsContext(t *testing.T) {
 	if len(st.Problems) == 0 {
 		t.Fatalf("an incomplete status says nothing: %+v", st)
 	}
+}
+
+// TestWorkerStagesNeedsWorkerConfig checks that the stage override only
+// accepts a *procman.WorkerConfig.
+func TestWorkerStagesNeedsWorkerConfig(t *testing.T) {
+	workerstages.Set(&procman.WorkerConfig{}, nil) // accepted
+	defer func() {
+		if recover() == nil {
+			t.Error("workerstages.Set accepted a value that is not a *procman.WorkerConfig")
+		}
+	}()
+	workerstages.Set(procman.WorkerConfig{}, nil)
 }

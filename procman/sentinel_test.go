@@ -13,6 +13,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/redistest"
 	"github.com/ytmaker/ytmaker/internal/stage"
 	"github.com/ytmaker/ytmaker/internal/store"
+	"github.com/ytmaker/ytmaker/internal/workerstages"
 	"github.com/ytmaker/ytmaker/procman"
 	"github.com/ytmaker/ytmaker/progress"
 	"github.com/ytmaker/ytmaker/tasks"
@@ -73,8 +74,10 @@ func TestSentinelFailover(t *testing.T) {
 		stages[string(s)] = rec.stage(string(s), 400*time.Millisecond)
 	}
 	out := &syncBuffer{}
+	wc := &procman.WorkerConfig{Concurrency: 4}
+	workerstages.Set(wc, stages)
 	m, err := procman.New(procman.Config{Sentinels: g.Addrs(), MasterName: redistest.MasterName, DataDir: dir,
-		Worker: &procman.WorkerConfig{Concurrency: 4, Stages: stages}, Beat: true,
+		Worker: wc, Beat: true,
 		ShutdownTimeout: 2 * time.Second, Out: out})
 	if err != nil {
 		t.Fatal(err)

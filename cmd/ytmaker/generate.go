@@ -16,6 +16,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/config"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/internal/workerstages"
 	"github.com/ytmaker/ytmaker/procman"
 	"github.com/ytmaker/ytmaker/progress"
 	"github.com/ytmaker/ytmaker/tasks"
@@ -130,9 +131,11 @@ func generateHere(ctx context.Context, c *config.Config, in project.Input, o gen
 		return 1
 	}
 	defer wired.Close()
+	wc := &procman.WorkerConfig{Concurrency: max(2, c.WorkerConcurrency)}
+	workerstages.Set(wc, wired.Stages)
 	m, err := procman.New(procman.Config{RedisURL: c.RedisURL, Sentinels: c.RedisSentinels, MasterName: c.RedisMasterName,
 		RedisPassword: c.RedisPassword, SentinelPassword: c.RedisSentinelPassword, DataDir: c.DataDir, RedisServer: c.RedisServer,
-		Worker:          &procman.WorkerConfig{Concurrency: max(2, c.WorkerConcurrency), Stages: wired.Stages},
+		Worker:          wc,
 		ShutdownTimeout: c.ShutdownTimeout, ResultTTL: c.ResultTTL, Limits: tasks.TimeLimits(c.TimeLimits), Logger: log, Out: io.Discard})
 	if err != nil {
 		printErr(err)

@@ -18,6 +18,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/metrics"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/studio"
+	"github.com/ytmaker/ytmaker/internal/workerstages"
 	"github.com/ytmaker/ytmaker/procman"
 	"github.com/ytmaker/ytmaker/tasks"
 )
@@ -57,11 +58,13 @@ func runServe(ctx context.Context, args []string) int {
 		return 1
 	}
 	defer wired.Close()
+	wc := &procman.WorkerConfig{Concurrency: c.WorkerConcurrency, SyncQuotas: wired.SyncQuotas,
+		TaskDone: met.TaskDone, StageDone: met.StageDone}
+	workerstages.Set(wc, wired.Stages)
 	m, err := procman.New(procman.Config{RedisURL: c.RedisURL, Sentinels: c.RedisSentinels, MasterName: c.RedisMasterName,
 		RedisPassword: c.RedisPassword, SentinelPassword: c.RedisSentinelPassword, DataDir: c.DataDir, RedisServer: c.RedisServer,
-		Worker: &procman.WorkerConfig{Concurrency: c.WorkerConcurrency, Stages: wired.Stages, SyncQuotas: wired.SyncQuotas,
-			TaskDone: met.TaskDone, StageDone: met.StageDone},
-		Beat: true, ShutdownTimeout: c.ShutdownTimeout, ResultTTL: c.ResultTTL, Limits: tasks.TimeLimits(c.TimeLimits), Logger: log})
+		Worker: wc,
+		Beat:   true, ShutdownTimeout: c.ShutdownTimeout, ResultTTL: c.ResultTTL, Limits: tasks.TimeLimits(c.TimeLimits), Logger: log})
 	if err != nil {
 		ln.Close()
 		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
@@ -213,7 +216,8 @@ func runComponents(name string, c *config.Config, worker, beat bool, metricsAddr
 			return 1
 		}
 		defer wired.Close()
-		wc = &procman.WorkerConfig{Concurrency: c.WorkerConcurrency, Stages: wired.Stages, SyncQuotas: wired.SyncQuotas}
+		wc = &procman.WorkerConfig{Concurrency: c.WorkerConcurrency, SyncQuotas: wired.SyncQuotas}
+		workerstages.Set(wc, wired.Stages)
 		if met != nil {
 			wc.TaskDone, wc.StageDone = met.TaskDone, met.StageDone
 		}
