@@ -184,3 +184,25 @@ func IsWide(r rune) bool {
 		unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r) ||
 		(r >= 0x3000 && r <= 0x303F) || (r >= 0xFF00 && r <= 0xFF60)
 }
+
+// ReadingSeconds estimates how long text takes to read aloud: about 2.6
+// words a second, or 4.5 full-width characters a second.
+func ReadingSeconds(text string) float64 {
+	var wide, words int
+	inWord := false
+	for _, r := range text {
+		switch {
+		case IsWide(r) && unicode.IsLetter(r):
+			wide++
+			inWord = false
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if !inWord {
+				words++
+			}
+			inWord = true
+		default:
+			inWord = false
+		}
+	}
+	return float64(wide)/4.5 + float64(words)/2.6
+}

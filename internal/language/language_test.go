@@ -1,6 +1,7 @@
 package language
 
 import (
+	"math"
 	"reflect"
 	"testing"
 )
@@ -52,5 +53,22 @@ func TestParagraphsAndWidth(t *testing.T) {
 	}
 	if !IsCJK("zh-TW") || IsCJK("en-US") {
 		t.Error("IsCJK wrong")
+	}
+}
+
+func TestReadingSeconds(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want float64
+	}{
+		{"", 0},
+		{"one two three", 3 / 2.6},
+		{"50 percent", 2 / 2.6},
+		{"文化很好", 4 / 4.5},
+		{"訂閱 the channel", 2/4.5 + 2/2.6},
+	} {
+		if got := ReadingSeconds(tc.text); math.Abs(got-tc.want) > 1e-9 {
+			t.Errorf("ReadingSeconds(%q) = %v, want %v", tc.text, got, tc.want)
+		}
 	}
 }

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"os"
-	"unicode"
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/language"
@@ -145,33 +144,11 @@ func (p *Pipeline) checkNarration(ctx context.Context, path, text string, engine
 	if info.BitsPerSample == 16 && wav.Peak(data[info.DataOffset:end]) < silencePeak {
 		return bad("silent", "it is silent")
 	}
-	got, want := info.Duration().Seconds(), readingSeconds(text)
+	got, want := info.Duration().Seconds(), language.ReadingSeconds(text)
 	if got < want*minPlausibleShare || got > want*maxPlausibleShare+plausibleSlack {
 		return bad("implausible_duration", "it lasts %.1f s where reading the text takes about %.1f s", got, want)
 	}
 	return nil
-}
-
-// readingSeconds estimates how long text takes to read aloud: about 2.6
-// words a second, or 4.5 full-width characters a second.
-func readingSeconds(text string) float64 {
-	var wide, words int
-	inWord := false
-	for _, r := range text {
-		switch {
-		case language.IsWide(r) && unicode.IsLetter(r):
-			wide++
-			inWord = false
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			if !inWord {
-				words++
-			}
-			inWord = true
-		default:
-			inWord = false
-		}
-	}
-	return float64(wide)/4.5 + float64(words)/2.6
 }
 
 // googleEngine names the Google Cloud TTS client as a tts.Engine.

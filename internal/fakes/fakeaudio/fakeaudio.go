@@ -6,32 +6,7 @@ package fakeaudio
 import (
 	"encoding/binary"
 	"math"
-	"unicode"
-
-	"github.com/ytmaker/ytmaker/internal/language"
 )
-
-// ReadingSeconds estimates how long text takes to read aloud: about 2.6
-// words a second, or 4.5 full-width characters a second.
-func ReadingSeconds(text string) float64 {
-	var wide, words int
-	inWord := false
-	for _, r := range text {
-		switch {
-		case language.IsWide(r) && unicode.IsLetter(r):
-			wide++
-			inWord = false
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			if !inWord {
-				words++
-			}
-			inWord = true
-		default:
-			inWord = false
-		}
-	}
-	return float64(wide)/4.5 + float64(words)/2.6
-}
 
 // Tone returns 16-bit little-endian mono samples of a soft 220 Hz tone
 // with short fades, secs long at rate samples a second.

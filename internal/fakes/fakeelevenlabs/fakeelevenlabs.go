@@ -29,6 +29,7 @@ import (
 
 	"github.com/ytmaker/ytmaker/internal/fakes/fakeaudio"
 	"github.com/ytmaker/ytmaker/internal/fakes/fakehttp"
+	"github.com/ytmaker/ytmaker/internal/language"
 )
 
 // Options configures a Server.
@@ -177,7 +178,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.chars += len([]rune(req.Text))
-	secs := max(0.3, fakeaudio.ReadingSeconds(req.Text))
+	secs := max(0.3, language.ReadingSeconds(req.Text))
 	rec.Seconds = secs
 	pcm := fakeaudio.Tone(rate, secs)
 	if !rec.Timestamps {

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ytmaker/ytmaker/internal/fakes/fakeaudio"
+	"github.com/ytmaker/ytmaker/internal/language"
 )
 
 // SpeechRequest is what a POST /v1/audio/speech call asked for.
@@ -92,7 +93,7 @@ func (s *Server) speech(w http.ResponseWriter, r *http.Request, body []byte, rec
 	}) {
 		return
 	}
-	secs := math.Max(0.3, fakeaudio.ReadingSeconds(req.Input)/sp.Speed)
+	secs := math.Max(0.3, language.ReadingSeconds(req.Input)/sp.Speed)
 	var audio []byte
 	switch fault.output {
 	case outputEmptyAudio:

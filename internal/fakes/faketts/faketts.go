@@ -30,6 +30,7 @@ import (
 
 	"github.com/ytmaker/ytmaker/internal/fakes/fakeaudio"
 	"github.com/ytmaker/ytmaker/internal/fakes/fakehttp"
+	"github.com/ytmaker/ytmaker/internal/language"
 )
 
 // MaxInputBytes is the service's limit on input text per request.
@@ -211,7 +212,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	secs := s.opts.SecondsPerRequest
 	if secs <= 0 {
-		secs = math.Max(0.3, fakeaudio.ReadingSeconds(text)/rec.SpeakingRate)
+		secs = math.Max(0.3, language.ReadingSeconds(text)/rec.SpeakingRate)
 	}
 	rec.Seconds = secs
 	audio := fakeaudio.Tone(rate, secs)
