@@ -259,35 +259,11 @@ func (m *Manager) StartAll(ctx context.Context) (err error) {
 		m.rdb = redis.NewClient(m.opt)
 		m.step("… Redis at %s does not answer; retrying in the background (see /status)", m.opt.Addr)
 		m.log.Warn("remote Redis unreachable; retrying with backoff", "addr", m.opt.Addr)
-		bctx, cancel := context.WithCancel(context.Background())
-		m.mu.Lock()
-		m.pending = cancel
-		m.mu.Unlock()
-		m.pendingWG.Add(1)
-		go func() {
-			defer m.pendingWG.Done()
-			backoff := 500 * time.Millisecond
-			for bctx.Err() == nil {
-				if redisproc.Probe(bctx, m.opt) == nil {
-					m.mu.Lock()
-					m.attached = true
-					m.mu.Unlock()
-					if err := m.startComponents(bctx); err != nil {
-						m.log.Error("start services", "err", err)
-						m.mu.Lock()
-						m.startErr = err
-						m.mu.Unlock()
-					}
-					return
-				}
-				select {
-				case <-bctx.Done():
-					return
-				case <-time.After(backoff):
-				}
-				backoff = min(backoff*2, 30*time.Second)
-			}
-		}()
+		m.startWhenReachable(func(ctx context.Context) error { return redisproc.Probe(ctx, m.opt) }, func() {
+			m.mu.Lock()
+			m.attached = true
+			m.mu.Unlock()
+		})
 		return m.newClient()
 	default:
 		return perr
@@ -332,35 +308,11 @@ func (m *Manager) startSentinel(ctx context.Context) error {
 	}
 	m.step("… Redis master %q does not answer through Sentinel (%v); retrying in the background (see /status)", m.conn.MasterName, perr)
 	m.log.Warn("Redis master unreachable through Sentinel; retrying with backoff", "master", m.conn.MasterName, "err", perr)
-	bctx, bcancel := context.WithCancel(context.Background())
-	m.mu.Lock()
-	m.pending = bcancel
-	m.mu.Unlock()
-	m.pendingWG.Add(1)
-	go func() {
-		defer m.pendingWG.Done()
-		backoff := 500 * time.Millisecond
-		for bctx.Err() == nil {
-			pctx, pcancel := context.WithTimeout(bctx, 2*time.Second)
-			err := m.rdb.Ping(pctx).Err()
-			pcancel()
-			if err == nil {
-				if err := m.startComponents(bctx); err != nil {
-					m.log.Error("start services", "err", err)
-					m.mu.Lock()
-					m.startErr = err
-					m.mu.Unlock()
-				}
-				return
-			}
-			select {
-			case <-bctx.Done():
-				return
-			case <-time.After(backoff):
-			}
-			backoff = min(backoff*2, 30*time.Second)
-		}
-	}()
+	m.startWhenReachable(func(ctx context.Context) error {
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		return m.rdb.Ping(pctx).Err()
+	}, func() {})
 	return nil
 }
 
@@ -693,4 +645,37 @@ func joinProblems(p []string) string {
 		out += v
 	}
 	return out
+}
+
+// startWhenReachable retries probe in the background with backoff (0.5 s
+// doubling to 30 s) until Redis answers, then calls reachable and starts
+// the components. StopAll cancels the wait.
+func (m *Manager) startWhenReachable(probe func(context.Context) error, reachable func()) {
+	bctx, cancel := context.WithCancel(context.Background())
+	m.mu.Lock()
+	m.pending = cancel
+	m.mu.Unlock()
+	m.pendingWG.Add(1)
+	go func() {
+		defer m.pendingWG.Done()
+		backoff := 500 * time.Millisecond
+		for bctx.Err() == nil {
+			if probe(bctx) == nil {
+				reachable()
+				if err := m.startComponents(bctx); err != nil {
+					m.log.Error("start services", "err", err)
+					m.mu.Lock()
+					m.startErr = err
+					m.mu.Unlock()
+				}
+				return
+			}
+			select {
+			case <-bctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, 30*time.Second)
+		}
+	}()
 }
