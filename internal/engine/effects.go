@@ -111,7 +111,7 @@ func (o *Engine) stageTaskOptions(id, task string) []asynq.Option {
 	return []asynq.Option{
 		asynq.TaskID(id),
 		asynq.Queue(taskspec.QueueFor(task)),
-		asynq.MaxRetry(taskspec.MaxRetries),
+		asynq.MaxRetry(taskspec.QueueMaxRetry), // the handler keeps the budget: waits must not count
 		asynq.Timeout(o.limits.For(task) + taskspec.TimeoutGrace),
 		asynq.Retention(o.retention),
 	}

@@ -77,7 +77,7 @@ func (o *Engine) Reconcile(ctx context.Context, projectID int64) error {
 		if rec, rerr := o.results.Get(ctx, id); rerr == nil && rec.State == rdb.Failed && rec.Error != nil {
 			ce = rec.Error.Clone().WithStage(string(r.Current))
 		}
-		_, err := o.FailStage(ctx, projectID, r.ID, r.Current, ce, true, 0)
+		_, err := o.FailStage(ctx, projectID, r.ID, r.Current, "", ce, true, 0)
 		return err
 	}
 	return nil

@@ -59,12 +59,15 @@ type Begin struct {
 
 // BeginStage decides what a delivered stage task must do and, when it
 // must run, marks the stage running (attempt = retry+1).
-func (o *Engine) BeginStage(ctx context.Context, p taskspec.StagePayload, s project.Stage, taskID string, retry int) (*Begin, error) {
+//
+// holder is the delivery's fencing token (see run.Begin): the stage's
+// later reports must carry it.
+func (o *Engine) BeginStage(ctx context.Context, p taskspec.StagePayload, s project.Stage, taskID, holder string, retry int) (*Begin, error) {
 	b := &Begin{}
 	st, effects, err := o.apply(p.ProjectID, func(st *project.State) ([]run.Effect, error) {
 		var effects []run.Effect
 		var err error
-		b.Action, b.Reason, effects, err = run.Begin(st, p.Run, s, taskID, retry, o.now())
+		b.Action, b.Reason, effects, err = run.Begin(st, p.Run, s, taskID, holder, retry, o.now())
 		return effects, err
 	})
 	if err != nil {
@@ -78,8 +81,9 @@ func (o *Engine) BeginStage(ctx context.Context, p taskspec.StagePayload, s proj
 }
 
 // CompleteStage records a stage's result and moves the run on: to the next
-// stage, to paused (if asked), or to its end.
-func (o *Engine) CompleteStage(ctx context.Context, projectID int64, runID int, s project.Stage, result json.RawMessage, skipped bool) (*project.State, error) {
+// stage, to paused (if asked), or to its end. holder fences the report
+// (run.ErrStale when another delivery took the stage over; "" for none).
+func (o *Engine) CompleteStage(ctx context.Context, projectID int64, runID int, s project.Stage, holder string, result json.RawMessage, skipped bool) (*project.State, error) {
 	review := false
 	if s == project.StageScript {
 		if p, err := o.store.Project(projectID); err == nil {
@@ -87,7 +91,7 @@ func (o *Engine) CompleteStage(ctx context.Context, projectID int64, runID int, 
 		}
 	}
 	return o.stageEvent(ctx, projectID, func(st *project.State) ([]run.Effect, error) {
-		return run.Complete(st, runID, s, result, skipped, review, o.now())
+		return run.Complete(st, runID, s, holder, result, skipped, review, o.now())
 	})
 }
 
@@ -109,36 +113,35 @@ func (o *Engine) Approve(ctx context.Context, projectID int64) (*project.Run, er
 
 // FailStage records a failed attempt. When final, the stage and the run
 // fail; otherwise the stage waits for its retry.
-func (o *Engine) FailStage(ctx context.Context, projectID int64, runID int, s project.Stage, ce *errcode.Error, final bool, retryIn time.Duration) (*project.State, error) {
+func (o *Engine) FailStage(ctx context.Context, projectID int64, runID int, s project.Stage, holder string, ce *errcode.Error, final bool, retryIn time.Duration) (*project.State, error) {
 	return o.stageEvent(ctx, projectID, func(st *project.State) ([]run.Effect, error) {
-		return run.Fail(st, runID, s, ce, final, retryIn, o.now())
+		return run.Fail(st, runID, s, holder, ce, final, retryIn, o.now())
 	})
 }
 
 // WaitStage records that a stage will run again at until without a failed
 // attempt (a quota wait), and says so in the progress stream.
-func (o *Engine) WaitStage(ctx context.Context, projectID int64, runID int, s project.Stage, until time.Time, why *errcode.Error) error {
+func (o *Engine) WaitStage(ctx context.Context, projectID int64, runID int, s project.Stage, holder string, until time.Time, why *errcode.Error) error {
 	_, err := o.stageEvent(ctx, projectID, func(st *project.State) ([]run.Effect, error) {
-		return run.Wait(st, runID, s, until, why, o.now())
+		return run.Wait(st, runID, s, holder, until, why, o.now())
 	})
 	return err
 }
 
 // InterruptStage records that a running stage was stopped by a shutdown
 // or a lost lease: its task is back in the queue and will run again.
-func (o *Engine) InterruptStage(ctx context.Context, projectID int64, runID int, s project.Stage) {
-	if _, err := o.stageEvent(ctx, projectID, func(st *project.State) ([]run.Effect, error) {
-		return run.Interrupt(st, runID, s, o.now())
-	}); err != nil {
-		o.log.Warn("record interruption", "project", projectID, "stage", s, "err", err)
-	}
+func (o *Engine) InterruptStage(ctx context.Context, projectID int64, runID int, s project.Stage, holder string) error {
+	_, err := o.stageEvent(ctx, projectID, func(st *project.State) ([]run.Effect, error) {
+		return run.Interrupt(st, runID, s, holder, o.now())
+	})
+	return err
 }
 
 // CancelStage finishes a run whose running stage stopped because the user
 // cancelled it.
-func (o *Engine) CancelStage(ctx context.Context, projectID int64, runID int) (*project.State, error) {
+func (o *Engine) CancelStage(ctx context.Context, projectID int64, runID int, s project.Stage, holder string) (*project.State, error) {
 	return o.stageEvent(ctx, projectID, func(st *project.State) ([]run.Effect, error) {
-		return run.Stopped(st, runID, o.now())
+		return run.Stopped(st, runID, s, holder, o.now())
 	})
 }
 

@@ -91,6 +91,9 @@ func (o *Engine) TaskInfo(ctx context.Context, id string) (*TaskInfo, error) {
 			info.QueueState = ti.State.String()
 			info.LastError = ti.LastErr
 			info.MaxRetries = ti.MaxRetry
+			if r.Queue == taskspec.QueueVideo {
+				info.MaxRetries = taskspec.MaxRetries // asynq's ceiling is not the budget
+			}
 			if !ti.NextProcessAt.IsZero() {
 				t := ti.NextProcessAt
 				info.NextRunAt = &t

@@ -192,10 +192,13 @@ func (r *Run) Contains(s Stage) bool {
 
 // StageState is one stage's record in project_state.json.
 type StageState struct {
-	Status      StageStatus                `json:"status"`
-	Attempts    int                        `json:"attempts"`
-	Run         int                        `json:"run,omitempty"`
-	TaskID      string                     `json:"task_id,omitempty"`
+	Status   StageStatus `json:"status"`
+	Attempts int         `json:"attempts"`
+	Run      int         `json:"run,omitempty"`
+	TaskID   string      `json:"task_id,omitempty"`
+	// Holder is the fencing token of the delivery running the current
+	// attempt; reports from any other delivery are refused.
+	Holder      string                     `json:"holder,omitempty"`
 	StartedAt   *time.Time                 `json:"started_at,omitempty"`
 	FinishedAt  *time.Time                 `json:"finished_at,omitempty"`
 	Result      json.RawMessage            `json:"result,omitempty"`

@@ -297,7 +297,11 @@ const (
 // Begin decides what a delivered task of stage s of run runID must do
 // and, when it must run, marks the stage running (attempt = retry+1). It
 // returns ErrNoChange (with the action) when nothing is to be written.
-func Begin(st *project.State, runID int, s project.Stage, taskID string, retry int, now time.Time) (Action, string, []Effect, error) {
+//
+// holder is the fencing token of this delivery: every later report of the
+// attempt (Complete, Fail, Wait, Interrupt, Stopped) must carry it, and
+// one that carries another token gets ErrStale.
+func Begin(st *project.State, runID int, s project.Stage, taskID, holder string, retry int, now time.Time) (Action, string, []Effect, error) {
 	r := st.Run
 	ss := st.Stages.Get(s)
 	switch {
@@ -326,6 +330,7 @@ func Begin(st *project.State, runID int, s project.Stage, taskID string, retry i
 	ss.Status = project.StageRunning
 	ss.Attempts = retry + 1
 	ss.TaskID = taskID
+	ss.Holder = holder
 	ss.Run = r.ID
 	ss.StartedAt = &now
 	ss.FinishedAt = nil
@@ -366,6 +371,22 @@ func cancel(st *project.State, now time.Time) {
 	st.Error = r.Error
 }
 
+// ErrStale is returned for a report from a stage attempt that no longer
+// holds its stage: another delivery began it since (the first one was
+// frozen or cut off past its lock's expiry). The stale attempt must stop
+// without writing anything, since the stage belongs to the newer one.
+var ErrStale = errors.New("run: a newer attempt holds this stage")
+
+// fence returns ErrStale unless holder began stage s's current attempt.
+// An empty holder is a report from the engine itself, not from an
+// attempt, and is never fenced.
+func fence(st *project.State, s project.Stage, holder string) error {
+	if holder != "" && st.Stages.Get(s).Holder != holder {
+		return ErrStale
+	}
+	return nil
+}
+
 // errRunChanged is returned when a stage reports on a run that is no
 // longer the project's run.
 func errRunChanged() error {
@@ -376,7 +397,10 @@ func errRunChanged() error {
 // stage, to paused (if asked, or for a script review), or to its end.
 // review says the project wants its script reviewed before the run goes
 // on (Settings.ReviewScript); it matters only after the script stage.
-func Complete(st *project.State, runID int, s project.Stage, result json.RawMessage, skipped, review bool, now time.Time) ([]Effect, error) {
+func Complete(st *project.State, runID int, s project.Stage, holder string, result json.RawMessage, skipped, review bool, now time.Time) ([]Effect, error) {
+	if err := fence(st, s, holder); err != nil {
+		return nil, err
+	}
 	r := st.Run
 	if r == nil || r.ID != runID {
 		return nil, errRunChanged()
@@ -421,7 +445,10 @@ func Complete(st *project.State, runID int, s project.Stage, result json.RawMess
 
 // Fail records a failed attempt of stage s. When final, the stage and the
 // run fail; otherwise the stage waits for its retry in retryIn.
-func Fail(st *project.State, runID int, s project.Stage, ce *errcode.Error, final bool, retryIn time.Duration, now time.Time) ([]Effect, error) {
+func Fail(st *project.State, runID int, s project.Stage, holder string, ce *errcode.Error, final bool, retryIn time.Duration, now time.Time) ([]Effect, error) {
+	if err := fence(st, s, holder); err != nil {
+		return nil, err
+	}
 	r := st.Run
 	if r == nil || r.ID != runID {
 		return nil, errRunChanged()
@@ -451,7 +478,10 @@ func Fail(st *project.State, runID int, s project.Stage, ce *errcode.Error, fina
 
 // Wait records that stage s runs again at until without a failed attempt
 // (a quota wait).
-func Wait(st *project.State, runID int, s project.Stage, until time.Time, why *errcode.Error, now time.Time) ([]Effect, error) {
+func Wait(st *project.State, runID int, s project.Stage, holder string, until time.Time, why *errcode.Error, now time.Time) ([]Effect, error) {
+	if err := fence(st, s, holder); err != nil {
+		return nil, err
+	}
 	r := st.Run
 	if r == nil || r.ID != runID {
 		return nil, ErrNoChange
@@ -472,7 +502,10 @@ func Wait(st *project.State, runID int, s project.Stage, until time.Time, why *e
 
 // Interrupt records that running stage s was stopped by a shutdown or a
 // lost lease: its task is back in the queue and will run again.
-func Interrupt(st *project.State, runID int, s project.Stage, now time.Time) ([]Effect, error) {
+func Interrupt(st *project.State, runID int, s project.Stage, holder string, now time.Time) ([]Effect, error) {
+	if err := fence(st, s, holder); err != nil {
+		return nil, err
+	}
 	r := st.Run
 	if r == nil || r.ID != runID || st.Stages.Get(s).Status != project.StageRunning {
 		return nil, ErrNoChange
@@ -485,7 +518,12 @@ func Interrupt(st *project.State, runID int, s project.Stage, now time.Time) ([]
 
 // Stopped finishes run runID as cancelled after its running stage stopped
 // because the user cancelled it.
-func Stopped(st *project.State, runID int, now time.Time) ([]Effect, error) {
+//
+// holder fences the report like Complete's; s is the stage that stopped.
+func Stopped(st *project.State, runID int, s project.Stage, holder string, now time.Time) ([]Effect, error) {
+	if err := fence(st, s, holder); err != nil {
+		return nil, err
+	}
 	if st.Run == nil || st.Run.ID != runID || !st.Run.State.Active() {
 		return Settle(st), ErrNoChange
 	}

@@ -30,7 +30,7 @@ func started() *project.State {
 // running is started with the script stage running (attempt 1).
 func running() *project.State {
 	st := started()
-	if _, _, _, err := Begin(st, 1, project.StageScript, "p7-r1-script", 0, t0); err != nil {
+	if _, _, _, err := Begin(st, 1, project.StageScript, "p7-r1-script", "h1", 0, t0); err != nil {
 		panic(err)
 	}
 	return st
@@ -47,7 +47,7 @@ func atLast() *project.State {
 	if _, _, err := Start(st, StartOptions{Kind: "task", Stages: []project.Stage{project.StageUpload}}, t0); err != nil {
 		panic(err)
 	}
-	if _, _, _, err := Begin(st, 1, project.StageUpload, "p7-r1-upload", 0, t0); err != nil {
+	if _, _, _, err := Begin(st, 1, project.StageUpload, "p7-r1-upload", "h1", 0, t0); err != nil {
 		panic(err)
 	}
 	return st
@@ -161,7 +161,7 @@ func TestTransitions(t *testing.T) {
 			name:  "begin marks the stage running",
 			state: started,
 			event: func(st *project.State) ([]Effect, error) {
-				_, _, eff, err := Begin(st, 1, project.StageScript, "p7-r1-script", 2, t0)
+				_, _, eff, err := Begin(st, 1, project.StageScript, "p7-r1-script", "h1", 2, t0)
 				return eff, err
 			},
 			where:   "SCRIPT_GENERATING run1:running@script running pending pending pending pending",
@@ -171,7 +171,7 @@ func TestTransitions(t *testing.T) {
 			name:  "a task of an earlier run is skipped",
 			state: started,
 			event: func(st *project.State) ([]Effect, error) {
-				_, _, eff, err := Begin(st, 0, project.StageScript, "p7-r0-script", 0, t0)
+				_, _, eff, err := Begin(st, 0, project.StageScript, "p7-r0-script", "h1", 0, t0)
 				return eff, err
 			},
 			err:   ErrNoChange,
@@ -181,11 +181,11 @@ func TestTransitions(t *testing.T) {
 			name: "a redelivered finished stage only settles",
 			state: func() *project.State {
 				st := running()
-				Complete(st, 1, project.StageScript, json.RawMessage(`{}`), false, false, t0)
+				Complete(st, 1, project.StageScript, "h1", json.RawMessage(`{}`), false, false, t0)
 				return st
 			},
 			event: func(st *project.State) ([]Effect, error) {
-				_, _, eff, err := Begin(st, 1, project.StageScript, "p7-r1-script", 0, t0)
+				_, _, eff, err := Begin(st, 1, project.StageScript, "p7-r1-script", "h1", 0, t0)
 				return eff, err
 			},
 			err:     ErrNoChange,
@@ -200,7 +200,7 @@ func TestTransitions(t *testing.T) {
 				return st
 			},
 			event: func(st *project.State) ([]Effect, error) {
-				_, _, eff, err := Begin(st, 1, project.StageScript, "p7-r1-script", 0, t0)
+				_, _, eff, err := Begin(st, 1, project.StageScript, "p7-r1-script", "h1", 0, t0)
 				return eff, err
 			},
 			where:   "CANCELLED run1:cancelled@script+cancel cancelled pending pending pending pending",
@@ -214,7 +214,7 @@ func TestTransitions(t *testing.T) {
 				return st
 			},
 			event: func(st *project.State) ([]Effect, error) {
-				_, _, eff, err := Begin(st, 1, project.StageScript, "p7-r1-script", 0, t0)
+				_, _, eff, err := Begin(st, 1, project.StageScript, "p7-r1-script", "h1", 0, t0)
 				return eff, err
 			},
 			where:   "PAUSED run1:paused@script queued pending pending pending pending",
@@ -224,7 +224,7 @@ func TestTransitions(t *testing.T) {
 			name:  "complete moves on to the next stage",
 			state: running,
 			event: func(st *project.State) ([]Effect, error) {
-				return Complete(st, 1, project.StageScript, json.RawMessage(`{"ok":true}`), false, false, t0)
+				return Complete(st, 1, project.StageScript, "h1", json.RawMessage(`{"ok":true}`), false, false, t0)
 			},
 			where:   "SCRIPT_GENERATED run1:running@assets completed queued pending pending pending",
 			effects: `enqueue p7-r1-assets; publish asset_generation 10 "Queued"`,
@@ -233,7 +233,7 @@ func TestTransitions(t *testing.T) {
 			name:  "complete of the last stage ends the run",
 			state: atLast,
 			event: func(st *project.State) ([]Effect, error) {
-				return Complete(st, 1, project.StageUpload, json.RawMessage(`{"video_id":"v"}`), false, false, t0)
+				return Complete(st, 1, project.StageUpload, "h1", json.RawMessage(`{"video_id":"v"}`), false, false, t0)
 			},
 			where:   "COMPLETED run1:succeeded@upload completed completed completed completed completed",
 			effects: `finish p7-r1-upload=succeeded; publish completed 100 "Completed" final; active-`,
@@ -246,7 +246,7 @@ func TestTransitions(t *testing.T) {
 				return st
 			},
 			event: func(st *project.State) ([]Effect, error) {
-				return Complete(st, 1, project.StageScript, json.RawMessage(`{}`), false, false, t0)
+				return Complete(st, 1, project.StageScript, "h1", json.RawMessage(`{}`), false, false, t0)
 			},
 			where:   "PAUSED run1:paused@assets completed queued pending pending pending",
 			effects: `set p7-r1-chain=paused; publish asset_generation 10 "Paused"`,
@@ -255,7 +255,7 @@ func TestTransitions(t *testing.T) {
 			name:  "a script made for review waits for approval",
 			state: running,
 			event: func(st *project.State) ([]Effect, error) {
-				return Complete(st, 1, project.StageScript, json.RawMessage(`{}`), false, true, t0)
+				return Complete(st, 1, project.StageScript, "h1", json.RawMessage(`{}`), false, true, t0)
 			},
 			where:   "SCRIPT_REVIEW run1:paused@assets completed queued pending pending pending",
 			effects: `set p7-r1-chain=paused; publish asset_generation 10 "Waiting for you to review and approve the script"`,
@@ -264,7 +264,7 @@ func TestTransitions(t *testing.T) {
 			name:  "complete of a replaced run is a conflict",
 			state: running,
 			event: func(st *project.State) ([]Effect, error) {
-				return Complete(st, 9, project.StageScript, nil, false, false, t0)
+				return Complete(st, 9, project.StageScript, "h1", nil, false, false, t0)
 			},
 			err:   errcode.New(errcode.Conflict, "", false),
 			where: "SCRIPT_GENERATING run1:running@script running pending pending pending pending",
@@ -275,7 +275,7 @@ func TestTransitions(t *testing.T) {
 			event: func(st *project.State) ([]Effect, error) {
 				e := boom.Clone()
 				e.Attempt = 1
-				return Fail(st, 1, project.StageScript, e, false, 2*time.Second, t0)
+				return Fail(st, 1, project.StageScript, "h1", e, false, 2*time.Second, t0)
 			},
 			where:   "SCRIPT_GENERATING run1:running@script retrying pending pending pending pending",
 			effects: `publish script_generation 0 "Attempt 1 failed (GEMINI_UNAVAILABLE); retrying in 2s"; set p7-r1-script=retrying`,
@@ -284,7 +284,7 @@ func TestTransitions(t *testing.T) {
 			name:  "a final failure fails the run",
 			state: running,
 			event: func(st *project.State) ([]Effect, error) {
-				return Fail(st, 1, project.StageScript, boom, true, 0, t0)
+				return Fail(st, 1, project.StageScript, "h1", boom, true, 0, t0)
 			},
 			where:   "FAILED run1:failed@script failed pending pending pending pending",
 			effects: `finish p7-r1-chain=failed; publish error 0 "GEMINI_UNAVAILABLE: 503" final; active-`,
@@ -293,7 +293,7 @@ func TestTransitions(t *testing.T) {
 			name:  "a quota wait keeps the stage waiting",
 			state: atLast,
 			event: func(st *project.State) ([]Effect, error) {
-				return Wait(st, 1, project.StageUpload, t0.Add(time.Hour), errcode.New(errcode.YouTubeQuotaExceeded, "quota", true), t0)
+				return Wait(st, 1, project.StageUpload, "h1", t0.Add(time.Hour), errcode.New(errcode.YouTubeQuotaExceeded, "quota", true), t0)
 			},
 			where:   "UPLOADING run1:running@upload completed completed completed completed waiting",
 			effects: `publish youtube_upload 0 "Waiting until 2026-01-02T04:04:05Z: quota"; set p7-r1-upload=waiting`,
@@ -302,7 +302,7 @@ func TestTransitions(t *testing.T) {
 			name:  "an interrupted stage is queued again",
 			state: running,
 			event: func(st *project.State) ([]Effect, error) {
-				return Interrupt(st, 1, project.StageScript, t0)
+				return Interrupt(st, 1, project.StageScript, "h1", t0)
 			},
 			where:   "SCRIPT_GENERATING run1:running@script queued pending pending pending pending",
 			effects: `publish script_generation 0 "Interrupted; the stage will run again"`,
@@ -311,10 +311,98 @@ func TestTransitions(t *testing.T) {
 			name:  "interrupting a stage that is not running changes nothing",
 			state: started,
 			event: func(st *project.State) ([]Effect, error) {
-				return Interrupt(st, 1, project.StageScript, t0)
+				return Interrupt(st, 1, project.StageScript, "", t0)
 			},
 			err:   ErrNoChange,
 			where: "INITIALIZED run1:queued@script queued pending pending pending pending",
+		},
+		{
+			name:  "a newer delivery takes the stage over",
+			state: running,
+			event: func(st *project.State) ([]Effect, error) {
+				_, _, eff, err := Begin(st, 1, project.StageScript, "p7-r1-script", "h2", 0, t0)
+				return eff, err
+			},
+			where:   "SCRIPT_GENERATING run1:running@script running pending pending pending pending",
+			effects: "set p7-r1-script=running; set p7-r1-chain=running",
+		},
+		{
+			name: "a stale attempt cannot interrupt the new holder's stage",
+			state: func() *project.State {
+				st := running()
+				Begin(st, 1, project.StageScript, "p7-r1-script", "h2", 0, t0)
+				return st
+			},
+			event: func(st *project.State) ([]Effect, error) {
+				return Interrupt(st, 1, project.StageScript, "h1", t0)
+			},
+			err:   ErrStale,
+			where: "SCRIPT_GENERATING run1:running@script running pending pending pending pending",
+		},
+		{
+			name: "a stale attempt cannot complete the new holder's stage",
+			state: func() *project.State {
+				st := running()
+				Begin(st, 1, project.StageScript, "p7-r1-script", "h2", 0, t0)
+				return st
+			},
+			event: func(st *project.State) ([]Effect, error) {
+				return Complete(st, 1, project.StageScript, "h1", json.RawMessage(`{}`), false, false, t0)
+			},
+			err:   ErrStale,
+			where: "SCRIPT_GENERATING run1:running@script running pending pending pending pending",
+		},
+		{
+			name: "a stale attempt cannot fail the new holder's stage",
+			state: func() *project.State {
+				st := running()
+				Begin(st, 1, project.StageScript, "p7-r1-script", "h2", 0, t0)
+				return st
+			},
+			event: func(st *project.State) ([]Effect, error) {
+				return Fail(st, 1, project.StageScript, "h1", errcode.New("X", "x", true), true, 0, t0)
+			},
+			err:   ErrStale,
+			where: "SCRIPT_GENERATING run1:running@script running pending pending pending pending",
+		},
+		{
+			name: "a stale attempt cannot make the new holder's stage wait",
+			state: func() *project.State {
+				st := running()
+				Begin(st, 1, project.StageScript, "p7-r1-script", "h2", 0, t0)
+				return st
+			},
+			event: func(st *project.State) ([]Effect, error) {
+				return Wait(st, 1, project.StageScript, "h1", t0.Add(time.Hour), errcode.New("X", "x", true), t0)
+			},
+			err:   ErrStale,
+			where: "SCRIPT_GENERATING run1:running@script running pending pending pending pending",
+		},
+		{
+			name: "a stale attempt cannot cancel the run",
+			state: func() *project.State {
+				st := running()
+				Begin(st, 1, project.StageScript, "p7-r1-script", "h2", 0, t0)
+				return st
+			},
+			event: func(st *project.State) ([]Effect, error) {
+				return Stopped(st, 1, project.StageScript, "h1", t0)
+			},
+			err:   ErrStale,
+			where: "SCRIPT_GENERATING run1:running@script running pending pending pending pending",
+		},
+		{
+			name: "the engine's own reports are not fenced",
+			state: func() *project.State {
+				st := running()
+				Begin(st, 1, project.StageScript, "p7-r1-script", "h2", 0, t0)
+				return st
+			},
+			event: func(st *project.State) ([]Effect, error) {
+				return Interrupt(st, 1, project.StageScript, "", t0)
+			},
+			where:   "SCRIPT_GENERATING run1:running@script queued pending pending pending pending",
+			effects: `publish script_generation 0 "Interrupted; the stage will run again"`,
 		},
 		{
 			name:  "cancel of a running stage held by a worker signals it",
@@ -351,7 +439,7 @@ func TestTransitions(t *testing.T) {
 				return st
 			},
 			event: func(st *project.State) ([]Effect, error) {
-				return Stopped(st, 1, t0)
+				return Stopped(st, 1, project.StageScript, "h1", t0)
 			},
 			where:   "CANCELLED run1:cancelled@script+cancel cancelled pending pending pending pending",
 			effects: `finish p7-r1-chain=cancelled; publish error 0 "Cancelled" final; active-; dequeue p7-r1-script`,
@@ -361,7 +449,7 @@ func TestTransitions(t *testing.T) {
 			state: func() *project.State {
 				st := running()
 				st.Run.PauseRequested = true
-				Complete(st, 1, project.StageScript, json.RawMessage(`{}`), false, false, t0)
+				Complete(st, 1, project.StageScript, "h1", json.RawMessage(`{}`), false, false, t0)
 				return st
 			},
 			event: func(st *project.State) ([]Effect, error) {

@@ -56,19 +56,39 @@ func QueueFor(task string) string {
 // MaxRetries is how often a failed task is retried (the seed's 3).
 const MaxRetries = 3
 
-// RetryDelays are the waits before retry 1, 2 and 3.
-var RetryDelays = []time.Duration{2 * time.Second, 5 * time.Second, 10 * time.Second}
+// QueueMaxRetry is the retry ceiling stage tasks are enqueued with in
+// asynq. asynq archives a task whose failures reached its ceiling before
+// it looks at why the handler returned, so a wait (a quota snooze, a busy
+// project) on the last attempt would be archived as a failure. The
+// ceiling is therefore far above MaxRetries and the stage handler keeps
+// the budget itself: waits never count, failures stop at MaxRetries, and
+// attempts lost with a crashed worker stop at MaxRetries+1.
+const QueueMaxRetry = 25
+
+// RetrySchedule lists the waits before retry 1, 2, 3, ...; the last one
+// repeats.
+type RetrySchedule []time.Duration
+
+// RetryDelays are the seed's waits before retry 1, 2 and 3.
+var RetryDelays = RetrySchedule{2 * time.Second, 5 * time.Second, 10 * time.Second}
 
 // RetryDelay returns the wait before the next attempt after the n-th
-// failure (n = retries so far, starting at 0). A longer Retry-After asked
-// by a service is honoured, up to errcode.MaxRetryAfter.
-func RetryDelay(n int, err error) time.Duration {
+// failure (n = retries so far, starting at 0) on the seed's schedule.
+func RetryDelay(n int, err error) time.Duration { return RetryDelays.Delay(n, err) }
+
+// Delay returns the wait before the next attempt after the n-th failure
+// (n = retries so far, starting at 0). A longer Retry-After asked by a
+// service is honoured, up to errcode.MaxRetryAfter.
+func (s RetrySchedule) Delay(n int, err error) time.Duration {
+	if len(s) == 0 {
+		s = RetryDelays
+	}
 	if n < 0 {
 		n = 0
 	}
-	d := RetryDelays[len(RetryDelays)-1]
-	if n < len(RetryDelays) {
-		d = RetryDelays[n]
+	d := s[len(s)-1]
+	if n < len(s) {
+		d = s[n]
 	}
 	if e, ok := errcode.As(err); ok && e.RetryAfter > d {
 		d = min(e.RetryAfter, errcode.MaxRetryAfter)

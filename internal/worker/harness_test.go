@@ -64,10 +64,15 @@ func newEnvWith(t *testing.T, limits tasks.TimeLimits) *env {
 	return e
 }
 
-func (e *env) startWorker(concurrency int) *worker.Worker {
+// startWorker starts an in-process worker; opts adjust its config.
+func (e *env) startWorker(concurrency int, opts ...func(*worker.Config)) *worker.Worker {
 	e.t.Helper()
-	w, err := worker.New(worker.Config{Engine: e.engine, Concurrency: concurrency,
-		ShutdownTimeout: 5 * time.Second, Stages: e.stages.stages(), Logger: testLogger(e.t).With("w", "in-process")})
+	cfg := worker.Config{Engine: e.engine, Concurrency: concurrency,
+		ShutdownTimeout: 5 * time.Second, Stages: e.stages.stages(), Logger: testLogger(e.t).With("w", "in-process")}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	w, err := worker.New(cfg)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -44,7 +44,8 @@ func runChildWorker(spec string) int {
 	}
 	rec := newRecorder(rdb)
 	rec.on(project.Stage(block), func(ctx context.Context, job stage.Job) (any, error) {
-		<-ctx.Done() // hold the stage until killed
+		<-ctx.Done() // hold the stage until killed (or its lock is lost)
+		rdb.Incr(context.Background(), fmt.Sprintf("test:%d:%s:stopped", job.ProjectID(), block))
 		return nil, ctx.Err()
 	})
 	w, err := worker.New(worker.Config{Engine: eng, Concurrency: 2, Stages: rec.stages(), ShutdownTimeout: time.Second, Host: host})

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 
 	"github.com/ytmaker/ytmaker/errcode"
@@ -31,8 +33,11 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("%w: bad payload for %s: %s", asynq.SkipRetry, t.Type(), t.Payload())
 	}
 	taskID, _ := asynq.GetTaskID(ctx)
+	// asynq's retry ceiling for stage tasks is far above the budget (see
+	// taskspec.QueueMaxRetry): the budget is kept here, so that a wait
+	// never counts against it or gets archived on the last attempt.
 	retry, _ := asynq.GetRetryCount(ctx)
-	maxRetry, _ := asynq.GetMaxRetry(ctx)
+	maxRetry := taskspec.MaxRetries
 	log := w.log.With("task", taskID, "project", p.ProjectID, "stage", stg, "attempt", retry+1)
 
 	// One stage at a time per project, across all workers. Register for
@@ -42,12 +47,16 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 	defer cancel(nil)
 	// Name the lock in the task's holder record first: if this worker
 	// dies holding it, another frees it at once.
-	lockKey, lockToken := rdb.LockKey(p.ProjectID), taskID+"@"+w.instance
+	// The token names this delivery: it is also the fencing token every
+	// state write of the attempt carries (a frozen worker whose stage was
+	// taken over cannot write over the new holder's).
+	lockKey, lockToken := rdb.LockKey(p.ProjectID), taskID+"@"+w.instance+"#"+uuid.NewString()[:8]
 	q, _ := asynq.GetQueueName(ctx)
 	if err := rdb.Hold(ctx, w.rdb, taskID, rdb.Holding{Instance: w.instance, Queue: q, LockKey: lockKey, LockToken: lockToken}); err != nil {
 		return errcode.Wrap(err, errcode.RedisUnavailable, true, "record task holder: "+err.Error())
 	}
-	lock, ok, err := rdb.AcquireLock(ctx, w.rdb, lockKey, lockToken, func() { cancel(errLockLost) })
+	var stale atomic.Bool // set once the lock is lost: progress stops at once
+	lock, ok, err := rdb.AcquireLock(ctx, w.rdb, lockKey, lockToken, func() { stale.Store(true); cancel(errLockLost) })
 	if err != nil {
 		return errcode.Wrap(err, errcode.RedisUnavailable, true, "lock project: "+err.Error())
 	}
@@ -59,7 +68,7 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 	w.cancels.add(p.ProjectID, p.Run, cancel)
 	defer w.cancels.remove(p.ProjectID)
 
-	begin, err := w.orch.BeginStage(ctx, p, stg, taskID, retry)
+	begin, err := w.orch.BeginStage(ctx, p, stg, taskID, lockToken, retry)
 	if err != nil {
 		if errcode.Code(err) == errcode.NotFound {
 			w.orch.Records().Finish(ctx, taskID, rdb.Failed, nil, errcode.Classify(err))
@@ -84,9 +93,24 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("%w: cancelled", asynq.RevokeTask)
 	}
 
+	bg := context.WithoutCancel(ctx)
+	if retry > maxRetry {
+		// Failures stop at the budget (below), so only attempts lost with
+		// their worker (asynq counts an expired lease) get here: a stage
+		// that keeps taking its worker down is not run again.
+		ce := errcode.Newf(errcode.WorkerLost, false, "%s was interrupted %d times: its worker was lost each time", stg, retry)
+		ce.Stage, ce.Attempt, ce.MaxRetries = string(stg), retry+1, maxRetry
+		if _, ferr := w.orch.FailStage(bg, p.ProjectID, p.Run, stg, lockToken, ce, true, 0); ferr != nil {
+			return w.reportFailed(log, ferr)
+		}
+		w.orch.Records().Finish(bg, taskID, rdb.Failed, nil, ce)
+		log.Error("stage failed", "code", ce.Code, "err", ce.Message)
+		return fmt.Errorf("%w: %w", asynq.SkipRetry, ce)
+	}
+
 	impl := w.cfg.Stages[stg]
-	job := &stageJob{w: w, p: p, stage: stg, run: begin.Run, attempt: retry + 1, taskID: taskID, log: log,
-		floor: w.orch.ProgressFloor(ctx, p.ProjectID, begin.Run)}
+	job := &stageJob{w: w, p: p, stage: stg, run: begin.Run, attempt: retry + 1, taskID: taskID, holder: lockToken,
+		stale: &stale, log: log, floor: w.orch.ProgressFloor(ctx, p.ProjectID, begin.Run)}
 	job.throttle = w.orch.Publisher().Throttle(progressEvery, func(err error) { log.Debug("progress", "err", err) })
 	defer job.throttle.Close()
 	job.send(0, "Starting", nil, true)
@@ -113,8 +137,10 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 	// The user cancelled: finish the run as cancelled, never retry.
 	if errors.Is(cause, errCancelled) {
 		log.Info("stage cancelled")
-		w.orch.CancelStage(context.WithoutCancel(ctx), p.ProjectID, p.Run)
-		w.orch.Records().Finish(context.WithoutCancel(ctx), taskID, rdb.Cancelled, nil, errcode.New(errcode.Cancelled, "cancelled by the user", false))
+		if _, cerr := w.orch.CancelStage(bg, p.ProjectID, p.Run, stg, lockToken); errors.Is(cerr, run.ErrStale) {
+			return w.reportFailed(log, cerr)
+		}
+		w.orch.Records().Finish(bg, taskID, rdb.Cancelled, nil, errcode.New(errcode.Cancelled, "cancelled by the user", false))
 		return fmt.Errorf("%w: cancelled by the user", asynq.RevokeTask)
 	}
 	if err == nil {
@@ -126,9 +152,8 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 			if s, ok := value.(stage.Skipper); ok {
 				skipped = s.StageSkipped()
 			}
-			bg := context.WithoutCancel(ctx)
-			if _, cerr := w.orch.CompleteStage(bg, p.ProjectID, p.Run, stg, raw, skipped); cerr != nil {
-				return cerr
+			if _, cerr := w.orch.CompleteStage(bg, p.ProjectID, p.Run, stg, lockToken, raw, skipped); cerr != nil {
+				return w.reportFailed(log, cerr)
 			}
 			if rw := t.ResultWriter(); rw != nil {
 				rw.Write(raw)
@@ -141,8 +166,12 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 
 	// Shutdown or a lost lease: asynq puts the task back; record that.
 	if ctx.Err() != nil && !errors.Is(cause, errTimeLimit) || errors.Is(cause, errLockLost) {
+		if ierr := w.orch.InterruptStage(bg, p.ProjectID, p.Run, stg, lockToken); errors.Is(ierr, run.ErrStale) {
+			return w.reportFailed(log, ierr)
+		} else if ierr != nil {
+			log.Warn("record interruption", "err", ierr)
+		}
 		log.Warn("stage interrupted", "err", err)
-		w.orch.InterruptStage(context.WithoutCancel(ctx), p.ProjectID, p.Run, stg)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -152,13 +181,14 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 	// A quota wait: run again later without using up an attempt.
 	var sn *stage.SnoozeError
 	if errors.As(err, &sn) {
-		bg := context.WithoutCancel(ctx)
 		why := sn.Err
 		if why == nil {
 			why = errcode.New("WAITING", "waiting", true)
 		}
 		why = why.Clone().WithStage(string(stg))
-		if werr := w.orch.WaitStage(bg, p.ProjectID, p.Run, stg, sn.Until, why); werr != nil {
+		if werr := w.orch.WaitStage(bg, p.ProjectID, p.Run, stg, lockToken, sn.Until, why); errors.Is(werr, run.ErrStale) {
+			return w.reportFailed(log, werr)
+		} else if werr != nil {
 			log.Warn("record wait", "err", werr)
 		}
 		log.Info("stage waits", "until", sn.Until, "reason", why.Message)
@@ -175,9 +205,10 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 	ce.Attempt = retry + 1
 	ce.MaxRetries = maxRetry
 	final := !ce.Retryable || retry >= maxRetry
-	retryIn := taskspec.RetryDelay(retry, ce)
-	bg := context.WithoutCancel(ctx)
-	if _, ferr := w.orch.FailStage(bg, p.ProjectID, p.Run, stg, ce, final, retryIn); ferr != nil {
+	retryIn := w.cfg.RetryDelays.Delay(retry, ce)
+	if _, ferr := w.orch.FailStage(bg, p.ProjectID, p.Run, stg, lockToken, ce, final, retryIn); errors.Is(ferr, run.ErrStale) {
+		return w.reportFailed(log, ferr)
+	} else if ferr != nil {
 		log.Warn("record stage failure", "err", ferr)
 	}
 	if final {
@@ -207,6 +238,8 @@ type stageJob struct {
 	run      *project.Run
 	attempt  int
 	taskID   string
+	holder   string       // the fencing token of this delivery
+	stale    *atomic.Bool // another delivery took the stage over
 	log      *slog.Logger
 	throttle *progress.Throttle
 
@@ -226,6 +259,9 @@ func (j *stageJob) ProgressETA(pct float64, eta time.Duration, msg string) {
 }
 
 func (j *stageJob) send(pct float64, msg string, eta *time.Duration, urgent bool) {
+	if j.stale.Load() {
+		return // the stage is someone else's now: say nothing in its name
+	}
 	j.mu.Lock()
 	overall := max(j.floor, run.Progress(j.run, j.stage, pct))
 	if overall >= 100 {
@@ -262,6 +298,9 @@ func (j *stageJob) SaveCheckpoint(key string, v any) error {
 	}
 	_, err = j.w.orch.Store().UpdateState(j.p.ProjectID, func(st *project.State) error {
 		ss := st.Stages.Get(j.stage)
+		if ss.Holder != j.holder {
+			return run.ErrStale
+		}
 		if ss.Checkpoints == nil {
 			ss.Checkpoints = map[string]json.RawMessage{}
 		}
@@ -337,4 +376,19 @@ type snoozed struct {
 
 func (s *snoozed) Error() string {
 	return "waiting until " + s.until.UTC().Format(time.RFC3339) + ": " + s.why.Message
+}
+
+// errStale is returned to asynq by a delivery whose stage another delivery
+// took over: it wrote nothing and stops. It is not a failure, and its
+// retry finds the stage held or finished and does nothing.
+var errStale = errors.New("stage taken over by a newer delivery")
+
+// reportFailed returns a stage report's error to asynq: silently for a
+// stale delivery, otherwise as a retryable failure.
+func (w *Worker) reportFailed(log *slog.Logger, err error) error {
+	if errors.Is(err, run.ErrStale) {
+		log.Info("another delivery took this stage over; stopping without a write")
+		return errStale
+	}
+	return err
 }

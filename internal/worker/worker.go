@@ -64,6 +64,9 @@ type Config struct {
 	SyncQuotas func(ctx context.Context) (any, error)
 	Hooks      Hooks
 	Logger     *slog.Logger
+	// RetryDelays are the waits before each retry of a failed stage
+	// (default: the seed's 2, 5 and 10 s).
+	RetryDelays taskspec.RetrySchedule
 	// Host is the machine name in the worker's liveness record (default
 	// os.Hostname). Workers on the same host judge each other dead by
 	// their PIDs at once; others, once the record expires.
@@ -133,7 +136,7 @@ func (w *Worker) newServer() *asynq.Server {
 		TaskCheckInterval:        taskCheckInterval,
 		DelayedTaskCheckInterval: delayedCheckInterval,
 		ShutdownTimeout:          w.cfg.ShutdownTimeout,
-		RetryDelayFunc:           retryDelay,
+		RetryDelayFunc:           w.retryDelay,
 		IsFailure:                isFailure,
 		Logger:                   asynqLogger{w.log},
 		LogLevel:                 asynq.WarnLevel,
@@ -153,11 +156,11 @@ var errBusy = errors.New("project busy: another stage of this project is running
 // project or for a quota reset does not.
 func isFailure(err error) bool {
 	var s *snoozed
-	return !errors.Is(err, errBusy) && !errors.As(err, &s)
+	return !errors.Is(err, errBusy) && !errors.Is(err, errStale) && !errors.As(err, &s)
 }
 
-func retryDelay(n int, err error, t *asynq.Task) time.Duration {
-	if errors.Is(err, errBusy) {
+func (w *Worker) retryDelay(n int, err error, t *asynq.Task) time.Duration {
+	if errors.Is(err, errBusy) || errors.Is(err, errStale) {
 		return busyRetryDelay
 	}
 	var s *snoozed
@@ -165,7 +168,7 @@ func retryDelay(n int, err error, t *asynq.Task) time.Duration {
 		return max(taskspec.AlignDelay(time.Now(), time.Until(s.until)), time.Second)
 	}
 	// Aim a little early: the forwarder and the poller add up to ~0.45 s.
-	return taskspec.AlignDelay(time.Now(), taskspec.RetryDelay(n, err)-200*time.Millisecond)
+	return taskspec.AlignDelay(time.Now(), w.cfg.RetryDelays.Delay(n, err)-200*time.Millisecond)
 }
 
 // Start runs the worker: it re-enqueues interrupted projects, then starts
