@@ -46,6 +46,11 @@ const (
 	YouTubeAuthRequired  = "YOUTUBE_AUTH_REQUIRED"
 	YouTubeQuotaExceeded = "YOUTUBE_QUOTA_EXCEEDED"
 	YouTubeUploadLimit   = "YOUTUBE_UPLOAD_LIMIT_EXCEEDED"
+	// A creator's own picture or clip for a segment: not one of the
+	// accepted types, not decodable, or too big.
+	MediaUnsupported = "MEDIA_UNSUPPORTED"
+	MediaUndecodable = "MEDIA_UNDECODABLE"
+	MediaTooLarge    = "MEDIA_TOO_LARGE"
 )
 
 // MaxRetryAfter caps how long a server-requested Retry-After is honoured.

@@ -298,6 +298,8 @@ type State struct {
 	Run       *Run           `json:"run,omitempty"`
 	Stages    StageStates    `json:"stages"`
 	Error     *errcode.Error `json:"error,omitempty"`
+	// Media are the creator's own pictures and clips, by segment.
+	Media     []SegmentMedia `json:"media,omitempty"`
 	Version   int64          `json:"version"`
 	CreatedAt time.Time      `json:"created_at"`
 	UpdatedAt time.Time      `json:"updated_at"`
@@ -368,4 +370,86 @@ func (s *State) Running() (Stage, bool) {
 		}
 	}
 	return "", false
+}
+
+// Kinds of a creator's own media.
+const (
+	MediaImage = "image"
+	MediaVideo = "video"
+)
+
+// SegmentMedia is a creator's own picture or video clip, shown for a
+// segment in place of the generated picture.
+type SegmentMedia struct {
+	Segment     int       `json:"segment"` // 1-based
+	Kind        string    `json:"kind"`    // image | video
+	File        string    `json:"file"`    // relative to the project folder, e.g. media/segment_03.mp4
+	ContentType string    `json:"content_type"`
+	Bytes       int64     `json:"size_bytes"`
+	SHA256      string    `json:"sha256"`
+	Width       int       `json:"width"`
+	Height      int       `json:"height"`
+	Seconds     float64   `json:"duration_seconds,omitempty"` // clips only
+	UploadedAt  time.Time `json:"uploaded_at"`
+}
+
+// MediaFor returns segment n's own media, or nil.
+func (s *State) MediaFor(n int) *SegmentMedia {
+	for i := range s.Media {
+		if s.Media[i].Segment == n {
+			return &s.Media[i]
+		}
+	}
+	return nil
+}
+
+// SetMedia records m as its segment's media (kept sorted by segment) and
+// returns the record it replaces, if any.
+func (s *State) SetMedia(m SegmentMedia) *SegmentMedia {
+	old := s.RemoveMedia(m.Segment)
+	i := 0
+	for i < len(s.Media) && s.Media[i].Segment < m.Segment {
+		i++
+	}
+	s.Media = append(s.Media, SegmentMedia{})
+	copy(s.Media[i+1:], s.Media[i:])
+	s.Media[i] = m
+	return old
+}
+
+// RemoveMedia forgets segment n's media and returns it, or nil.
+func (s *State) RemoveMedia(n int) *SegmentMedia {
+	for i := range s.Media {
+		if s.Media[i].Segment == n {
+			old := s.Media[i]
+			s.Media = append(s.Media[:i], s.Media[i+1:]...)
+			return &old
+		}
+	}
+	return nil
+}
+
+// ResetAfterScript sets the assets stage and every later finished one
+// back to pending, keeping the assets' checkpoints (whatever did not
+// change is reused), and returns the stages it reset. With no active run
+// the project's status follows.
+func (s *State) ResetAfterScript() []Stage {
+	reset := []Stage{}
+	for _, name := range Stages[StageAssets.Index():] {
+		ss := s.Stages.Get(name)
+		if !ss.Status.Finished() {
+			continue
+		}
+		keep := ss.Checkpoints
+		*ss = StageState{Status: StagePending}
+		if name == StageAssets {
+			ss.Checkpoints = keep
+		}
+		reset = append(reset, name)
+	}
+	if len(reset) > 0 && s.ActiveRun() == nil {
+		s.Status = s.SettledStatus()
+		s.Error = nil
+	}
+	return reset
 }

@@ -3,6 +3,9 @@ package render
 import (
 	"context"
 	"fmt"
+
+	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/media/subtitles"
 )
 
 // clipJobs returns the jobs encoding the avatar clips with the splice
@@ -28,4 +31,41 @@ func (r *renderer) clipJobs() []func(context.Context) error {
 		})
 	}
 	return jobs
+}
+
+// clipName is the encoded file of shot k, a segment's video clip.
+func clipName(k int) string { return fmt.Sprintf("clip%03d.h264", k) }
+
+// clipInput adds shot k's clip as an input, looped so that it lasts at
+// least the shot (and read no further), and returns filter graph text
+// that fits it to the frame at the frame rate, labelled out.
+func (p *plan) clipInput(in *inputs, k int, out string) string {
+	sh := p.shots[k]
+	idx := in.add("-stream_loop", "-1", "-t", seconds(p.frameTime(sh.to-sh.from+2)), "-i", sh.image)
+	return fmt.Sprintf("[%d:v:0]setpts=PTS-STARTPTS,fps=%d[%s_r];", idx, p.fps, out) + p.fitGraph(FitFill, out+"_r", out)
+}
+
+// encodeClip encodes shot k, a segment's video clip, with the splice
+// settings: cut to the shot's frames (looped when it is shorter), filled
+// into the frame, with the watermark and the shot's subtitles burned in
+// and without its sound. ffmpeg streams it: a long clip is never held in
+// memory.
+func (r *renderer) encodeClip(ctx context.Context, k int) error {
+	p := r.p
+	sh := p.shots[k]
+	frames := sh.to - sh.from
+	var in inputs
+	g := p.clipInput(&in, k, "base") + p.watermark(&in, "base")
+	if cues := p.shotCues(k); len(cues) > 0 {
+		name := fmt.Sprintf("clip%03d.ass", k)
+		if err := subtitles.WriteASSFile(r.path(name), cues, p.w, p.h, p.style); err != nil {
+			return errcode.Wrap(err, errcode.FileSystemError, false, "")
+		}
+		g += ",ass=filename=" + name
+	}
+	g += "," + yuvFilter + "[v]"
+	args := append(in.args, "-filter_complex", g, "-map", "[v]", "-frames:v", fmt.Sprint(frames))
+	args = append(args, p.x264Args()...)
+	args = append(args, clipName(k))
+	return r.run(ctx, args, p.frameTime(frames), clipName(k), "video")
 }

@@ -31,12 +31,17 @@ func (r *renderer) filterGraph(ctx context.Context) error {
 	for i, sh := range p.shots {
 		frames := sh.to - sh.from
 		label := fmt.Sprintf("v%d", i)
-		if p.spec.Motion == MotionKenBurns {
+		switch {
+		case sh.clip:
+			g.WriteString(p.clipInput(&in, i, label+"_c"))
+			fmt.Fprintf(&g, "[%s_c]trim=end_frame=%d,setpts=PTS-STARTPTS,%s[%s];", label, frames, yuvFilter, label)
+		case p.spec.Motion == MotionKenBurns:
 			idx := in.add("-i", sh.image)
-			fmt.Fprintf(&g, "[%d:v:0]%s[%s];", idx, p.kenBurnsFilter(i, frames), label)
-		} else {
+			g.WriteString(p.kenBurnsGraph(i, frames, fmt.Sprintf("%d:v:0", idx), label))
+		default:
 			idx := in.add("-loop", "1", "-framerate", fmt.Sprint(p.fps), "-t", seconds(p.frameTime(frames+2)), "-i", sh.image)
-			fmt.Fprintf(&g, "[%d:v:0]%s,trim=end_frame=%d,setpts=PTS-STARTPTS,%s[%s];", idx, p.fitFilter(), frames, yuvFilter, label)
+			g.WriteString(p.fitGraph(sh.fit, fmt.Sprintf("%d:v:0", idx), label+"_f"))
+			fmt.Fprintf(&g, "[%s_f]trim=end_frame=%d,setpts=PTS-STARTPTS,%s[%s];", label, frames, yuvFilter, label)
 		}
 		labels = append(labels, label)
 	}

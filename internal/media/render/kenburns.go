@@ -10,12 +10,14 @@ import (
 	"github.com/ytmaker/ytmaker/internal/media/subtitles"
 )
 
-// kenBurnsFilter animates one still over n frames. The picture is fitted
+// kenBurnsGraph animates shot k, a still, over n frames: filter graph
+// text from the stream labelled in to out, ending with ";". The picture is fitted
 // to the frame, doubled in size (so that zoompan's whole-pixel crop steps
 // become half-pixel steps on screen, which hides the jitter), converted to
 // 4:2:0 once, then zoomed in, zoomed out or panned, depending on the
 // segment's position.
-func (p *plan) kenBurnsFilter(seg, n int) string {
+func (p *plan) kenBurnsGraph(k, n int, in, out string) string {
+	seg := k
 	last := max(n-1, 1)
 	t := fmt.Sprintf("min(on/%d\\,1)", last)
 	var z, x, y string
@@ -30,8 +32,9 @@ func (p *plan) kenBurnsFilter(seg, n int) string {
 	default: // pan right to left
 		z, x, y = "1.10", "(iw-iw/zoom)*(1-"+t+")", center
 	}
-	return fmt.Sprintf("%s,scale=%d:%d,%s,zoompan=z='%s':x='%s':y='%s':d=%d:s=%dx%d:fps=%d,setsar=1",
-		p.fitFilter(), 2*p.w, 2*p.h, yuvFilter, z, x, y, n, p.w, p.h, p.fps)
+	return p.fitGraph(p.shots[k].fit, in, out+"_fit") +
+		fmt.Sprintf("[%s_fit]scale=%d:%d,%s,zoompan=z='%s':x='%s':y='%s':d=%d:s=%dx%d:fps=%d,setsar=1[%s];",
+			out, 2*p.w, 2*p.h, yuvFilter, z, x, y, n, p.w, p.h, p.fps, out)
 }
 
 // kenBurns renders every segment as its own x264 run (several at once),
@@ -54,10 +57,13 @@ func (r *renderer) kenBurns(ctx context.Context) error {
 		par = runtime.NumCPU()
 	}
 	segment := func(ctx context.Context, i int) error {
+		if p.shots[i].clip {
+			return r.encodeClip(ctx, i)
+		}
 		frames := p.shots[i].to - p.shots[i].from
 		in := inputs{}
 		in.add("-i", p.shots[i].image)
-		vf := "[0:v:0]" + p.kenBurnsFilter(i, frames) + "[base];" + p.watermark(&in, "base")
+		vf := p.kenBurnsGraph(i, frames, "0:v:0", "base") + p.watermark(&in, "base")
 		if cues := p.shotCues(i); len(cues) > 0 {
 			name := fmt.Sprintf("seg%03d.ass", i)
 			if err := subtitles.WriteASSFile(r.path(name), cues, p.w, p.h, p.style); err != nil {
@@ -84,6 +90,9 @@ func (r *renderer) kenBurns(ctx context.Context) error {
 	names := make([]string, n)
 	for i := range names {
 		names[i] = fmt.Sprintf("seg%03d.h264", i)
+		if p.shots[i].clip {
+			names[i] = clipName(i)
+		}
 	}
 	if err := r.spliceable(r.pieceNames(names...)...); err != nil {
 		return err

@@ -53,10 +53,17 @@ const (
 	MotionKenBurns Motion = "kenburns" // slow zoom and pan
 )
 
-// Segment is one narrated still, or a few stills shown one after the
-// other while the segment is narrated.
+// Segment is one narrated still, a few stills shown one after the other
+// while the segment is narrated, or a video clip.
 type Segment struct {
-	Image string // PNG or JPEG still
+	Image string // PNG, JPEG or WebP still; not needed with Clip
+	// Fit is how Image (and every later still) is fitted to the frame.
+	Fit Fit
+	// Clip, when set, is a video (any format ffmpeg reads) shown for the
+	// whole segment in place of the stills: cut to the narration's
+	// length, or looped when shorter, filled into the frame like FitFill,
+	// its sound dropped (the narration is the sound).
+	Clip string
 	// Later are further stills of the segment, each shown from its At
 	// (measured from the segment's start) until the next one or the end.
 	// A segment merged from several paragraphs shows each paragraph's
@@ -69,6 +76,21 @@ type Segment struct {
 	// sentences in the SRT file).
 	SRTCues []subtitles.Cue
 }
+
+// Fit is how a picture is fitted to the frame.
+type Fit string
+
+// Fits.
+const (
+	// FitPad scales the picture to fit inside the frame and centres it on
+	// black: for pictures made for the frame, which fill it.
+	FitPad Fit = ""
+	// FitFill fills the frame with a picture of any shape: one close to
+	// the frame's shape (cropping would cut at most a fifth of it) is
+	// scaled to cover the frame and centre-cropped; any other is scaled to
+	// fit over a blurred, darkened copy of itself that covers the frame.
+	FitFill Fit = "fill"
+)
 
 // Watermark is a logo laid over every narrated frame (not over avatar
 // clips), under the subtitles.
@@ -177,10 +199,13 @@ type plan struct {
 	legacyMotion bool
 }
 
-// shot is one still on screen for narration frames [from, to) of segment seg.
+// shot is one still (or a clip) on screen for narration frames [from, to)
+// of segment seg.
 type shot struct {
 	seg      int
-	image    string
+	image    string // the still, or the clip
+	clip     bool
+	fit      Fit
 	from, to int
 }
 
@@ -236,8 +261,20 @@ func newPlan(ctx context.Context, spec Spec, runner *ffmpeg.Runner) (*plan, erro
 		p.preset = "veryfast"
 	}
 	for i, s := range spec.Segments {
-		if err := mustExist(s.Image, fmt.Sprintf("segment %d image", i+1)); err != nil {
-			return nil, err
+		switch {
+		case s.Clip != "":
+			if err := mustExist(s.Clip, fmt.Sprintf("segment %d clip", i+1)); err != nil {
+				return nil, err
+			}
+		default:
+			if err := mustExist(s.Image, fmt.Sprintf("segment %d image", i+1)); err != nil {
+				return nil, err
+			}
+		}
+		switch s.Fit {
+		case FitPad, FitFill:
+		default:
+			return nil, invalid("render: segment %d: unknown fit %q", i+1, s.Fit)
 		}
 		if err := mustExist(s.Audio, fmt.Sprintf("segment %d narration", i+1)); err != nil {
 			return nil, err
@@ -265,7 +302,11 @@ func newPlan(ctx context.Context, spec Spec, runner *ffmpeg.Runner) (*plan, erro
 		}
 	}
 	for i, s := range spec.Segments {
-		cur := shot{seg: i, image: s.Image, from: p.segFrames[i]}
+		if s.Clip != "" {
+			p.shots = append(p.shots, shot{seg: i, image: s.Clip, clip: true, fit: FitFill, from: p.segFrames[i], to: p.segFrames[i+1]})
+			continue
+		}
+		cur := shot{seg: i, image: s.Image, fit: s.Fit, from: p.segFrames[i]}
 		for k, l := range s.Later {
 			if err := mustExist(l.Image, fmt.Sprintf("segment %d still %d", i+1, k+2)); err != nil {
 				return nil, err
@@ -274,7 +315,7 @@ func newPlan(ctx context.Context, spec Spec, runner *ffmpeg.Runner) (*plan, erro
 			if at > cur.from {
 				cur.to = at
 				p.shots = append(p.shots, cur)
-				cur = shot{seg: i, image: l.Image, from: at}
+				cur = shot{seg: i, image: l.Image, fit: s.Fit, from: at}
 			} else {
 				cur.image = l.Image // the earlier still would get no frame
 			}

@@ -1,0 +1,167 @@
+package render
+
+import (
+	"context"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// writeHalves writes a w×h PNG, red on the left half and blue on the right.
+func writeHalves(t testing.TB, path string, w, h int) {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			c := color.NRGBA{220, 20, 20, 255}
+			if x >= w/2 {
+				c = color.NRGBA{20, 20, 220, 255}
+			}
+			img.SetNRGBA(x, y, c)
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// pixel returns the colour at (x, y) of a packed RGB frame w wide.
+func pixel(rgb []byte, w, x, y int) [3]int {
+	i := 3 * (y*w + x)
+	return [3]int{int(rgb[i]), int(rgb[i+1]), int(rgb[i+2])}
+}
+
+// rgbPSNR compares two packed RGB frames.
+func rgbPSNR(a, b []byte, w, h int) float64 {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for i := 0; i < w*h; i++ {
+		img.Pix[4*i], img.Pix[4*i+1], img.Pix[4*i+2], img.Pix[4*i+3] = b[3*i], b[3*i+1], b[3*i+2], 255
+	}
+	return psnr(a, img)
+}
+
+// ownMediaSegments returns four segments of 1, 1, 2.5 and 1.5 s: a slide,
+// a square picture, a 1 s clip with sound (looped) and a 5 s clip of the
+// frame's shape (cut).
+func ownMediaSegments(t *testing.T, dir string, w, h int) []Segment {
+	fs := loadFonts(t)
+	segs := makeSegments(t, fs, dir, 4, w, h, time.Second, "en", true)
+	for i, d := range []time.Duration{time.Second, time.Second, 2500 * time.Millisecond, 1500 * time.Millisecond} {
+		writeVoice(t, segs[i].Audio, 22050, d, 0, 300)
+		segs[i].Cues = nil
+	}
+	square := filepath.Join(dir, "own.png")
+	writeHalves(t, square, 120, 120)
+	segs[1].Image, segs[1].Fit = square, FitFill
+	looped := filepath.Join(dir, "short.mp4")
+	makeClip(t, looped, 400, 300, 25, time.Second, true)
+	segs[2].Clip = looped
+	long := filepath.Join(dir, "long.mov")
+	makeClip(t, long, w, h, 30, 5*time.Second, false)
+	segs[3].Clip, segs[3].Image = long, ""
+	return segs
+}
+
+func TestOwnPictureAndClips(t *testing.T) {
+	ff := needTools(t)
+	dir := t.TempDir()
+	segs := ownMediaSegments(t, dir, 320, 180)
+	out := filepath.Join(dir, "final_video.mp4")
+	res, err := Render(context.Background(), Spec{Width: 320, Height: 180, Segments: segs, OutPath: out}, Options{FFmpeg: ff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Method != "stills" {
+		t.Fatalf("method %s: the clips were not spliced", res.Method)
+	}
+	checkOutput(t, ff, res, 320, 180, 6*time.Second)
+	hashes := frameHashes(t, out)
+	// The slide and the picture stand still (skipped frames).
+	for i := 1; i < 30; i++ {
+		if hashes[i] != hashes[0] || hashes[30+i] != hashes[30] {
+			t.Fatalf("frame %d moves inside a still segment", i)
+		}
+	}
+	// The square picture fits the frame's height, centred: red left of
+	// the centre, blue right of it, over a darkened blurred copy (not
+	// black bars).
+	pic := decodeRGB(t, out, 45, 320, 180)
+	if c := pixel(pic, 320, 130, 90); c[0] < 160 || c[2] > 80 {
+		t.Errorf("left of centre is %v, want the picture's red", c)
+	}
+	if c := pixel(pic, 320, 190, 90); c[2] < 160 || c[0] > 80 {
+		t.Errorf("right of centre is %v, want the picture's blue", c)
+	}
+	for _, x := range []int{5, 314} {
+		c := pixel(pic, 320, x, 90)
+		if c[0]+c[1]+c[2] < 40 || c[0]+c[1]+c[2] > 400 {
+			t.Errorf("background at x=%d is %v, want a darkened blur of the picture", x, c)
+		}
+	}
+	// The 1 s clip loops through the 2.5 s narration: a frame comes back
+	// 30 frames (the clip's length) later, and it moves in between.
+	a, b, c := decodeRGB(t, out, 65, 320, 180), decodeRGB(t, out, 95, 320, 180), decodeRGB(t, out, 80, 320, 180)
+	if p := rgbPSNR(a, b, 320, 180); p < 30 {
+		t.Errorf("looped clip: frames 65 and 95 differ (PSNR %.1f dB)", p)
+	}
+	if p := rgbPSNR(a, c, 320, 180); p > 25 {
+		t.Errorf("clip frames 65 and 80 look the same (PSNR %.1f dB): it does not move", p)
+	}
+	// The 5 s clip is cut to its 1.5 s: its last frame is the clip's
+	// frame 44.
+	got := decodeRGB(t, out, 179, 320, 180)
+	want := decodeRGB(t, segs[3].Clip, 44, 320, 180)
+	if p := rgbPSNR(got, want, 320, 180); p < 28 {
+		t.Errorf("last frame vs the clip's frame 44: PSNR %.1f dB", p)
+	}
+	// The clip's own sound is dropped: the narration is the sound.
+	samples := decodeAudio(t, out, 48000)
+	if l := toneLevel(samples, 48000, 440, 2100*time.Millisecond, 4400*time.Millisecond); l > 0.01 {
+		t.Errorf("the clip's 440 Hz tone is in the sound track (level %.3f)", l)
+	}
+	if l := toneLevel(samples, 48000, 300, 2100*time.Millisecond, 4400*time.Millisecond); l < 0.02 {
+		t.Errorf("the narration is missing under the clip (level %.3f)", l)
+	}
+}
+
+// Portrait, with motion, and the filter graph renderer: the same media
+// fill a 9:16 frame and the video lasts the narration.
+func TestOwnMediaPortraitAndFallback(t *testing.T) {
+	ff := needTools(t)
+	for _, tc := range []struct {
+		name   string
+		motion Motion
+		slow   bool
+	}{{"kenburns", MotionKenBurns, false}, {"filtergraph", MotionNone, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			segs := ownMediaSegments(t, dir, 180, 320)
+			spec := Spec{Width: 180, Height: 320, Segments: segs, Motion: tc.motion, OutPath: filepath.Join(dir, "final_video.mp4")}
+			render := Render
+			if tc.slow {
+				render = RenderFilterGraph
+			}
+			res, err := render(context.Background(), spec, Options{FFmpeg: ff})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkOutput(t, ff, res, 180, 320, 6*time.Second)
+			pic := decodeRGB(t, res.Path, 45, 180, 320)
+			if c := pixel(pic, 180, 60, 160); c[0] < 140 || c[2] > 100 {
+				t.Errorf("left of centre is %v, want the picture's red", c)
+			}
+			if c := pixel(pic, 180, 120, 160); c[2] < 140 || c[0] > 100 {
+				t.Errorf("right of centre is %v, want the picture's blue", c)
+			}
+		})
+	}
+}
