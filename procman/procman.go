@@ -235,6 +235,17 @@ func (m *Manager) StartAll(ctx context.Context) (err error) {
 			m.opt.Username, m.opt.Password = o.Username, o.Password
 		}
 	}
+	if redisproc.IsLoopback(host) && !m.cfg.NoSpawn {
+		// A Redis started here by a process that was just killed still
+		// answers while it shuts down: wait for it instead of attaching
+		// to it, then start one as usual.
+		pid, err := redisproc.AwaitOrphan(ctx, redisDir, 5*time.Second)
+		if err != nil {
+			m.log.Warn("Redis left by a dead process", "pid", pid, "err", err)
+		} else if pid != 0 {
+			m.log.Info("waited for the Redis of a dead process to exit", "pid", pid)
+		}
+	}
 	perr := redisproc.Probe(ctx, m.opt)
 	switch {
 	case perr == nil:

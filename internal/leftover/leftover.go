@@ -125,6 +125,14 @@ func Stale(name string, mod, now time.Time, foreign time.Duration) bool {
 	return now.Sub(mod) > foreign
 }
 
+// Temporary reports whether name is a temporary name (of this or any
+// other process, tagged or not): a file or folder that has no business
+// remaining once the work that made it is over.
+func Temporary(name string) bool {
+	_, ok := tagOf(name)
+	return ok
+}
+
 // tagOf returns the owner part of a temporary name ("" for an untagged
 // one), and whether name is a temporary name.
 func tagOf(name string) (string, bool) {

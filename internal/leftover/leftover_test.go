@@ -139,3 +139,21 @@ func TestStale(t *testing.T) {
 		}
 	}
 }
+
+func TestTemporary(t *testing.T) {
+	for name, want := range map[string]bool{
+		".project_state.json.tmp-" + Tag() + "-1": true,
+		".narration.wav.parts-" + Tag() + "-1":    true,
+		".render-" + Tag() + "-1":                 true,
+		".x.tmp-12345":                            true, // untagged, from an older version
+		"project_state.json":                      false,
+		".hidden":                                 false,
+		"a.render-1":                              false,
+		"x.render-1":                              false,
+		"video.mp4":                               false,
+	} {
+		if got := Temporary(name); got != want {
+			t.Errorf("Temporary(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -105,6 +105,9 @@ func (r *redisChild) start(ctx context.Context) error {
 		return fmt.Errorf("start redis-server: %w", err)
 	}
 	out.Close()
+	if err := recordStart(r.dir, cmd.Process.Pid); err != nil {
+		r.log.Warn("record which process started redis-server", "err", err)
+	}
 	exited := make(chan struct{})
 	go func() {
 		err := cmd.Wait()
