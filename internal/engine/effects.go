@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -42,8 +43,11 @@ func (o *Engine) apply(projectID int64, event func(st *project.State) ([]run.Eff
 var errNoWrite = errors.New("no change")
 
 // perform carries out effects in order. It stops at the first effect that
-// must succeed for the rest to make sense (writing a record, enqueueing a
-// task) and returns its error; other failures are logged.
+// must succeed for the rest to make sense (writing a record, finishing a
+// handle, marking a project active, enqueueing a task) and returns its
+// error; other failures are logged. A run whose handle could not be
+// finished therefore stays in the active set, and the periodic reconcile
+// settles it again.
 func (o *Engine) perform(ctx context.Context, effects []run.Effect) error {
 	for _, e := range effects {
 		switch e := e.(type) {
@@ -57,8 +61,9 @@ func (o *Engine) perform(ctx context.Context, effects []run.Effect) error {
 				o.log.Warn("record task state", "task", e.ID, "state", e.State, "err", err)
 			}
 		case run.FinishRecord:
-			if err := o.results.Finish(ctx, e.ID, e.State, e.Result, e.Err); err != nil {
-				o.log.Warn("finish task record", "task", e.ID, "state", e.State, "err", err)
+			if err := o.finishRecord(ctx, e); err != nil {
+				o.log.Warn("finish task record; the reconcile will finish it", "task", e.ID, "state", e.State, "err", err)
+				return err
 			}
 		case run.Publish:
 			m := e.Msg
@@ -67,8 +72,10 @@ func (o *Engine) perform(ctx context.Context, effects []run.Effect) error {
 			}
 			o.publish(ctx, m)
 		case run.MarkActive:
+			// The active set is how the reconcile finds a run whose task
+			// was lost: a run it cannot see must not start.
 			if err := o.rdb.SAdd(ctx, rdb.ActiveProjects, e.ProjectID).Err(); err != nil {
-				o.log.Warn("mark project active", "project", e.ProjectID, "err", err)
+				return errcode.Wrap(err, errcode.RedisUnavailable, true, "mark project active: "+err.Error())
 			}
 		case run.UnmarkActive:
 			if err := o.rdb.SRem(ctx, rdb.ActiveProjects, e.ProjectID).Err(); err != nil {
@@ -100,11 +107,35 @@ func (o *Engine) perform(ctx context.Context, effects []run.Effect) error {
 	return nil
 }
 
+// finishRecordBackoff spaces the retries of a failed handle finish before
+// it is left to the reconcile.
+var finishRecordBackoff = []time.Duration{50 * time.Millisecond, 250 * time.Millisecond, time.Second}
+
+// finishRecord finishes a task record, retrying a failure a few times: a
+// handle left unfinished keeps its callers waiting.
+func (o *Engine) finishRecord(ctx context.Context, e run.FinishRecord) error {
+	err := o.results.Finish(ctx, e.ID, e.State, e.Result, e.Err)
+	for _, d := range finishRecordBackoff {
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(d):
+		}
+		err = o.results.Finish(ctx, e.ID, e.State, e.Result, e.Err)
+	}
+	return err
+}
+
 // settle carries out the effects that follow from a written state.
-func (o *Engine) settle(ctx context.Context, st *project.State) {
+func (o *Engine) settle(ctx context.Context, st *project.State) error {
 	if err := o.perform(ctx, run.Settle(st)); err != nil {
 		o.log.Warn("settle project", "project", st.ProjectID, "err", err)
+		return err
 	}
+	return nil
 }
 
 func (o *Engine) stageTaskOptions(id, task string) []asynq.Option {

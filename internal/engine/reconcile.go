@@ -31,13 +31,18 @@ func (o *Engine) Reconcile(ctx context.Context, projectID int64) error {
 	}
 	r := st.ActiveRun()
 	if r == nil {
-		o.rdb.SRem(ctx, rdb.ActiveProjects, projectID)
+		// Make sure the handle is finished before the project leaves the
+		// active set: a failed settle is tried again next time.
 		if st.Run != nil {
-			o.settle(ctx, st) // make sure the handle is finished
+			if err := o.settle(ctx, st); err != nil {
+				return err
+			}
 		}
-		return nil
+		return o.rdb.SRem(ctx, rdb.ActiveProjects, projectID).Err()
 	}
-	o.rdb.SAdd(ctx, rdb.ActiveProjects, projectID)
+	if err := o.rdb.SAdd(ctx, rdb.ActiveProjects, projectID).Err(); err != nil {
+		return err
+	}
 	if r.State == project.RunPaused {
 		return nil
 	}
@@ -47,8 +52,7 @@ func (o *Engine) Reconcile(ctx context.Context, projectID int64) error {
 	case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):
 		ss := st.Stages.Get(r.Current)
 		if ss.Status.Finished() {
-			o.settle(ctx, st)
-			return nil
+			return o.settle(ctx, st)
 		}
 		o.log.Info("re-enqueueing interrupted project", "project", projectID, "run", r.ID, "stage", r.Current)
 		_, err := o.stageEvent(ctx, projectID, func(st *project.State) ([]run.Effect, error) {
@@ -60,11 +64,10 @@ func (o *Engine) Reconcile(ctx context.Context, projectID int64) error {
 	}
 	switch info.State {
 	case asynq.TaskStateCompleted:
-		o.settle(ctx, st)
+		return o.settle(ctx, st)
 	case asynq.TaskStateArchived:
 		if st.Stages.Get(r.Current).Status.Finished() {
-			o.settle(ctx, st)
-			return nil
+			return o.settle(ctx, st)
 		}
 		msg := "the worker running this stage was lost"
 		if info.LastErr != "" {

@@ -40,8 +40,16 @@ func (o *Engine) abortStart(ctx context.Context, projectID int64, r *project.Run
 	_, effects, err := o.apply(projectID, func(st *project.State) ([]run.Effect, error) {
 		return run.AbortStart(st, r.ID, ce, o.now())
 	})
-	if err == nil {
-		o.perform(ctx, effects)
+	if err != nil {
+		// The run stays queued in its file with nothing in the queue.
+		// If it made it into the active set the periodic reconcile
+		// enqueues it; if not (Redis was down), the full reconcile that
+		// follows Redis's return does.
+		o.log.Warn("record the failed start", "project", projectID, "run", r.ID, "err", err)
+		return fmt.Errorf("enqueue %s for project %d: %w (and recording that failed: %v)", r.Current, projectID, ce, err)
+	}
+	if err := o.perform(ctx, effects); err != nil {
+		o.log.Warn("settle the failed start", "project", projectID, "run", r.ID, "err", err)
 	}
 	return fmt.Errorf("enqueue %s for project %d: %w", r.Current, projectID, ce)
 }

@@ -71,7 +71,7 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 	begin, err := w.orch.BeginStage(ctx, p, stg, taskID, lockToken, retry)
 	if err != nil {
 		if errcode.Code(err) == errcode.NotFound {
-			w.orch.Records().Finish(ctx, taskID, rdb.Failed, nil, errcode.Classify(err))
+			w.finishRecord(ctx, log, taskID, rdb.Failed, nil, errcode.Classify(err))
 			return fmt.Errorf("%w: %w", asynq.SkipRetry, err)
 		}
 		return err
@@ -85,11 +85,11 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 		return nil
 	case run.ActPaused:
 		log.Info("run paused before the stage started")
-		w.orch.Records().Finish(ctx, taskID, rdb.Cancelled, nil, errcode.New("PAUSED", "the run was paused before this stage started", false))
+		w.finishRecord(ctx, log, taskID, rdb.Cancelled, nil, errcode.New("PAUSED", "the run was paused before this stage started", false))
 		return nil
 	case run.ActCancelled:
 		log.Info("run cancelled before the stage started")
-		w.orch.Records().Finish(ctx, taskID, rdb.Cancelled, nil, errcode.New(errcode.Cancelled, "cancelled by the user", false))
+		w.finishRecord(ctx, log, taskID, rdb.Cancelled, nil, errcode.New(errcode.Cancelled, "cancelled by the user", false))
 		return fmt.Errorf("%w: cancelled", asynq.RevokeTask)
 	}
 
@@ -103,7 +103,7 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 		if _, ferr := w.orch.FailStage(bg, p.ProjectID, p.Run, stg, lockToken, ce, true, 0); ferr != nil {
 			return w.reportFailed(log, ferr)
 		}
-		w.orch.Records().Finish(bg, taskID, rdb.Failed, nil, ce)
+		w.finishRecord(bg, log, taskID, rdb.Failed, nil, ce)
 		log.Error("stage failed", "code", ce.Code, "err", ce.Message)
 		return fmt.Errorf("%w: %w", asynq.SkipRetry, ce)
 	}
@@ -140,7 +140,7 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 		if _, cerr := w.orch.CancelStage(bg, p.ProjectID, p.Run, stg, lockToken); errors.Is(cerr, run.ErrStale) {
 			return w.reportFailed(log, cerr)
 		}
-		w.orch.Records().Finish(bg, taskID, rdb.Cancelled, nil, errcode.New(errcode.Cancelled, "cancelled by the user", false))
+		w.finishRecord(bg, log, taskID, rdb.Cancelled, nil, errcode.New(errcode.Cancelled, "cancelled by the user", false))
 		return fmt.Errorf("%w: cancelled by the user", asynq.RevokeTask)
 	}
 	if err == nil {
@@ -158,7 +158,7 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 			if rw := t.ResultWriter(); rw != nil {
 				rw.Write(raw)
 			}
-			w.orch.Records().Finish(bg, taskID, rdb.Succeeded, raw, nil)
+			w.finishRecord(bg, log, taskID, rdb.Succeeded, raw, nil)
 			log.Info("stage finished", "duration", time.Since(start).Round(time.Millisecond), "skipped", skipped)
 			return nil
 		}
@@ -213,7 +213,7 @@ func (w *Worker) handleStage(ctx context.Context, t *asynq.Task) error {
 	}
 	if final {
 		log.Error("stage failed", "code", ce.Code, "err", ce.Message)
-		w.orch.Records().Finish(bg, taskID, rdb.Failed, nil, ce)
+		w.finishRecord(bg, log, taskID, rdb.Failed, nil, ce)
 		return fmt.Errorf("%w: %w", asynq.SkipRetry, ce)
 	}
 	log.Warn("stage attempt failed; will retry", "code", ce.Code, "err", ce.Message, "retry_in", retryIn)
@@ -391,4 +391,13 @@ func (w *Worker) reportFailed(log *slog.Logger, err error) error {
 		return errStale
 	}
 	return err
+}
+
+// finishRecord finishes the record of a stage task. A failure is logged:
+// the run's handle, which callers wait on, is finished by the engine
+// (and by the reconcile when that fails), not by this record.
+func (w *Worker) finishRecord(ctx context.Context, log *slog.Logger, id, state string, result json.RawMessage, e *errcode.Error) {
+	if err := w.orch.Records().Finish(ctx, id, state, result, e); err != nil {
+		log.Warn("finish task record", "state", state, "err", err)
+	}
 }
