@@ -27,6 +27,12 @@ import (
 // host:port.
 func cliServer(t *testing.T, token string) string {
 	t.Helper()
+	return cliServerWith(t, token, nil)
+}
+
+// cliServerWith is cliServer with a list of services.
+func cliServerWith(t *testing.T, token string, providers api.ProviderCatalog) string {
+	t.Helper()
 	t.Chdir(t.TempDir()) // no .env from the source tree
 	for _, k := range []string{"API_TOKEN", "HTTP_ADDR", "REDIS_URL", "DATA_DIR"} {
 		t.Setenv(k, "")
@@ -60,7 +66,7 @@ func cliServer(t *testing.T, token string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	h := api.New(api.Config{Engine: eng, Token: token, Status: func(context.Context) procman.Status { return procman.Status{Status: "healthy"} }})
+	h := api.New(api.Config{Engine: eng, Token: token, Providers: providers, Status: func(context.Context) procman.Status { return procman.Status{Status: "healthy"} }})
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.RegisterOnShutdown(h.Shutdown)
 	srv.Start()

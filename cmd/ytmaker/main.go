@@ -47,6 +47,7 @@ func commands() []command {
 		{"batch", "batch create --file F | start | pause | resume | show ID | list: many videos at once", runBatch},
 		{"tasks", "tasks show ID: a background task's state, result and error", runTasks},
 		{"prompts", "prompts list | show NAME | set NAME --file F | delete NAME: script prompt templates", runPrompts},
+		{"providers", "providers [list] | test NAME: the services a server can use, and a test of each key", runProviders},
 		{"monitor", "run the queue dashboard on its own (--port 5555)", runMonitor},
 		{"mcp", "serve the tools to an agent over MCP on stdin/stdout (drives a running server)", runMCP},
 		{"version", "print the version", runVersion},

@@ -17,6 +17,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/mcpserver"
 	"github.com/ytmaker/ytmaker/internal/metrics"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
+	"github.com/ytmaker/ytmaker/internal/providers/catalog"
 	"github.com/ytmaker/ytmaker/internal/studio"
 	"github.com/ytmaker/ytmaker/internal/workerstages"
 	"github.com/ytmaker/ytmaker/procman"
@@ -150,7 +151,8 @@ func newHandler(c *config.Config, m *procman.Manager, met *metrics.Metrics, log 
 	}
 	agent := mcpserver.Handler(mcpserver.New(mcpserver.Config{Client: self, PublicURL: apiclient.BaseURL(c.HTTPAddr),
 		Version: versionString(), Logger: log.With("component", "mcp")}))
-	h = api.New(api.Config{Status: m.Status, Engine: eng, Quotas: tracker, Metrics: met.Handler(), Monitor: mon,
+	h = api.New(api.Config{Status: m.Status, Engine: eng, Quotas: tracker, Providers: catalog.New(c, catalog.Options{}),
+		Metrics: met.Handler(), Monitor: mon,
 		Observer: met, Token: c.APIToken, Session: st.SignedIn, Studio: st, MCP: agent, AllowedOrigins: c.AllowedOrigins, Logger: log})
 	return h, func() { mon.Close(); eng.Close() }, nil
 }

@@ -64,6 +64,9 @@ type Config struct {
 	Engine *engine.Engine
 	// Quotas serves GET /api/v1/quotas (nil: an empty document).
 	Quotas QuotaSource
+	// Providers serves GET /api/v1/providers and the key tests (nil: an
+	// empty list).
+	Providers ProviderCatalog
 	// Metrics serves GET /metrics (nil: not served).
 	Metrics http.Handler
 	// Monitor is the queue dashboard, mounted at /monitor/ (nil: not
@@ -240,6 +243,8 @@ func (s *Server) routeTable() []route {
 		route{"GET", p + "/tasks/{id}", s.getTask},
 		route{"POST", p + "/tasks/debug", s.debugTask},
 		route{"GET", p + "/quotas", s.getQuotas},
+		route{"GET", p + "/providers", s.listProviders},
+		route{"POST", p + "/providers/{name}/test", s.testProvider},
 		route{"GET", p + "/prompt-templates", s.listPromptTemplates},
 		route{"POST", p + "/prompt-templates", s.createPromptTemplate},
 		route{"GET", p + "/prompt-templates/{name}", s.getPromptTemplate},

@@ -55,6 +55,7 @@ type envOptions struct {
 	maxJSON      int64
 	maxUpload    int64
 	quotas       QuotaSource
+	providers    ProviderCatalog
 	monitor      bool
 	origins      []string                 // AllowedOrigins
 	deadlines    time.Duration            // the test server's read, write and idle timeouts
@@ -102,9 +103,9 @@ func newEnv(t testing.TB, o envOptions) *env {
 		t.Cleanup(w.Stop)
 	}
 	cfg := Config{
-		Status:  func(ctx context.Context) procman.Status { return procman.Status{Status: "healthy", Message: "test"} },
-		Engine:  eng,
-		Quotas:  o.quotas,
+		Status: func(ctx context.Context) procman.Status { return procman.Status{Status: "healthy", Message: "test"} },
+		Engine: eng,
+		Quotas: o.quotas, Providers: o.providers,
 		Metrics: e.metrics.Handler(), Observer: e.metrics,
 		Token: o.token, AllowedOrigins: o.origins,
 		PingInterval: o.pingInterval, KeepAlive: o.keepAlive,

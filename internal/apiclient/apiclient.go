@@ -512,3 +512,19 @@ func (c *Client) DeletePromptTemplate(ctx context.Context, name string) (*wire.P
 	var d wire.PromptTemplateDeleted
 	return &d, c.do(ctx, "DELETE", promptPath(name), nil, nil, &d)
 }
+
+// Providers lists the services the server can use and whether each is
+// configured (never a key).
+func (c *Client) Providers(ctx context.Context) (*wire.ProviderList, error) {
+	var l wire.ProviderList
+	return &l, c.do(ctx, "GET", "/api/v1/providers", nil, nil, &l)
+}
+
+// TestProvider makes the named service's cheapest real call on the
+// server. A call that was made returns its outcome (OK false with the
+// coded error when the service refused); an unknown, unconfigured or
+// too recently tested service is an *Error.
+func (c *Client) TestProvider(ctx context.Context, name string) (*wire.ProviderTest, error) {
+	var t wire.ProviderTest
+	return &t, c.do(ctx, "POST", "/api/v1/providers/"+url.PathEscape(name)+"/test", nil, nil, &t)
+}

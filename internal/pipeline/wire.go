@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ytmaker/ytmaker/internal/config"
+	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/providers/youtube"
 	"github.com/ytmaker/ytmaker/internal/quota"
 	"github.com/ytmaker/ytmaker/internal/rdb"
@@ -75,7 +76,23 @@ func FromConfig(c *config.Config, client redis.UniversalClient, log *slog.Logger
 		}
 		client, closeRedis = own, func() { own.Close() }
 	}
-	p, err := New(Config{Store: st, Quota: NewQuota(c, client, log),
+	pc := services(c)
+	pc.Store, pc.Quota = st, NewQuota(c, client, log)
+	pc.FFmpeg, pc.FFprobe, pc.AssetConcurrency = c.FFmpeg, c.FFprobe, c.AssetConcurrency
+	pc.RenderFinished, pc.UploadBytes = hooks.RenderFinished, hooks.UploadBytes
+	pc.Logger = log.With("component", "pipeline")
+	p, err := New(pc)
+	if err != nil {
+		closeRedis()
+		return nil, err
+	}
+	return &Wired{Stages: p.Stages(), SyncQuotas: p.SyncQuotas, close: func() { p.Close(); closeRedis() }}, nil
+}
+
+// services returns the online services' settings of c: keys, base URLs,
+// models, voices and the default choices.
+func services(c *config.Config) Config {
+	return Config{
 		GeminiAPIKey: c.GeminiAPIKey, GeminiModel: c.GeminiModel, GeminiBaseURL: c.GeminiBaseURL,
 		LLMProvider: c.LLMProvider, OpenAIBaseURL: c.OpenAIBaseURL, OpenAIAPIKey: c.OpenAIAPIKey, OpenAIModel: c.OpenAIModel,
 		StabilityAPIKey: c.StabilityAPIKey, StabilityBaseURL: c.StabilityBaseURL,
@@ -84,12 +101,43 @@ func FromConfig(c *config.Config, client redis.UniversalClient, log *slog.Logger
 		TTSProvider: c.TTSProvider, OpenAITTSBaseURL: c.OpenAITTSBaseURL, OpenAITTSModel: c.OpenAITTSModel,
 		OpenAITTSVoice: c.OpenAITTSVoice, ElevenLabsAPIKey: c.ElevenLabsAPIKey, ElevenLabsBaseURL: c.ElevenLabsBaseURL,
 		ElevenLabsVoiceID: c.ElevenLabsVoiceID, ElevenLabsModel: c.ElevenLabsModel,
-		YouTube: YouTubeConfig(c), FFmpeg: c.FFmpeg, FFprobe: c.FFprobe, AssetConcurrency: c.AssetConcurrency,
-		RenderFinished: hooks.RenderFinished, UploadBytes: hooks.UploadBytes,
-		Logger: log.With("component", "pipeline")})
-	if err != nil {
-		closeRedis()
-		return nil, err
+		YouTube: YouTubeConfig(c),
 	}
-	return &Wired{Stages: p.Stages(), SyncQuotas: p.SyncQuotas, close: func() { p.Close(); closeRedis() }}, nil
+}
+
+// Defaults names the service each kind of work uses for a project that
+// leaves the choice to "auto", decided as the stages decide it: "script"
+// (gemini, openai or offline), "tts" (google, elevenlabs, openai or
+// offline), "images" (stability or offline), "avatar" (did or none) and
+// "upload" (youtube or none).
+func Defaults(c *config.Config) map[string]string {
+	pc := services(c)
+	d := map[string]string{"images": project.ProviderOffline, "avatar": project.ProviderNone, "upload": project.ProviderNone}
+	// A choice whose service is not configured stays the default: the
+	// stage fails with a clear error, which is what the list should show.
+	d["script"], d["tts"] = pc.LLMProvider, pc.TTSProvider
+	if v, err := pc.scriptProvider(""); err == nil {
+		d["script"] = v
+	}
+	if v, err := pc.voiceProvider(""); err == nil {
+		d["tts"] = v
+	}
+	if pc.StabilityAPIKey != "" {
+		d["images"] = project.ProviderStab
+	}
+	if pc.DIDAPIKey != "" {
+		d["avatar"] = project.ProviderDID
+	}
+	if pc.YouTube.Configured() {
+		d["upload"] = "youtube"
+	}
+	return d
+}
+
+// OpenAISpeechConfigured reports whether OpenAI-compatible speech is set
+// up well enough to be picked on its own ("auto"): its own base URL or
+// model, or OpenAI itself (a key without a base URL).
+func OpenAISpeechConfigured(c *config.Config) bool {
+	pc := services(c)
+	return pc.openAITTSConfigured()
 }

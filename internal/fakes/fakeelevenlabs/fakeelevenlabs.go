@@ -119,6 +119,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.URL.Path == "/v1/user/subscription" && r.Method == http.MethodGet {
+		fault, _ := s.faults.Pop()
+		rec.Fault = fault.String()
+		if fault.base.Apply(w, r, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"tier\":", func(code int, msg string) {
+			writeDetail(w, code, strings.ReplaceAll(strings.ToLower(http.StatusText(code)), " ", "_"), cmp.Or(msg, http.StatusText(code)))
+		}) {
+			return
+		}
+		if fault.kind == "bad JSON" {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, "{\"tier\": creator")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{"tier": "creator", "character_count": s.chars, "character_limit": 100000,
 			"next_character_count_reset_unix": time.Now().Add(72 * time.Hour).Unix(), "status": "active"})
 		return

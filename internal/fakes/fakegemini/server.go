@@ -18,7 +18,10 @@
 //	defer srv.Close()
 //	srv.Fail(fakegemini.Status(429).RetryAfter(7*time.Second), fakegemini.Status(503))
 //
-// makes the next two generateContent calls fail, and later calls succeed.
+// makes the next two calls fail, and later calls succeed. Besides
+// generateContent the fake answers models.get (GET /v1beta/models/{model})
+// and models.list (GET /v1beta/models), the calls a key check makes; a
+// fault applies to whichever call comes next.
 package fakegemini
 
 import (
@@ -75,7 +78,7 @@ type Request struct {
 // Its methods URL, Client, Close, Fail, PendingFaults, Requests and Calls
 // are those of fakehttp.Server. URL is the base URL to give the client
 // (genai.HTTPOptions.BaseURL). Each fault given to Fail applies to one
-// later generateContent call, in order; calls beyond the queue succeed.
+// later call, in order; calls beyond the queue succeed.
 type Server struct {
 	*server
 	opts Options
@@ -98,6 +101,9 @@ func New(opts Options) *Server {
 
 var pathRE = regexp.MustCompile(`^/(v1beta|v1|v1alpha)/models/([^/:]+):([A-Za-z]+)$`)
 
+// modelRE matches models.list (no name) and models.get.
+var modelRE = regexp.MustCompile(`^/(v1beta|v1|v1alpha)/models(/([^/:]+))?$`)
+
 const maxRecordedBody = 16 << 10
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
@@ -118,9 +124,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if m := modelRE.FindStringSubmatch(r.URL.Path); m != nil && r.Method == http.MethodGet {
+		rec.Model = m[3]
+		s.models(w, r, &rec, m[1], m[3])
+		return
+	}
 	m := pathRE.FindStringSubmatch(r.URL.Path)
 	if m == nil || m[3] != "generateContent" {
-		rec.Status = writeError(w, http.StatusNotFound, "The fake serves only POST /v1beta/models/{model}:generateContent.", nil)
+		rec.Status = writeError(w, http.StatusNotFound, "The fake serves only POST /v1beta/models/{model}:generateContent, GET /v1beta/models and GET /v1beta/models/{model}.", nil)
 		return
 	}
 	rec.Model = m[2]
@@ -473,3 +484,54 @@ func modelScript(prompt string, g *generationCfg) string {
 func tokens(s string) int { return fakescript.Tokens(s) }
 
 func truncateTokens(s string, n int) string { return fakescript.TruncateTokens(s, n) }
+
+// Models the fake lists, besides any model a request names.
+var listedModels = []string{"gemini-3.5-flash", "gemini-3.5-flash-lite", "gemini-3.8-flash"}
+
+// models answers models.get (name set) and models.list (name "") with
+// Model resources in the API's shape.
+func (s *Server) models(w http.ResponseWriter, r *http.Request, rec *Request, version, name string) {
+	fault, _ := s.faults.Pop()
+	rec.Fault = fault.String()
+	if fault.base.Apply(w, r, droppedModel, func(code int, msg string) {
+		rec.Status = writeError(w, code, msg, faultDetails(fault))
+	}) {
+		return
+	}
+	if name == "" {
+		list := []any{}
+		for _, m := range listedModels {
+			list = append(list, modelResource(m))
+		}
+		rec.Status = http.StatusOK
+		writeJSON(w, http.StatusOK, map[string]any{"models": list})
+		return
+	}
+	for _, rejected := range s.opts.RejectModels {
+		if strings.TrimPrefix(rejected, "models/") == name {
+			rec.Status = writeError(w, http.StatusNotFound, fmt.Sprintf("models/%s is not found for API version %s.", name, version), nil)
+			return
+		}
+	}
+	rec.Status = http.StatusOK
+	writeJSON(w, http.StatusOK, modelResource(name))
+}
+
+// droppedModel is what a Drop fault sends on a models call.
+const droppedModel = "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: 512\r\n\r\n{\"name\": \"models/"
+
+// modelResource is a Model as the API describes one.
+func modelResource(name string) map[string]any {
+	return map[string]any{
+		"name":                       "models/" + name,
+		"version":                    "001",
+		"displayName":                strings.ToUpper(name[:1]) + name[1:],
+		"description":                "A model of the fake Gemini API.",
+		"inputTokenLimit":            1048576,
+		"outputTokenLimit":           65536,
+		"supportedGenerationMethods": []string{"generateContent", "countTokens"},
+		"temperature":                1,
+		"topP":                       0.95,
+		"topK":                       64,
+	}
+}

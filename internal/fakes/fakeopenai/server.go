@@ -138,6 +138,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case r.URL.Path == "/v1/models" && r.Method == http.MethodGet:
+		fault, _ := s.faults.Pop()
+		rec.Fault = fault.String()
+		if fault.base.Apply(w, r, droppedModels, func(code int, msg string) {
+			writeStatusFault(w, code, msg, fault.code)
+		}) {
+			return
+		}
 		s.listModels(w)
 	case r.URL.Path == "/v1/chat/completions" && r.Method == http.MethodPost:
 		s.chat(w, r, body, &rec)
@@ -147,6 +154,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path), "invalid_request_error", "", "")
 	}
 }
+
+// droppedModels is what a Drop fault sends on GET /v1/models.
+const droppedModels = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 256\r\n\r\n{\"object\":\"list\",\"data\":[{\"id"
 
 func (s *Server) listModels(w http.ResponseWriter) {
 	models := s.opts.Models

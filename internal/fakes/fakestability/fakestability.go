@@ -1,5 +1,6 @@
 // Package fakestability is an in-process fake of Stability AI's v2beta
-// Stable Image generate endpoints (core, ultra, sd3).
+// Stable Image generate endpoints (core, ultra, sd3) and of the account
+// balance (GET /v1/user/balance) a key check reads.
 //
 // It checks the Bearer key, requires multipart/form-data, validates the
 // fields like the service (400 with the {"id","name","errors"} body), and
@@ -46,6 +47,8 @@ type Options struct {
 	// MaxSide pixels; 0 keeps the service's sizes (about one megapixel,
 	// 1344×768 for 16:9). Small values keep tests fast.
 	MaxSide int
+	// Credits is the balance GET /v1/user/balance reports; 0 means 25.
+	Credits float64
 }
 
 // Fault describes how the fake answers one generate call instead of
@@ -116,7 +119,7 @@ type Request struct {
 //
 // Its methods URL, Client, Close, Fail, PendingFaults, Requests and Calls
 // are those of fakehttp.Server. Each fault given to Fail applies to one
-// later generate call, in order.
+// later call (generate or balance), in order.
 type Server struct {
 	*server
 	opts Options
@@ -165,6 +168,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, code, name, errs...)
 	}
 
+	if r.URL.Path == "/v1/user/balance" {
+		s.balance(w, r, &rec)
+		return
+	}
 	m := pathRE.FindStringSubmatch(r.URL.Path)
 	if m == nil {
 		fail(http.StatusNotFound, "not_found", "path: "+r.URL.Path+" was not found")
@@ -385,3 +392,34 @@ func (s *Server) writeError(w http.ResponseWriter, code int, name string, errs .
 // droppedAnswer is what a Drop fault sends: an image promised and never
 // finished.
 const droppedAnswer = "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nFinish-Reason: SUCCESS\r\nContent-Length: 100000\r\n\r\n\x89PNG\r\n\x1a\n"
+
+// balance answers GET /v1/user/balance: {"credits": n}, after the same key
+// check as generate. Errors have the v1 {"id","name","message"} shape.
+func (s *Server) balance(w http.ResponseWriter, r *http.Request, rec *Request) {
+	fail := func(code int, name, msg string) {
+		rec.Status = code
+		fakehttp.JSON{}.Write(w, code, map[string]any{"id": s.nextID(), "name": name, "message": msg})
+	}
+	if r.Method != http.MethodGet {
+		fail(http.StatusMethodNotAllowed, "method_not_allowed", "method: only GET is allowed")
+		return
+	}
+	key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || key == "" || (s.opts.APIKey != "" && key != s.opts.APIKey) {
+		fail(http.StatusUnauthorized, "unauthorized", "authorization: invalid or missing header value")
+		return
+	}
+	fault, _ := s.faults.Pop()
+	rec.Fault = fault.String()
+	if fault.base.Apply(w, r, droppedBalance, func(code int, msg string) {
+		name, usual := errorFor(code)
+		fail(code, cmp.Or(fault.name, name), cmp.Or(msg, usual))
+	}) {
+		return
+	}
+	rec.Status = http.StatusOK
+	fakehttp.JSON{}.Write(w, http.StatusOK, map[string]any{"credits": cmp.Or(s.opts.Credits, 25)})
+}
+
+// droppedBalance is what a Drop fault sends on a balance call.
+const droppedBalance = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n{\"cred"

@@ -1,5 +1,6 @@
 // Package faketts is an in-process fake of Google Cloud Text-to-Speech's
-// REST endpoint POST /v1/text:synthesize.
+// REST endpoints POST /v1/text:synthesize and GET /v1/voices (the list a
+// key check reads).
 //
 // It checks the API key (x-goog-api-key header or ?key=), validates the
 // request like the service (400 INVALID_ARGUMENT in the google.rpc shape,
@@ -147,8 +148,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, code, msg, details)
 		return
 	}
+	if r.URL.Path == "/v1/voices" || r.URL.Path == "/v1beta1/voices" {
+		s.voices(w, r, &rec)
+		return
+	}
 	if r.URL.Path != "/v1/text:synthesize" && r.URL.Path != "/v1beta1/text:synthesize" {
-		writeError(w, http.StatusNotFound, "The fake serves only POST /v1/text:synthesize.", nil)
+		writeError(w, http.StatusNotFound, "The fake serves only POST /v1/text:synthesize and GET /v1/voices.", nil)
 		return
 	}
 	if r.Method != http.MethodPost {
@@ -297,3 +302,41 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // droppedAnswer is what a Drop fault sends: audio promised and never
 // finished.
 const droppedAnswer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 65536\r\n\r\n{\"audioContent\": \"UklGR"
+
+// fakeVoices are the voices GET /v1/voices lists.
+var fakeVoices = []struct{ lang, name, gender string }{
+	{"en-US", "en-US-Neural2-F", "FEMALE"}, {"en-US", "en-US-Neural2-D", "MALE"},
+	{"cmn-TW", "cmn-TW-Wavenet-A", "FEMALE"}, {"cmn-CN", "cmn-CN-Wavenet-A", "FEMALE"},
+	{"ja-JP", "ja-JP-Neural2-B", "FEMALE"}, {"ko-KR", "ko-KR-Neural2-A", "FEMALE"},
+}
+
+// voices answers GET /v1/voices, filtered by ?languageCode= as the
+// service does (a language without a region matches its regions).
+func (s *Server) voices(w http.ResponseWriter, r *http.Request, rec *Request) {
+	if r.Method != http.MethodGet {
+		writeError(w, http.StatusMethodNotAllowed, "Method not allowed.", nil)
+		return
+	}
+	fault, _ := s.faults.Pop()
+	rec.Fault = fault.String()
+	if fault.base.Apply(w, r, droppedAnswer, func(code int, msg string) {
+		var details []any
+		if code == http.StatusTooManyRequests && fault.base.RetryAfter > 0 {
+			details = append(details, fakehttp.GoogleRetryInfo(fault.base.RetryAfter))
+		}
+		writeError(w, code, msg, details)
+	}) {
+		return
+	}
+	want := strings.ToLower(r.URL.Query().Get("languageCode"))
+	list := []any{}
+	for _, v := range fakeVoices {
+		l := strings.ToLower(v.lang)
+		if want != "" && l != want && !strings.HasPrefix(l, want+"-") {
+			continue
+		}
+		list = append(list, map[string]any{"languageCodes": []string{v.lang}, "name": v.name,
+			"ssmlGender": v.gender, "naturalSampleRateHertz": 24000})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"voices": list})
+}

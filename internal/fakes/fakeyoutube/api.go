@@ -224,3 +224,44 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 		"pageInfo": map[string]any{"totalResults": len(items), "resultsPerPage": len(items)},
 	})
 }
+
+// fakeChannelTitle is the authorized channel's title.
+const fakeChannelTitle = "Fake Channel"
+
+// handleChannels answers channels.list with mine=true: the one channel of
+// the authorized account (1 quota unit, like videos.list).
+func (s *Server) handleChannels(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(w, r) {
+		return
+	}
+	q := r.URL.Query()
+	parts := partsOf(q)
+	if len(parts) == 0 {
+		writeError(w, http.StatusBadRequest, "required", "global", "Required parameter: part")
+		return
+	}
+	if q.Get("mine") != "true" && q.Get("id") == "" {
+		writeError(w, http.StatusBadRequest, "missingRequiredParameter", "global",
+			"No filter selected. Expected one of: forUsername, managedByMe, categoryId, mine, mySubscribers, id, idParam")
+		return
+	}
+	if !s.charge(s.opts.Quota.ListUnits) {
+		writeError(w, http.StatusForbidden, "quotaExceeded", "", quotaMessage)
+		return
+	}
+	items := []any{}
+	if q.Get("mine") == "true" || slices.Contains(strings.Split(q.Get("id"), ","), fakeChannelID) {
+		ch := map[string]any{"kind": "youtube#channel", "etag": "fake-etag-channel", "id": fakeChannelID}
+		if slices.Contains(parts, "snippet") {
+			ch["snippet"] = map[string]any{"title": fakeChannelTitle, "description": "", "customUrl": "@fakechannel",
+				"publishedAt": "2020-01-01T00:00:00Z", "localized": map[string]any{"title": fakeChannelTitle, "description": ""}}
+		}
+		items = append(items, ch)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"kind":     "youtube#channelListResponse",
+		"etag":     "fake-etag-channels",
+		"items":    items,
+		"pageInfo": map[string]any{"totalResults": len(items), "resultsPerPage": 5},
+	})
+}

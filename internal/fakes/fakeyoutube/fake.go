@@ -13,8 +13,9 @@
 //     multipart/related uploads for small media; repeated or comma-separated
 //     part parameters). Received bytes are stored per session; data is
 //     committed in 256 KiB units like the real server.
-//   - thumbnails.set (multipart or raw image) and videos.list (status,
-//     snippet, processingDetails).
+//   - thumbnails.set (multipart or raw image), videos.list (status,
+//     snippet, processingDetails) and channels.list?mine=true (the
+//     authorized channel, which a key check reads).
 //   - Quota buckets with 403 quotaExceeded, and errors in the googleapis
 //     JSON shape.
 //
@@ -125,6 +126,7 @@ const (
 	OpStatus    Op = "status"    // "bytes */N" query to a session URI
 	OpThumbnail Op = "thumbnail" // thumbnails.set
 	OpList      Op = "list"      // videos.list
+	OpChannels  Op = "channels"  // channels.list
 	OpOther     Op = "other"     // anything else
 )
 
@@ -418,6 +420,8 @@ func classify(r *http.Request) Op {
 		return OpThumbnail
 	case p == "/youtube/v3/videos" && r.Method == http.MethodGet:
 		return OpList
+	case p == "/youtube/v3/channels" && r.Method == http.MethodGet:
+		return OpChannels
 	}
 	return OpOther
 }
@@ -455,6 +459,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, op Op) (cut bool)
 		s.handleThumbnail(w, r)
 	case OpList:
 		s.handleList(w, r)
+	case OpChannels:
+		s.handleChannels(w, r)
 	default:
 		writeError(w, http.StatusNotFound, "notFound", "global", "The requested URL "+r.URL.Path+" was not found on this server.")
 	}

@@ -61,8 +61,9 @@ const (
 	CodeThumbnailForbidden = "YOUTUBE_THUMBNAIL_FORBIDDEN" // channel may not set custom thumbnails
 	CodeForbidden          = "YOUTUBE_FORBIDDEN"
 	CodeVideoNotFound      = "YOUTUBE_VIDEO_NOT_FOUND"
-	CodeSessionExpired     = "YOUTUBE_SESSION_EXPIRED" // retryable: the next attempt starts a new session
-	CodeProtocol           = "YOUTUBE_PROTOCOL_ERROR"  // the server answered something unexpected
+	CodeChannelNotFound    = "YOUTUBE_CHANNEL_NOT_FOUND" // the account has no channel
+	CodeSessionExpired     = "YOUTUBE_SESSION_EXPIRED"   // retryable: the next attempt starts a new session
+	CodeProtocol           = "YOUTUBE_PROTOCOL_ERROR"    // the server answered something unexpected
 )
 
 // AuthHint is the remedy printed with authorization errors.
