@@ -131,6 +131,9 @@ func TestKilledServeRendersAgainWithin3s(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("needs /proc")
 	}
+	if testing.Short() {
+		t.Skip("runs a whole project through the binary, killed and restarted (~30 s)")
+	}
 	for _, bin := range []string{"redis-server", "ffmpeg"} {
 		if _, err := exec.LookPath(bin); err != nil {
 			t.Skipf("%s not installed", bin)
