@@ -73,8 +73,17 @@ func (s *served) out() string { s.mu.Lock(); defer s.mu.Unlock(); return s.outpu
 func serve(t *testing.T, args ...string) *served {
 	t.Helper()
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
-	cmd := exec.Command(binary(t), append([]string{"serve", "--addr", addr, "--env-file", "/nonexistent"}, args...)...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "WORKER_CONCURRENCY=2", "SHUTDOWN_TIMEOUT=3s"}
+	return spawn(t, addr, []string{"HOME=" + t.TempDir(), "WORKER_CONCURRENCY=2", "SHUTDOWN_TIMEOUT=3s"},
+		append([]string{"serve", "--addr", addr}, args...)...)
+}
+
+// spawn starts ytmaker with args, PATH and env only, no .env file, its
+// output collected; addr is the HTTP address it serves, if any. The
+// process is killed at the end of the test if still running.
+func spawn(t *testing.T, addr string, env []string, args ...string) *served {
+	t.Helper()
+	cmd := exec.Command(binary(t), append(args, "--env-file", "/nonexistent")...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
 	s := &served{cmd: cmd, addr: addr, output: &strings.Builder{}, mu: &sync.Mutex{}, exited: make(chan struct{})}
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
