@@ -152,7 +152,7 @@ func newHandler(c *config.Config, m *procman.Manager, met *metrics.Metrics, log 
 	agent := mcpserver.Handler(mcpserver.New(mcpserver.Config{Client: self, PublicURL: apiclient.BaseURL(c.HTTPAddr),
 		Version: versionString(), Logger: log.With("component", "mcp")}))
 	h = api.New(api.Config{Status: m.Status, Engine: eng, Quotas: tracker, Providers: catalog.New(c, catalog.Options{}),
-		Metrics: met.Handler(), Monitor: mon,
+		Metrics: met.Handler(), Monitor: mon, FFmpeg: c.FFmpeg, FFprobe: c.FFprobe,
 		Observer: met, Token: c.APIToken, Session: st.SignedIn, Studio: st, MCP: agent, AllowedOrigins: c.AllowedOrigins, Logger: log})
 	return h, func() { mon.Close(); eng.Close() }, nil
 }

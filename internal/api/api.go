@@ -24,6 +24,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ytmaker/ytmaker/internal/engine"
+	"github.com/ytmaker/ytmaker/internal/media/ffmpeg"
+	"github.com/ytmaker/ytmaker/internal/ownmedia"
 	"github.com/ytmaker/ytmaker/internal/quota"
 	"github.com/ytmaker/ytmaker/internal/store"
 	"github.com/ytmaker/ytmaker/procman"
@@ -103,7 +105,12 @@ type Config struct {
 	// and 10 MiB).
 	MaxJSONBytes   int64
 	MaxUploadBytes int64
-	Logger         *slog.Logger
+	// MaxMediaBytes bounds a segment's own picture or clip (default
+	// 200 MiB, ownmedia.MaxBytes).
+	MaxMediaBytes int64
+	// FFmpeg and FFprobe check uploaded media ("" = from PATH).
+	FFmpeg, FFprobe string
+	Logger          *slog.Logger
 }
 
 // Server is YTMaker's HTTP handler.
@@ -126,6 +133,10 @@ type Server struct {
 
 	done      chan struct{}
 	closeOnce sync.Once
+
+	ffOnce sync.Once // the runner that checks uploaded media
+	ff     *ffmpeg.Runner
+	ffErr  error
 }
 
 // route is one registered endpoint.
@@ -152,6 +163,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.MaxUploadBytes <= 0 {
 		cfg.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+	if cfg.MaxMediaBytes <= 0 {
+		cfg.MaxMediaBytes = ownmedia.MaxBytes
 	}
 	s := &Server{cfg: cfg, log: log.With("component", "http"), mux: http.NewServeMux(), done: make(chan struct{})}
 	if cfg.Token != "" {
@@ -232,6 +246,9 @@ func (s *Server) routeTable() []route {
 		route{"GET", p + "/projects/{id}/script", s.download(scriptFile)},
 		route{"PUT", p + "/projects/{id}/script", s.putScript},
 		route{"POST", p + "/projects/{id}/approve", s.approve},
+		route{"GET", p + "/projects/{id}/segments/{n}/media", s.getMedia},
+		route{"PUT", p + "/projects/{id}/segments/{n}/media", s.putMedia},
+		route{"DELETE", p + "/projects/{id}/segments/{n}/media", s.deleteMedia},
 		route{"GET", p + "/projects/{id}/progress", s.progressWS},
 		route{"GET", p + "/projects/{id}/events", s.progressSSE},
 		route{"POST", p + "/batches", s.createBatch},

@@ -55,6 +55,8 @@ var openAPISchemaTypes = map[string]reflect.Type{
 	"PromptTemplateList":  reflect.TypeFor[wire.PromptTemplateList](),
 	"Script":              reflect.TypeFor[script.Script](),
 	"ScriptUpdate":        reflect.TypeFor[wire.ScriptUpdate](),
+	"SegmentMedia":        reflect.TypeFor[wire.SegmentMedia](),
+	"MediaUpdate":         reflect.TypeFor[wire.MediaUpdate](),
 }
 
 // jsonField is one key of a struct's JSON encoding.

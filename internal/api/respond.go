@@ -74,6 +74,12 @@ func statusForCode(code string) int {
 		return http.StatusServiceUnavailable
 	case errcode.DiskFull:
 		return http.StatusInsufficientStorage
+	case errcode.MediaTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case errcode.MediaUnsupported:
+		return http.StatusUnsupportedMediaType
+	case errcode.MediaUndecodable:
+		return http.StatusUnprocessableEntity
 	}
 	return http.StatusInternalServerError
 }

@@ -44,22 +44,7 @@ func (s *Server) putScript(w http.ResponseWriter, r *http.Request) {
 		if err := sc.Save(path); err != nil {
 			return errcode.Wrap(err, errcode.FileSystemError, false, "saving the script: "+err.Error())
 		}
-		for _, name := range project.Stages[project.StageAssets.Index():] {
-			ss := st.Stages.Get(name)
-			if !ss.Status.Finished() {
-				continue
-			}
-			keep := ss.Checkpoints
-			*ss = project.StageState{Status: project.StagePending}
-			if name == project.StageAssets {
-				ss.Checkpoints = keep // unchanged segments are reused
-			}
-			reset = append(reset, name)
-		}
-		if len(reset) > 0 && st.ActiveRun() == nil {
-			st.Status = st.SettledStatus()
-			st.Error = nil
-		}
+		reset = st.ResetAfterScript()
 		return nil
 	})
 	if err != nil {

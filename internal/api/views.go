@@ -87,7 +87,7 @@ func (s *Server) projectView(ctx context.Context, p *project.Project, st *projec
 	v := &wire.Project{
 		ID: p.ID, Name: p.Name, Content: p.Content, Language: p.Language, Settings: p.Settings,
 		BatchID: p.BatchID, Status: st.Status, Progress: s.liveProgress(ctx, st), CurrentStage: currentStage(st),
-		Run: runView(st.Run), Error: st.Error, Outputs: s.outputs(p.ID), CreatedAt: p.CreatedAt, UpdatedAt: latest(p, st),
+		Run: runView(st.Run), Error: st.Error, Outputs: s.outputs(p.ID), Media: mediaViews(p.ID, st), CreatedAt: p.CreatedAt, UpdatedAt: latest(p, st),
 	}
 	for _, name := range project.Stages {
 		ss := st.Stages.Get(name)

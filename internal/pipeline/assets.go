@@ -45,6 +45,12 @@ type SegmentAssets struct {
 	// from several, each shown while its paragraph is spoken.
 	Stills     []Still `json:"stills,omitempty"`
 	ImageError string  `json:"image_error,omitempty"`
+	// Media is the creator's own picture or clip shown in place of the
+	// generated picture (see project.SegmentMedia); MediaKind is image or
+	// video. A segment with own media gets no generated picture unless an
+	// earlier run made one (kept, so removing the media brings it back).
+	Media     string `json:"media,omitempty"`
+	MediaKind string `json:"media_kind,omitempty"`
 }
 
 // Still is a slide shown from the start of its text's narration.
@@ -78,7 +84,8 @@ type AssetsResult struct {
 	ImagesSlides   int     `json:"images_slides"`
 	ImagesFallback int     `json:"images_fallback"`
 	Avatar         string  `json:"avatar"`
-	Reused         int     `json:"reused"` // assets kept from an earlier attempt
+	Reused         int     `json:"reused"`              // assets kept from an earlier attempt
+	OwnMedia       int     `json:"own_media,omitempty"` // segments showing the creator's media, with no picture made
 }
 
 func (p *Pipeline) imageClient(pr *project.Project) (*stability.Client, error) {
@@ -154,6 +161,10 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 	}
 	n := len(sc.Segments)
 	man := Manifest{Language: lang, Segments: make([]SegmentAssets, n)}
+	st, err := p.cfg.Store.State(job.ProjectID())
+	if err != nil {
+		return nil, err
+	}
 	res := AssetsResult{ManifestPath: abs(job, manifestFile), Segments: n}
 
 	type item struct {
@@ -180,11 +191,19 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 			man.Segments[i].AudioHash = audioHash
 			items = append(items, item{i, false})
 		}
+		own := st.MediaFor(i + 1)
+		if own != nil && fileExists(abs(job, own.File)) {
+			man.Segments[i].Media, man.Segments[i].MediaKind = own.File, own.Kind
+		}
 		var ci SegmentAssets
 		if ok, _ := job.Checkpoint(imageKey(i), &ci); ok && ci.ImageHash == imageHash && fileExists(abs(job, ci.Image)) {
 			man.Segments[i].Image, man.Segments[i].ImageHash, man.Segments[i].ImageSource = ci.Image, ci.ImageHash, ci.ImageSource
 			man.Segments[i].Stills = ci.Stills
 			res.Reused++
+		} else if man.Segments[i].Media != "" {
+			// The creator's media stands in: no picture to make.
+			man.Segments[i].ImageHash = imageHash
+			res.OwnMedia++
 		} else {
 			man.Segments[i].ImageHash = imageHash
 			items = append(items, item{i, true})
@@ -192,7 +211,7 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 	}
 	total := 2 * n
 	var mu sync.Mutex
-	done := res.Reused
+	done := res.Reused + res.OwnMedia
 	var imageFailures []int
 	var imageErrs []error
 	report := func(what string) {

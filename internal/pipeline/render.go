@@ -119,8 +119,11 @@ func (p *Pipeline) runRender(ctx context.Context, job stage.Job) (any, error) {
 	}
 	copts := subtitles.Options{Language: man.Language, MaxColumns: cols}
 	for _, s := range segs {
-		if !fileExists(abs(job, s.Audio)) || !fileExists(abs(job, s.Image)) {
+		if !fileExists(abs(job, s.Audio)) || s.Media == "" && !fileExists(abs(job, s.Image)) {
 			return nil, errcode.Newf(errcode.InvalidInput, false, "segment %d's assets are missing: run generate_assets_task again", s.Index)
+		}
+		if s.Media != "" && !fileExists(abs(job, s.Media)) {
+			return nil, errcode.Newf(errcode.InvalidInput, false, "segment %d's own media %s is missing: upload it again or remove it", s.Index, s.Media)
 		}
 		sentences := make([]subtitles.TimedSentence, len(s.Sentences))
 		plain := make([]subtitles.Sentence, len(s.Sentences))
@@ -135,6 +138,16 @@ func (p *Pipeline) runRender(ctx context.Context, job stage.Job) (any, error) {
 		if mode != project.CaptionsSentence {
 			// The SRT file stays sentence by sentence.
 			seg.SRTCues = subtitles.Build(plain, subtitles.Options{Language: man.Language, MaxColumns: subtitles.ColumnsFor(w, h, man.Language)})
+		}
+		switch s.MediaKind {
+		case project.MediaImage:
+			seg.Image, seg.Fit = abs(job, s.Media), render.FitFill
+			spec.Segments = append(spec.Segments, seg)
+			continue
+		case project.MediaVideo:
+			seg.Image, seg.Clip = "", abs(job, s.Media)
+			spec.Segments = append(spec.Segments, seg)
+			continue
 		}
 		starts := stillStarts(s.Stills, s.Sentences)
 		for k, st := range s.Stills {

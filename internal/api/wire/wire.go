@@ -44,8 +44,11 @@ type Project struct {
 	Stages       []Stage        `json:"stages"`
 	Error        *errcode.Error `json:"error,omitempty"`
 	Outputs      Outputs        `json:"outputs"`
-	CreatedAt    time.Time      `json:"created_at"`
-	UpdatedAt    time.Time      `json:"updated_at"`
+	// Media lists the segments that show the creator's own picture or
+	// clip.
+	Media     []SegmentMedia `json:"media"`
+	CreatedAt time.Time      `json:"created_at"`
+	UpdatedAt time.Time      `json:"updated_at"`
 }
 
 // ProjectSummary is one line of GET /projects.
