@@ -8,6 +8,17 @@
 // one task). Within a run it never goes down, and it is 100 exactly once,
 // when the run has finished. The latest message of every project is also
 // kept, so a subscriber that joins late first receives the current state.
+//
+// Every message names its run. A subscriber that waits for a run it is
+// about to start asks for NextRun (or ForRun with the run's number) and
+// stops on Final; it never sees the previous run's final message:
+//
+//	sub, _ := progress.SubscribeRun(ctx, rdb, 1, progress.NextRun())
+//	defer sub.Close()
+//	// ... start the run ...
+//	for m := range sub.C { // closes after the run's final message
+//		fmt.Println(m.Run, m.Stage, m.Progress, m.Message)
+//	}
 package progress
 
 import (
@@ -198,7 +209,8 @@ func (t *Throttle) Close() {
 }
 
 // Subscription delivers a project's messages: first the current snapshot
-// (if any), then every new message, in order, without duplicates.
+// (or a not-started message), then every new message of the runs its
+// Scope follows, in order, without duplicates.
 type Subscription struct {
 	C      <-chan Message
 	ps     *redis.PubSub
@@ -206,9 +218,21 @@ type Subscription struct {
 	done   chan struct{}
 }
 
-// Subscribe subscribes to a project's progress. The channel closes when
-// ctx ends or Close is called.
+// Subscribe subscribes to a project's progress, every run (AllRuns): the
+// project's latest message first — it may be the final message of a run
+// that has ended; Message.Run says which — then every new message. A
+// project without any message gets a not-started one. The channel closes
+// when ctx ends or Close is called.
 func Subscribe(ctx context.Context, client redis.UniversalClient, projectID int64) (*Subscription, error) {
+	return SubscribeRun(ctx, client, projectID, AllRuns())
+}
+
+// SubscribeRun subscribes to the runs of a project that scope names (see
+// Scope.Start for the first message). A subscription to one run (ForRun,
+// NextRun) delivers nothing of other runs and closes its channel after
+// the run's final message. It fails with a CONFLICT error when asked for
+// a run that is over and that a later run has followed.
+func SubscribeRun(ctx context.Context, client redis.UniversalClient, projectID int64, scope Scope) (*Subscription, error) {
 	ps := client.Subscribe(ctx, Channel(projectID))
 	// Wait until the subscription is live before reading the snapshot, so
 	// no message falls between the two.
@@ -217,6 +241,11 @@ func Subscribe(ctx context.Context, client redis.UniversalClient, projectID int6
 		return nil, errcode.Wrap(err, errcode.RedisUnavailable, true, "subscribe: "+err.Error())
 	}
 	snap, err := Snapshot(ctx, client, projectID)
+	if err != nil {
+		ps.Close()
+		return nil, err
+	}
+	follow, first, err := scope.Start(projectID, snap, time.Now())
 	if err != nil {
 		ps.Close()
 		return nil, err
@@ -237,28 +266,12 @@ func Subscribe(ctx context.Context, client redis.UniversalClient, projectID int6
 		if snap != nil {
 			snapSeq = snap.Seq
 		}
-		send := func(m Message) bool {
-			if snapSeq != 0 {
-				if m.Seq != 0 && m.Seq <= snapSeq {
-					return true
-				}
-				snapSeq = 0
-			}
-			select {
-			case out <- m:
-				return true
-			case <-ctx.Done():
-				return false
-			}
+		select {
+		case out <- first:
+		case <-ctx.Done():
+			return
 		}
-		if snap != nil {
-			select {
-			case out <- *snap:
-			case <-ctx.Done():
-				return
-			}
-		}
-		for {
+		for !follow.Done() {
 			select {
 			case <-ctx.Done():
 				return
@@ -270,7 +283,18 @@ func Subscribe(ctx context.Context, client redis.UniversalClient, projectID int6
 				if err := json.Unmarshal([]byte(raw.Payload), &m); err != nil {
 					continue
 				}
-				if !send(m) {
+				if snapSeq != 0 {
+					if m.Seq != 0 && m.Seq <= snapSeq {
+						continue
+					}
+					snapSeq = 0
+				}
+				if !follow.Accept(m) {
+					continue
+				}
+				select {
+				case out <- m:
+				case <-ctx.Done():
 					return
 				}
 			}

@@ -8,11 +8,13 @@
 //	h, _ = c.Chain(ctx, 1)                    // the whole video flow as one chain
 //	final, err := h.Get(ctx, 30*time.Minute)  // the last stage's result
 //
-//	sub, _ := c.SubscribeProgress(ctx, 1)     // progress:{project_id}
-//	for m := range sub.C {
-//		fmt.Println(m.Stage, m.Progress, m.Message)
-//		if m.Progress == 100 { break }
+//	sub, _ := c.SubscribeRun(ctx, 1, progress.NextRun()) // progress:{project_id}, the next run only
+//	h, _ = c.Chain(ctx, 1, tasks.GenerateThumbnail)       // make the thumbnail again
+//	for m := range sub.C { // ends after the run's final message
+//		fmt.Println(m.Run, m.Stage, m.Progress, m.Message)
 //	}
+//
+// (or, once the run has started: sub, _ := h.SubscribeProgress(ctx)).
 //
 // Waiting never polls Redis in a loop: a finished task publishes its ID and
 // Get wakes on it.
@@ -219,10 +221,24 @@ func (c *Client) ProcessBatch(ctx context.Context, batchID int64) (*Handle, erro
 	return c.Handle(run.HandleID), nil
 }
 
-// SubscribeProgress subscribes to a project's progress: first its current
-// state, then every update. Close the subscription when done.
+// SubscribeProgress subscribes to a project's progress, every run: first
+// its latest message (which may be the final message of a run that has
+// ended — Message.Run says which run; a project that never ran gets a
+// not-started message), then every update. To follow one run, use
+// SubscribeRun or Handle.SubscribeProgress. Close the subscription when
+// done.
 func (c *Client) SubscribeProgress(ctx context.Context, projectID int64) (*progress.Subscription, error) {
 	return progress.Subscribe(ctx, c.eng.Redis(), projectID)
+}
+
+// SubscribeRun subscribes to the runs of a project that scope names:
+// progress.NextRun() (the run about to start: subscribe before starting
+// it) or progress.ForRun(n). The first message is the run's latest one,
+// or a not-started message while the run has not started; messages of
+// other runs are never delivered, and the channel closes after the run's
+// final message.
+func (c *Client) SubscribeRun(ctx context.Context, projectID int64, scope progress.Scope) (*progress.Subscription, error) {
+	return progress.SubscribeRun(ctx, c.eng.Redis(), projectID, scope)
 }
 
 // Handle returns the handle of a task by ID.
@@ -282,6 +298,21 @@ type Info struct {
 	LastError  string          `json:"last_error,omitempty"`
 	NextRunAt  *time.Time      `json:"next_run_at,omitempty"`
 	MaxRetries int             `json:"max_retries,omitempty"`
+}
+
+// SubscribeProgress follows the progress of the run the handle belongs to
+// (a chain, or a task of one stage): its latest message, then its updates;
+// the channel closes after the run's final message. It fails with
+// INVALID_INPUT for a task that is not part of a project's run.
+func (h *Handle) SubscribeProgress(ctx context.Context) (*progress.Subscription, error) {
+	info, err := h.c.Info(ctx, h.id)
+	if err != nil {
+		return nil, err
+	}
+	if info.ProjectID <= 0 || info.Run <= 0 {
+		return nil, errcode.Newf(errcode.InvalidInput, false, "task %s is not part of a project's run", h.id)
+	}
+	return h.c.SubscribeRun(ctx, info.ProjectID, progress.ForRun(info.Run))
 }
 
 // Info returns what is known about task id.

@@ -242,6 +242,13 @@ func (a *apiCommand) follow(ctx context.Context, id int64, run int) int {
 		}
 		return 0
 	}
+	if last.Final && last.Stage != progress.StageError && last.Error == nil {
+		// A run of some stages only: done, but the project is not complete.
+		if !*a.asJSON {
+			fmt.Fprintf(a.io.out, "Project %d: %s (%s). See it with: ytmaker projects show %d\n", id, last.Message, last.Status, id)
+		}
+		return 0
+	}
 	if !*a.asJSON {
 		code := ""
 		if last.Error != nil {

@@ -152,7 +152,7 @@ func generateHere(ctx context.Context, c *config.Config, in project.Input, o gen
 		printErr(err)
 		return 1
 	}
-	sub, err := client.SubscribeProgress(sigCtx, id)
+	sub, err := client.SubscribeRun(sigCtx, id, progress.NextRun())
 	if err != nil {
 		printErr(err)
 		return 1
@@ -254,7 +254,7 @@ func newProgressBar(w io.Writer) *progressBar { return &progressBar{w: w, tty: i
 var stageNames = map[string]string{
 	progress.StageScript: "script", progress.StageAssets: "assets", progress.StageRender: "render",
 	progress.StageThumbnail: "thumbnail", progress.StageUpload: "upload", progress.StageCompleted: "done",
-	progress.StageError: "error",
+	progress.StageError: "error", progress.StageNotStarted: "waiting",
 }
 
 func (b *progressBar) show(m progress.Message) {

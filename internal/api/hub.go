@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/ytmaker/ytmaker/progress"
 )
@@ -12,7 +13,9 @@ import (
 // watching that project, so a thousand browsers on one project cost one
 // Redis connection, not a thousand. A client that joins late first gets
 // the latest message (the hub's subscription began with the stored
-// snapshot and has seen every message since), then live ones.
+// snapshot and has seen every message since), then live ones. A listener
+// may follow one run only (a progress.Scope); the hub then filters the
+// shared stream for it.
 type hub struct {
 	subscribe func(ctx context.Context, id int64) (*progress.Subscription, error)
 	buffer    int
@@ -33,7 +36,7 @@ type topic struct {
 	refs  int // listeners joined or joining; guarded by hub.mu
 
 	mu        sync.Mutex
-	last      *progress.Message
+	last      *progress.Message // the latest message; the snapshot (or not-started) first
 	listeners map[*listener]struct{}
 	ended     bool
 }
@@ -44,6 +47,7 @@ type listener struct {
 	C      chan progress.Message
 	t      *topic
 	lagged atomic.Bool
+	follow *progress.Follower // nil: every run; guarded by t.mu
 }
 
 func newHub(subscribe func(ctx context.Context, id int64) (*progress.Subscription, error), buffer int) *hub {
@@ -51,9 +55,11 @@ func newHub(subscribe func(ctx context.Context, id int64) (*progress.Subscriptio
 	return &hub{subscribe: subscribe, buffer: buffer, ctx: ctx, stop: stop, topics: map[int64]*topic{}}
 }
 
-// join adds a listener to project id's topic, subscribing to Redis if it
-// is the first. Call leave when done.
-func (h *hub) join(ctx context.Context, id int64) (*listener, error) {
+// join adds a listener following scope to project id's topic, subscribing
+// to Redis if it is the first. Call leave when done. It fails with a
+// CONFLICT error when scope names a run that is over and followed by
+// another.
+func (h *hub) join(ctx context.Context, id int64, scope progress.Scope) (*listener, error) {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -78,6 +84,12 @@ func (h *hub) join(ctx context.Context, id int64) (*listener, error) {
 			return nil, err
 		}
 		t.sub = sub
+		// The subscription's first message (the snapshot, or a
+		// not-started one) comes at once: keep it before anyone joins,
+		// so a listener that follows one run is placed against it.
+		if first, ok := <-sub.C; ok {
+			t.last = &first
+		}
 		close(t.ready)
 		go h.pump(t)
 	} else {
@@ -95,17 +107,40 @@ func (h *hub) join(ctx context.Context, id int64) (*listener, error) {
 		}
 	}
 	l := &listener{C: make(chan progress.Message, h.buffer), t: t}
+	if err := t.add(l, scope); err != nil {
+		h.release(t)
+		return nil, err
+	}
+	return l, nil
+}
+
+// add places l against the topic's latest message and sends it its first
+// message: the latest one, or, for a listener of one run, that run's
+// latest or a not-started message.
+func (t *topic) add(l *listener, scope progress.Scope) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.ended {
 		close(l.C)
-		return l, nil
+		return nil
 	}
-	if t.last != nil {
-		l.C <- *t.last
+	first := t.last
+	if scope != progress.AllRuns() {
+		latest := t.last
+		if latest != nil && latest.Stage == progress.StageNotStarted {
+			latest = nil
+		}
+		f, m, err := scope.Start(t.id, latest, time.Now())
+		if err != nil {
+			return err
+		}
+		l.follow, first = f, &m
+	}
+	if first != nil {
+		l.C <- *first
 	}
 	t.listeners[l] = struct{}{}
-	return l, nil
+	return nil
 }
 
 // leave removes a listener; the last one out closes the subscription.
@@ -142,6 +177,9 @@ func (h *hub) pump(t *topic) {
 		msg := m
 		t.last = &msg
 		for l := range t.listeners {
+			if l.follow != nil && !l.follow.Accept(m) {
+				continue
+			}
 			select {
 			case l.C <- m:
 			default:

@@ -19,9 +19,24 @@ import (
 // wsWriteTimeout bounds one WebSocket write or ping.
 const wsWriteTimeout = 10 * time.Second
 
-// openStream checks the project and joins its progress topic. Errors are
-// answered as JSON before any upgrade.
-func (s *Server) openStream(w http.ResponseWriter, r *http.Request) (int64, *listener, bool) {
+// streamScope reads the run a progress stream follows: ?run=next, ?run=N,
+// or every run when absent.
+func streamScope(r *http.Request) (progress.Scope, error) {
+	q := r.URL.Query()
+	if !q.Has("run") {
+		return progress.AllRuns(), nil
+	}
+	v := q.Get("run")
+	scope, err := progress.ParseScope(v)
+	if err != nil || v == "" {
+		return scope, invalid("run", "must be \"next\" or a positive run number, not %q", v)
+	}
+	return scope, nil
+}
+
+// openStream checks the project and joins its progress topic, following
+// scope. Errors are answered as JSON before any upgrade.
+func (s *Server) openStream(w http.ResponseWriter, r *http.Request, scope progress.Scope) (int64, *listener, bool) {
 	id, ok := pathID(w, r, CodeProjectNotFound, "project")
 	if !ok {
 		return 0, nil, false
@@ -30,7 +45,7 @@ func (s *Server) openStream(w http.ResponseWriter, r *http.Request) (int64, *lis
 		s.fail(w, r, asNotFound(err, CodeProjectNotFound))
 		return 0, nil, false
 	}
-	l, err := s.hub.join(r.Context(), id)
+	l, err := s.hub.join(r.Context(), id, scope)
 	if err != nil {
 		if err == errShutdown {
 			err = newError(http.StatusServiceUnavailable, CodeServiceUnavailable, "the server is shutting down")
@@ -45,12 +60,19 @@ func timestamp() string { return time.Now().UTC().Format(time.RFC3339Nano) }
 
 // progressWS streams a project's progress over a WebSocket: first
 // {"event":"connected",...}, then the latest message, then every message
-// as published on progress:{id}. Every PingInterval the server sends a
+// as published on progress:{id}; with ?run=next or ?run=N, only that
+// run's messages (a not-started message first while it has not started).
+// Every PingInterval the server sends a
 // WebSocket ping and a {"event":"ping",...} message (clients of the
 // original API answer {"event":"pong"}; other client messages are
 // ignored). A client that does not answer pings is disconnected.
 func (s *Server) progressWS(w http.ResponseWriter, r *http.Request) {
-	id, l, ok := s.openStream(w, r)
+	scope, err := streamScope(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	id, l, ok := s.openStream(w, r, scope)
 	if !ok {
 		return
 	}
@@ -125,19 +147,31 @@ func (s *Server) progressWS(w http.ResponseWriter, r *http.Request) {
 
 // progressSSE streams a project's progress as Server-Sent Events: the
 // latest message first, then every message as published, each as one
-// "data:" line with "id:" set to its sequence number. A reconnecting
-// client's Last-Event-ID skips a snapshot it has already seen. Idle
-// streams get a comment line every KeepAlive.
+// "data:" line with "id:" set to its sequence number. With ?run=next or
+// ?run=N only that run's messages go out (a not-started message first
+// while it has not started), and "id:" is "run:seq", so that a client
+// of ?run=next that reconnects stays on the run it was following. A
+// reconnecting client's Last-Event-ID skips a snapshot it has already
+// seen. Idle streams get a comment line every KeepAlive.
 func (s *Server) progressSSE(w http.ResponseWriter, r *http.Request) {
-	_, l, ok := s.openStream(w, r)
+	scope, err := streamScope(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	lastRun, lastSeen := parseEventID(r.Header.Get("Last-Event-ID"))
+	scoped := scope != progress.AllRuns()
+	if scope.IsNext() && lastRun > 0 {
+		scope = progress.ForRun(lastRun) // it had started: keep following it
+	}
+	if scoped && lastRun != scope.Run() {
+		lastSeen = 0 // an ID of another run says nothing about this one
+	}
+	_, l, ok := s.openStream(w, r, scope)
 	if !ok {
 		return
 	}
 	defer s.hub.leave(l)
-	var lastSeen int64
-	if v := strings.TrimSpace(r.Header.Get("Last-Event-ID")); v != "" {
-		lastSeen, _ = strconv.ParseInt(v, 10, 64)
-	}
 	rc := http.NewResponseController(w)
 	rc.SetWriteDeadline(time.Time{}) // a stream outlives any server write timeout
 	h := w.Header()
@@ -165,7 +199,7 @@ func (s *Server) progressSSE(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			first = false
-			if err := writeEvent(w, m); err != nil || rc.Flush() != nil {
+			if err := writeEvent(w, m, scoped); err != nil || rc.Flush() != nil {
 				return
 			}
 		case <-keep.C:
@@ -180,14 +214,37 @@ func (s *Server) progressSSE(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func writeEvent(w io.Writer, m progress.Message) error {
+// parseEventID reads a Last-Event-ID: "seq", or "run:seq" (a stream of
+// one run). Anything else reads as nothing seen.
+func parseEventID(v string) (run int, seq int64) {
+	v = strings.TrimSpace(v)
+	if rs, ss, ok := strings.Cut(v, ":"); ok {
+		n, err := strconv.Atoi(rs)
+		if err != nil || n <= 0 {
+			return 0, 0
+		}
+		run, v = n, ss
+	}
+	seq, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || seq < 0 {
+		return 0, 0
+	}
+	return run, seq
+}
+
+// writeEvent writes one message as an event; scoped streams' IDs carry
+// the run.
+func writeEvent(w io.Writer, m progress.Message, scoped bool) error {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return err
 	}
-	if m.Seq != 0 {
+	switch {
+	case m.Seq != 0 && scoped:
+		_, err = fmt.Fprintf(w, "id: %d:%d\ndata: %s\n\n", m.Run, m.Seq, b)
+	case m.Seq != 0:
 		_, err = fmt.Fprintf(w, "id: %d\ndata: %s\n\n", m.Seq, b)
-	} else {
+	default:
 		_, err = fmt.Fprintf(w, "data: %s\n\n", b)
 	}
 	return err

@@ -32,7 +32,13 @@ type sseClient struct {
 
 func (e *env) openSSE(t *testing.T, id int64, headers ...string) *sseClient {
 	t.Helper()
-	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/projects/%d/events", e.srv.URL, id), nil)
+	return e.openSSEQuery(t, id, "", headers...)
+}
+
+// openSSEQuery is openSSE with a query string (such as "?run=next").
+func (e *env) openSSEQuery(t *testing.T, id int64, query string, headers ...string) *sseClient {
+	t.Helper()
+	req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/projects/%d/events%s", e.srv.URL, id, query), nil)
 	if e.token != "" {
 		req.Header.Set("Authorization", "Bearer "+e.token)
 	}
@@ -92,7 +98,13 @@ func (c *sseClient) next(t *testing.T, d time.Duration) (sseEvent, progress.Mess
 
 func (e *env) dialWS(t *testing.T, id int64) *websocket.Conn {
 	t.Helper()
-	url := strings.Replace(e.srv.URL, "http://", "ws://", 1) + fmt.Sprintf("/api/v1/projects/%d/progress", id)
+	return e.dialWSQuery(t, id, "")
+}
+
+// dialWSQuery is dialWS with a query string (such as "?run=next").
+func (e *env) dialWSQuery(t *testing.T, id int64, query string) *websocket.Conn {
+	t.Helper()
+	url := strings.Replace(e.srv.URL, "http://", "ws://", 1) + fmt.Sprintf("/api/v1/projects/%d/progress%s", id, query)
 	opts := &websocket.DialOptions{HTTPHeader: http.Header{}}
 	if e.token != "" {
 		opts.HTTPHeader.Set("Authorization", "Bearer "+e.token)
@@ -277,6 +289,7 @@ func TestWebSocketPingsAndShutdown(t *testing.T) {
 	id := e.createProject("pings")
 	c := e.dialWS(t, id)
 	readWS(t, c, 5*time.Second) // connected
+	readWS(t, c, 5*time.Second) // not started
 	for i := 0; i < 3; i++ {
 		var m struct {
 			Event string `json:"event"`
@@ -315,16 +328,19 @@ func TestSlowListenerIsDropped(t *testing.T) {
 	id := e.createProject("slow")
 	h := e.api.hub
 	h.buffer = 3
-	idle, err := h.join(context.Background(), id)
+	idle, err := h.join(context.Background(), id, progress.AllRuns())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer h.leave(idle)
-	reader, err := h.join(context.Background(), id)
+	reader, err := h.join(context.Background(), id, progress.AllRuns())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer h.leave(reader)
+	if m := <-reader.C; m.Status != progress.StatusNotStarted {
+		t.Fatalf("first message %+v, want not started", m)
+	}
 	for i := 1; i <= 6; i++ {
 		e.publish(t, progress.Message{ProjectID: id, Run: 1, Stage: progress.StageScript, Progress: i, Message: "m"})
 		select {
@@ -351,8 +367,10 @@ func TestProgressLatency(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	id := e.createProject("latency")
 	ws := e.dialWS(t, id)
-	readWS(t, ws, 5*time.Second)
+	readWS(t, ws, 5*time.Second) // connected
+	readWS(t, ws, 5*time.Second) // not started
 	sse := e.openSSE(t, id)
+	sse.next(t, 5*time.Second) // not started
 	waitFor(t, 5*time.Second, "the subscription", func() bool { return e.api.hub.size() == 1 })
 	const n = 200
 	var wsLat, sseLat []time.Duration

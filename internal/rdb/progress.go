@@ -10,8 +10,8 @@ import (
 
 // PublishProgress stores body (a JSON object without its closing brace;
 // the sequence number is appended) as the project's latest message and
-// publishes it, unless it would move run's progress backwards or follow
-// its final message. It returns the sequence number, or 0 when dropped.
+// publishes it, unless it belongs to a run older than the latest one,
+// would move run's progress backwards or would follow its final message. It returns the sequence number, or 0 when dropped.
 func PublishProgress(ctx context.Context, rdb redis.UniversalClient, projectID int64, run, progress int, final bool, body string) (int64, error) {
 	f := "0"
 	if final {

@@ -48,13 +48,15 @@ end
 return 0`)
 
 // publishProgress stores a project's latest progress message and
-// publishes it, refusing a message that would move a run's progress
-// backwards or follow its final message. The sequence number is added
-// here so subscribers can drop duplicates. KEYS[1] the snapshot hash;
-// ARGV: run, progress, final (0/1), the JSON body without its closing
-// brace, the channel, the TTL in seconds.
+// publishes it, refusing a message of a run older than the latest one
+// (a late writer of a finished run), or one that would move a run's
+// progress backwards or follow its final message. The sequence number is
+// added here so subscribers can drop duplicates. KEYS[1] the snapshot
+// hash; ARGV: run, progress, final (0/1), the JSON body without its
+// closing brace, the channel, the TTL in seconds.
 var publishProgress = redis.NewScript(`
 local run = redis.call('HGET', KEYS[1], 'run')
+if run and tonumber(ARGV[1]) < tonumber(run) then return 0 end
 if run == ARGV[1] then
   if redis.call('HGET', KEYS[1], 'final') == '1' then return 0 end
   local cur = tonumber(redis.call('HGET', KEYS[1], 'progress') or '0')

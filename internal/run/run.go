@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/ytmaker/ytmaker/errcode"
@@ -640,8 +641,7 @@ func Settle(st *project.State) []Effect {
 	}
 	switch r.State {
 	case project.RunSucceeded:
-		return final(RecordSucceeded, nil, progress.Message{ProjectID: pid, Run: r.ID, Stage: progress.StageCompleted,
-			Progress: 100, Final: true, Message: "Completed", Status: string(st.Status), TaskID: r.HandleID}, false)
+		return final(RecordSucceeded, nil, succeeded(st), false)
 	case project.RunFailed:
 		return final(RecordFailed, r.Error, progress.Message{ProjectID: pid, Run: r.ID, Stage: progress.StageError,
 			Progress: r.Progress, Final: true, Message: errMessage(r.Error), Status: string(st.Status),
@@ -676,6 +676,25 @@ func Settle(st *project.State) []Effect {
 		return out
 	}
 	return nil
+}
+
+// succeeded is the final message of a run that succeeded. Only a run that
+// leaves the whole project complete says "completed"; a run of some
+// stages (one task, or a chain of a few) ends on its last stage, 100 % of
+// the run, with the project's status.
+func succeeded(st *project.State) progress.Message {
+	r := st.Run
+	m := progress.Message{ProjectID: st.ProjectID, Run: r.ID, Stage: progress.StageCompleted,
+		Progress: 100, Final: true, Message: "Completed", Status: string(st.Status), TaskID: r.HandleID}
+	if st.Status != project.Completed {
+		names := make([]string, len(r.Stages))
+		for i, s := range r.Stages {
+			names[i] = string(s)
+		}
+		m.Stage = r.Current.ProgressName()
+		m.Message = "Finished " + strings.Join(names, ", ") + "; the project is not complete"
+	}
+	return m
 }
 
 func errMessage(e *errcode.Error) string {

@@ -239,6 +239,44 @@ func TestTransitions(t *testing.T) {
 			effects: `finish p7-r1-upload=succeeded; publish completed 100 "Completed" final; active-`,
 		},
 		{
+			name: "a one-stage run ends on its stage, not on a completed project",
+			state: func() *project.State {
+				st := fresh()
+				if _, _, err := Start(st, StartOptions{Kind: "task", Stages: []project.Stage{project.StageScript}}, t0); err != nil {
+					panic(err)
+				}
+				if _, _, _, err := Begin(st, 1, project.StageScript, "p7-r1-script", "h1", 0, t0); err != nil {
+					panic(err)
+				}
+				return st
+			},
+			event: func(st *project.State) ([]Effect, error) {
+				return Complete(st, 1, project.StageScript, "h1", json.RawMessage(`{}`), false, false, t0)
+			},
+			where:   "SCRIPT_GENERATED run1:succeeded@script completed pending pending pending pending",
+			effects: `finish p7-r1-script=succeeded; publish script_generation 100 "Finished script; the project is not complete" final; active-`,
+		},
+		{
+			name: "a chain of some stages ends on its last one",
+			state: func() *project.State {
+				st := fresh()
+				if _, _, err := Start(st, StartOptions{Kind: "chain", Stages: []project.Stage{project.StageScript, project.StageAssets}}, t0); err != nil {
+					panic(err)
+				}
+				Begin(st, 1, project.StageScript, "p7-r1-script", "h1", 0, t0)
+				Complete(st, 1, project.StageScript, "h1", json.RawMessage(`{}`), false, false, t0)
+				if _, _, _, err := Begin(st, 1, project.StageAssets, "p7-r1-assets", "h1", 0, t0); err != nil {
+					panic(err)
+				}
+				return st
+			},
+			event: func(st *project.State) ([]Effect, error) {
+				return Complete(st, 1, project.StageAssets, "h1", json.RawMessage(`{}`), false, false, t0)
+			},
+			where:   "ASSETS_GENERATED run1:succeeded@assets completed completed pending pending pending",
+			effects: `finish p7-r1-chain=succeeded; publish asset_generation 100 "Finished script, assets; the project is not complete" final; active-`,
+		},
+		{
 			name: "complete with a pause requested pauses before the next stage",
 			state: func() *project.State {
 				st := running()

@@ -273,8 +273,11 @@
       es.onmessage = function (e) {
         let m;
         try { m = JSON.parse(e.data); } catch (err) { return; }
+        if (m.status === "NOT_STARTED") return; // no run yet: the page shows the project as it is
         if (typeof m.progress === "number") setProgress(m.progress);
-        if (m.status === "PAUSED" || m.status === "SCRIPT_REVIEW") message.textContent = T("status." + m.status);
+        // A run of some stages ends on its last stage: say what the project now is.
+        const partEnd = m.final && m.stage !== "completed" && m.stage !== "error" && m.status;
+        if (m.status === "PAUSED" || m.status === "SCRIPT_REVIEW" || partEnd) message.textContent = T("status." + m.status);
         else if (m.stage) message.textContent = T("stage." + m.stage);
         eta.textContent = (m.eta_seconds != null && !m.final && m.progress < 100) ? formatETA(m.eta_seconds) : "";
         if (m.status) setBadge(badge, m.status);
