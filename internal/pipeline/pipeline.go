@@ -65,6 +65,11 @@ type Config struct {
 	ElevenLabsAPIKey, ElevenLabsBaseURL, ElevenLabsVoiceID, ElevenLabsModel string
 
 	YouTube youtube.Config
+	// YouTubeTokenFile, when set, is read for the refresh token before
+	// every upload (YouTube.RefreshToken is then only its value at
+	// start-up): a channel connected from the studio, or connected again,
+	// is used without a restart.
+	YouTubeTokenFile string
 
 	FFmpeg, FFprobe  string
 	AssetConcurrency int
@@ -90,7 +95,9 @@ type Pipeline struct {
 	fonts     *fonts.Set
 	fontsErr  error
 
-	yt *youtube.Client
+	ytMu      sync.Mutex
+	yt        *youtube.Client
+	ytRefresh string // the refresh token yt uses
 }
 
 // New returns a pipeline. Nothing external is checked until a stage needs
@@ -112,17 +119,51 @@ func New(cfg Config) (*Pipeline, error) {
 	p := &Pipeline{cfg: cfg, log: log}
 	p.sweep()
 	if cfg.YouTube.Configured() {
-		yc := cfg.YouTube
-		if yc.Logger == nil {
-			yc.Logger = log.With("component", "youtube")
-		}
-		yt, err := youtube.New(yc)
-		if err != nil {
+		if _, err := p.newYouTube(cfg.YouTube.RefreshToken); err != nil {
 			return nil, err
 		}
-		p.yt = yt
 	}
 	return p, nil
+}
+
+// youtube returns the client uploads use, nil when YouTube is not
+// authorized. With a token file, the client follows the file's refresh
+// token: made when it appears, made again when it changes.
+func (p *Pipeline) youtube() (*youtube.Client, error) {
+	if p.cfg.YouTubeTokenFile == "" || p.cfg.YouTube.ClientID == "" || p.cfg.YouTube.ClientSecret == "" {
+		p.ytMu.Lock()
+		defer p.ytMu.Unlock()
+		return p.yt, nil
+	}
+	tok, err := youtube.LoadToken(p.cfg.YouTubeTokenFile)
+	if err != nil {
+		if errcode.Code(err) == errcode.YouTubeAuthRequired {
+			return nil, nil // not connected (or disconnected)
+		}
+		return nil, err
+	}
+	return p.newYouTube(tok.RefreshToken)
+}
+
+// newYouTube returns the client for refresh, making it unless the current
+// one already uses that token.
+func (p *Pipeline) newYouTube(refresh string) (*youtube.Client, error) {
+	p.ytMu.Lock()
+	defer p.ytMu.Unlock()
+	if p.yt != nil && p.ytRefresh == refresh {
+		return p.yt, nil
+	}
+	yc := p.cfg.YouTube
+	yc.RefreshToken = refresh
+	if yc.Logger == nil {
+		yc.Logger = p.log.With("component", "youtube")
+	}
+	yt, err := youtube.New(yc)
+	if err != nil {
+		return nil, err
+	}
+	p.yt, p.ytRefresh = yt, refresh
+	return yt, nil
 }
 
 // Stages returns the five stages by name, for procman.WorkerConfig.

@@ -20,6 +20,8 @@ import (
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/engine"
 	"github.com/ytmaker/ytmaker/internal/fakes/fakegemini"
+	"golang.org/x/oauth2"
+
 	"github.com/ytmaker/ytmaker/internal/fakes/fakeyoutube"
 	"github.com/ytmaker/ytmaker/internal/media/ffmpeg"
 	"github.com/ytmaker/ytmaker/internal/media/render"
@@ -492,5 +494,44 @@ func TestQuotaExhaustedUploadWaitsForTheReset(t *testing.T) {
 	}
 	if st := s.state(id); st.Stages.Upload.Attempts != 1 {
 		t.Fatalf("waiting used up an attempt: %d", st.Stages.Upload.Attempts)
+	}
+}
+
+// TestUploadFollowsTheTokenFile: a channel connected while the system runs
+// (the studio saves the token file) is used by the next upload, without a
+// restart.
+func TestUploadFollowsTheTokenFile(t *testing.T) {
+	yt := fakeyoutube.Start(t, fakeyoutube.Options{})
+	tokenFile := filepath.Join(t.TempDir(), "youtube_token.json")
+	s := start(t, options{youtube: yt, configure: func(c *pipeline.Config) {
+		c.YouTube.RefreshToken = ""
+		c.YouTubeTokenFile = tokenFile
+	}})
+	ctx := context.Background()
+	id := s.project("Tides", english, nil)
+	s.makeVideo(id)
+	upload := func() pipeline.UploadResult {
+		t.Helper()
+		h, err := s.client.Delay(ctx, tasks.UploadToYouTube, tasks.Args{ProjectID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res pipeline.UploadResult
+		if err := h.GetInto(ctx, 60*time.Second, &res); err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := upload(); res.Uploaded || !res.Skipped || !strings.Contains(res.Reason, "System page") {
+		t.Fatalf("upload without a token = %+v; want skipped, pointing to the System page", res)
+	}
+	if err := youtube.SaveToken(tokenFile, &oauth2.Token{RefreshToken: yt.RefreshToken()}); err != nil {
+		t.Fatal(err)
+	}
+	if res := upload(); !res.Uploaded || res.VideoID == "" {
+		t.Fatalf("upload after connecting = %+v; want uploaded", res)
+	}
+	if n := len(yt.Videos()); n != 1 {
+		t.Fatalf("%d videos on the channel, want 1", n)
 	}
 }

@@ -86,8 +86,12 @@ func (p *Pipeline) runUpload(ctx context.Context, job stage.Job) (any, error) {
 		job.Progress(100, res.Reason)
 		return res, nil
 	}
-	if p.yt == nil {
-		res.Skipped, res.Reason = true, "not uploaded: no YouTube credentials (set YOUTUBE_CLIENT_ID and YOUTUBE_CLIENT_SECRET, then run `ytmaker youtube auth`)"
+	yt, err := p.youtube()
+	if err != nil {
+		return nil, err
+	}
+	if yt == nil {
+		res.Skipped, res.Reason = true, "not uploaded: no YouTube credentials (set YOUTUBE_CLIENT_ID and YOUTUBE_CLIENT_SECRET, then connect the channel in the studio's System page or run `ytmaker youtube auth`)"
 		job.Progress(100, res.Reason)
 		return res, nil
 	}
@@ -124,7 +128,7 @@ func (p *Pipeline) runUpload(ctx context.Context, job stage.Job) (any, error) {
 		},
 	}
 	job.Progress(1, "Uploading to YouTube...")
-	up, err := p.yt.Upload(ctx, youtube.UploadRequest{VideoPath: res.VideoPath, Metadata: meta, Session: session}, hooks)
+	up, err := yt.Upload(ctx, youtube.UploadRequest{VideoPath: res.VideoPath, Metadata: meta, Session: session}, hooks)
 	if err != nil {
 		var ex *quota.ExhaustedError
 		switch {
@@ -165,7 +169,7 @@ func (p *Pipeline) runUpload(ctx context.Context, job stage.Job) (any, error) {
 	}
 	if res.ThumbnailPath != "" {
 		job.Progress(95, "Setting the thumbnail...")
-		if w := p.setThumbnail(ctx, up.VideoID, res.ThumbnailPath); w != "" {
+		if w := p.setThumbnail(ctx, yt, up.VideoID, res.ThumbnailPath); w != "" {
 			res.Warnings = append(res.Warnings, w)
 		} else {
 			res.ThumbnailSet = true
@@ -177,13 +181,13 @@ func (p *Pipeline) runUpload(ctx context.Context, job stage.Job) (any, error) {
 
 // setThumbnail sets the custom thumbnail; a failure is a warning, never a
 // failed upload.
-func (p *Pipeline) setThumbnail(ctx context.Context, videoID, path string) string {
+func (p *Pipeline) setThumbnail(ctx context.Context, yt *youtube.Client, videoID, path string) string {
 	if p.cfg.Quota != nil {
 		if _, err := p.cfg.Quota.ReserveThumbnail(ctx); err != nil {
 			return "thumbnail not set: " + err.Error()
 		}
 	}
-	if _, err := p.yt.SetThumbnail(ctx, videoID, path); err != nil {
+	if _, err := yt.SetThumbnail(ctx, videoID, path); err != nil {
 		return "thumbnail not set: " + err.Error()
 	}
 	return ""

@@ -20,6 +20,15 @@ import (
 // YouTubeTokenFile is where `ytmaker youtube auth` keeps the refresh token.
 func YouTubeTokenFile(dataDir string) string { return filepath.Join(dataDir, "youtube_token.json") }
 
+// youTubeTokenFileFor is the token file uploads follow: none when
+// YOUTUBE_REFRESH_TOKEN fixes the token.
+func youTubeTokenFileFor(c *config.Config) string {
+	if c.YouTubeRefreshToken != "" {
+		return ""
+	}
+	return YouTubeTokenFile(c.DataDir)
+}
+
 // YouTubeConfig returns the YouTube client settings: the refresh token from
 // YOUTUBE_REFRESH_TOKEN, or else from the file `ytmaker youtube auth` saved.
 func YouTubeConfig(c *config.Config) youtube.Config {
@@ -101,7 +110,7 @@ func services(c *config.Config) Config {
 		TTSProvider: c.TTSProvider, OpenAITTSBaseURL: c.OpenAITTSBaseURL, OpenAITTSModel: c.OpenAITTSModel,
 		OpenAITTSVoice: c.OpenAITTSVoice, ElevenLabsAPIKey: c.ElevenLabsAPIKey, ElevenLabsBaseURL: c.ElevenLabsBaseURL,
 		ElevenLabsVoiceID: c.ElevenLabsVoiceID, ElevenLabsModel: c.ElevenLabsModel,
-		YouTube: YouTubeConfig(c),
+		YouTube: YouTubeConfig(c), YouTubeTokenFile: youTubeTokenFileFor(c),
 	}
 }
 

@@ -50,33 +50,13 @@ func Authorize(ctx context.Context, cfg AuthConfig, open func(url string) error,
 	if out == nil {
 		out = io.Discard
 	}
-	if cfg.AuthURL == "" {
-		cfg.AuthURL = DefaultAuthURL
-	}
-	if cfg.TokenURL == "" {
-		cfg.TokenURL = DefaultTokenURL
-	}
-	if len(cfg.Scopes) == 0 {
-		cfg.Scopes = []string{ScopeUpload, ScopeReadOnly}
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 5 * time.Minute
-	}
-	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = http.DefaultClient
-	}
+	cfg = cfg.withDefaults()
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, errcode.Wrap(err, errcode.NetworkError, false, "youtube auth: listen on 127.0.0.1: "+err.Error())
 	}
-	oc := &oauth2.Config{
-		ClientID:     cfg.ClientID,
-		ClientSecret: cfg.ClientSecret,
-		Endpoint:     oauth2.Endpoint{AuthURL: cfg.AuthURL, TokenURL: cfg.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
-		Scopes:       cfg.Scopes,
-		RedirectURL:  "http://" + ln.Addr().String(),
-	}
+	oc := cfg.oauth("http://" + ln.Addr().String())
 	state, err := randomState()
 	if err != nil {
 		ln.Close()
@@ -120,22 +100,61 @@ func Authorize(ctx context.Context, cfg AuthConfig, open func(url string) error,
 		cb.outcome <- res.err
 		return nil, res.err
 	}
-	xctx := context.WithValue(ctx, oauth2.HTTPClient, cfg.HTTPClient)
-	tok, err := oc.Exchange(xctx, res.code, oauth2.VerifierOption(verifier))
+	tok, err := cfg.exchange(ctx, oc, res.code, verifier)
 	if err != nil {
-		ce := errcode.Classify(tokenError(err)).Clone()
-		ce.Message = "youtube auth: code exchange failed: " + ce.Message
-		cb.outcome <- ce
-		return nil, ce
-	}
-	if tok.RefreshToken == "" {
-		e := errcode.New(errcode.YouTubeAuthRequired,
-			"youtube auth: Google returned no refresh token; remove YTMaker's access at https://myaccount.google.com/permissions and run `ytmaker youtube auth` again", false)
-		cb.outcome <- e
-		return nil, e
+		cb.outcome <- err
+		return nil, err
 	}
 	cb.outcome <- nil
 	fmt.Fprintln(out, "Authorization complete.")
+	return tok, nil
+}
+
+// withDefaults fills in Google's endpoints, the scopes, the timeout and
+// the HTTP client.
+func (cfg AuthConfig) withDefaults() AuthConfig {
+	if cfg.AuthURL == "" {
+		cfg.AuthURL = DefaultAuthURL
+	}
+	if cfg.TokenURL == "" {
+		cfg.TokenURL = DefaultTokenURL
+	}
+	if len(cfg.Scopes) == 0 {
+		cfg.Scopes = []string{ScopeUpload, ScopeReadOnly}
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 5 * time.Minute
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = http.DefaultClient
+	}
+	return cfg
+}
+
+func (cfg AuthConfig) oauth(redirect string) *oauth2.Config {
+	return &oauth2.Config{
+		ClientID:     cfg.ClientID,
+		ClientSecret: cfg.ClientSecret,
+		Endpoint:     oauth2.Endpoint{AuthURL: cfg.AuthURL, TokenURL: cfg.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
+		Scopes:       cfg.Scopes,
+		RedirectURL:  redirect,
+	}
+}
+
+// exchange trades an authorization code for a token that must carry a
+// refresh token.
+func (cfg AuthConfig) exchange(ctx context.Context, oc *oauth2.Config, code, verifier string) (*oauth2.Token, error) {
+	xctx := context.WithValue(ctx, oauth2.HTTPClient, cfg.HTTPClient)
+	tok, err := oc.Exchange(xctx, code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		ce := errcode.Classify(tokenError(err)).Clone()
+		ce.Message = "youtube auth: code exchange failed: " + ce.Message
+		return nil, ce
+	}
+	if tok.RefreshToken == "" {
+		return nil, errcode.New(errcode.YouTubeAuthRequired,
+			"youtube auth: Google returned no refresh token; remove YTMaker's access at https://myaccount.google.com/permissions and connect again", false)
+	}
 	return tok, nil
 }
 
