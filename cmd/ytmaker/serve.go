@@ -135,7 +135,7 @@ func newHandler(c *config.Config, m *procman.Manager, met *metrics.Metrics, log 
 	// The studio reads through the API in-process; the API serves the
 	// studio's pages and accepts its session cookie.
 	st, err := studio.New(studio.Config{API: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }),
-		Store: eng.Store(), Redis: m.Redis(), Token: c.APIToken, Providers: studioProviders(c), Logger: log})
+		Store: eng.Store(), Redis: m.Redis(), Token: c.APIToken, Logger: log})
 	if err != nil {
 		mon.Close()
 		eng.Close()
@@ -155,25 +155,6 @@ func newHandler(c *config.Config, m *procman.Manager, met *metrics.Metrics, log 
 		Metrics: met.Handler(), Monitor: mon, FFmpeg: c.FFmpeg, FFprobe: c.FFprobe,
 		Observer: met, Token: c.APIToken, Session: st.SignedIn, Studio: st, MCP: agent, AllowedOrigins: c.AllowedOrigins, Logger: log})
 	return h, func() { mon.Close(); eng.Close() }, nil
-}
-
-// studioProviders lists the online services for the studio's System page:
-// whether each is configured, never its key.
-func studioProviders(c *config.Config) []studio.Provider {
-	yc := pipeline.YouTubeConfig(c)
-	return []studio.Provider{
-		{Name: "Gemini", Use: "script", Configured: c.GeminiAPIKey != "", Env: "GEMINI_API_KEY"},
-		{Name: "OpenAI-compatible chat", Use: "script", Configured: (c.OpenAIBaseURL != "" || c.OpenAIAPIKey != "") && c.OpenAIModel != "",
-			Env: "OPENAI_BASE_URL, OPENAI_API_KEY, OPENAI_MODEL"},
-		{Name: "Google Cloud Text-to-Speech", Use: "tts", Configured: c.GoogleTTSAPIKey != "", Env: "GOOGLE_TTS_API_KEY"},
-		{Name: "ElevenLabs", Use: "tts", Configured: c.ElevenLabsAPIKey != "", Env: "ELEVENLABS_API_KEY"},
-		{Name: "OpenAI-compatible speech", Use: "tts", Configured: c.OpenAITTSBaseURL != "" || c.OpenAITTSModel != "" || (c.OpenAIAPIKey != "" && c.OpenAIBaseURL == ""),
-			Env: "OPENAI_TTS_BASE_URL, OPENAI_TTS_MODEL, OPENAI_TTS_VOICE"},
-		{Name: "Stability AI", Use: "images", Configured: c.StabilityAPIKey != "", Env: "STABILITY_API_KEY"},
-		{Name: "D-ID", Use: "avatar", Configured: c.DIDAPIKey != "", Env: "DID_API_KEY"},
-		{Name: "YouTube", Use: "upload", Configured: yc.ClientID != "" && yc.RefreshToken != "",
-			Env: "YOUTUBE_CLIENT_ID, YOUTUBE_CLIENT_SECRET, ytmaker youtube auth"},
-	}
 }
 
 func shutdownHTTP(srv *http.Server) {

@@ -16,6 +16,7 @@ import (
 type ProviderCatalog interface {
 	List() []catalog.Provider
 	Defaults() map[string]string
+	TestInterval() time.Duration
 	Test(ctx context.Context, name string) (catalog.Result, error)
 }
 
@@ -28,6 +29,7 @@ func (s *Server) listProviders(w http.ResponseWriter, r *http.Request) {
 				Settings: p.Settings})
 		}
 		out.Defaults = s.cfg.Providers.Defaults()
+		out.TestIntervalSeconds = s.cfg.Providers.TestInterval().Seconds()
 	}
 	writeData(w, http.StatusOK, out)
 }

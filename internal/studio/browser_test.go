@@ -17,6 +17,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/ytmaker/ytmaker/internal/fakes/fakeelevenlabs"
+	"github.com/ytmaker/ytmaker/internal/fakes/fakestability"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/project"
 )
@@ -339,4 +341,52 @@ func TestBrowserReviewFlow(t *testing.T) {
 	if !strings.Contains(strings.Join(strings.Fields(string(srt)), " "), "Lighthouse keepers polish") {
 		t.Fatalf("the subtitles lack the edited text:\n%s", srt)
 	}
+}
+
+// TestBrowserSystemKeyTest presses Test beside two services whose APIs are
+// protocol fakes: one key works, one is refused, and a second press at
+// once is held back. The buttons work from the keyboard.
+func TestBrowserSystemKeyTest(t *testing.T) {
+	images := fakestability.New(fakestability.Options{APIKey: "sk-studio-right", Credits: 9})
+	defer images.Close()
+	voice := fakeelevenlabs.New(fakeelevenlabs.Options{APIKey: "el-studio-right"})
+	defer voice.Close()
+	e := newEnv(t, envOptions{env: map[string]string{
+		"STABILITY_API_KEY": "sk-studio-right", "STABILITY_BASE_URL": images.URL(),
+		"ELEVENLABS_API_KEY": "el-studio-wrong", "ELEVENLABS_BASE_URL": voice.URL(),
+	}})
+	b := newTab(t)
+	b.do(20*time.Second, chromedp.Navigate(e.srv.URL+"/system"), chromedp.WaitVisible(chromedp.CSS(`[data-test-provider="stability"]`)))
+	if n := eval[int](b, `document.querySelectorAll("[data-test-provider]").length`); n != 5 {
+		t.Fatalf("%d Test buttons, want 5 (2 configured services and 3 built in)", n)
+	}
+	if eval[bool](b, `!!document.querySelector('[data-test-provider="gemini"]')`) {
+		t.Fatal("a Test button for a service without a key")
+	}
+	if html := eval[string](b, `document.body.innerHTML`); strings.Contains(html, "sk-studio") || strings.Contains(html, "el-studio") {
+		t.Fatal("the page shows a key")
+	}
+	// From the keyboard: focus the button, press Enter.
+	b.do(10*time.Second, chromedp.Focus(chromedp.CSS(`[data-test-provider="stability"]`)), chromedp.KeyEvent(kb.Enter))
+	b.waitFor(`document.getElementById("test-stability").dataset.code === "OK"`, 15*time.Second)
+	if txt := eval[string](b, `document.getElementById("test-stability").textContent`); !strings.Contains(txt, "9.00 credits left") {
+		t.Fatalf("stability result %q", txt)
+	}
+	b.do(10*time.Second, chromedp.Click(chromedp.CSS(`[data-test-provider="elevenlabs"]`)))
+	b.waitFor(`document.getElementById("test-elevenlabs").dataset.code === "ELEVENLABS_AUTH_FAILED"`, 15*time.Second)
+	if cls := eval[string](b, `document.getElementById("test-elevenlabs").className`); !strings.Contains(cls, "bad-text") {
+		t.Fatalf("class %q", cls)
+	}
+	// The button rests while the server would refuse another test, then
+	// works again.
+	if !eval[bool](b, `document.querySelector('[data-test-provider="stability"]').disabled`) {
+		t.Fatal("Test can be pressed again at once")
+	}
+	b.waitFor(`!document.querySelector('[data-test-provider="stability"]').disabled`, 15*time.Second)
+	b.do(10*time.Second, chromedp.Click(chromedp.CSS(`[data-test-provider="stability"]`)))
+	b.waitFor(`document.getElementById("test-stability").dataset.code === "OK"`, 15*time.Second)
+	if images.Calls() != 2 || voice.Calls() != 1 {
+		t.Fatalf("calls: stability %d, elevenlabs %d", images.Calls(), voice.Calls())
+	}
+	b.screenshot("system", 1280, 900)
 }

@@ -16,9 +16,11 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ytmaker/ytmaker/internal/api"
+	"github.com/ytmaker/ytmaker/internal/config"
 	"github.com/ytmaker/ytmaker/internal/engine"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/project"
+	providercatalog "github.com/ytmaker/ytmaker/internal/providers/catalog"
 	"github.com/ytmaker/ytmaker/internal/quota"
 	"github.com/ytmaker/ytmaker/internal/redistest"
 	"github.com/ytmaker/ytmaker/internal/stage"
@@ -45,6 +47,9 @@ type env struct {
 type envOptions struct {
 	worker bool
 	token  string
+	// env are settings for the list of services (keys, base URLs of
+	// fakes); none means every service offline.
+	env map[string]string
 }
 
 func testLogger() *slog.Logger {
@@ -92,8 +97,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		t.Cleanup(w.Stop)
 	}
 	st, err := New(Config{API: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.api.ServeHTTP(w, r) }),
-		Store: eng.Store(), Redis: rdb, Token: o.token, Logger: testLogger(), KeepAlive: time.Second,
-		Providers: []Provider{{Name: "Gemini", Use: "script", Env: "GEMINI_API_KEY"}}})
+		Store: eng.Store(), Redis: rdb, Token: o.token, Logger: testLogger(), KeepAlive: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +106,8 @@ func newEnv(t testing.TB, o envOptions) *env {
 		Status: func(ctx context.Context) procman.Status {
 			return procman.Status{Status: "healthy", Message: "test", Queues: []procman.QueueInfo{{Name: "video_generation"}}}
 		},
-		Engine: eng, Token: o.token, Session: st.SignedIn, Studio: st, Logger: testLogger()})
+		Engine: eng, Providers: providerCatalog(t, e.dir, o.env), Token: o.token, Session: st.SignedIn, Studio: st,
+		Logger: testLogger()})
 	e.srv = httptest.NewUnstartedServer(e.api)
 	e.srv.Config.RegisterOnShutdown(e.api.Shutdown)
 	e.srv.Start()
@@ -111,6 +116,22 @@ func newEnv(t testing.TB, o envOptions) *env {
 		e.srv.Close()
 	})
 	return e
+}
+
+// providerCatalog is the list of services of the settings in env.
+func providerCatalog(t testing.TB, dataDir string, env map[string]string) *providercatalog.Catalog {
+	t.Helper()
+	c, err := config.Load(config.Sources{Env: func(k string) (string, bool) {
+		if k == "DATA_DIR" {
+			return dataDir, true
+		}
+		v, ok := env[k]
+		return v, ok
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return providercatalog.New(c, providercatalog.Options{})
 }
 
 // createProject makes a project through the task client.

@@ -103,6 +103,7 @@ var clientKeys = []string{
 	"stage.thumbnail_generation", "stage.youtube_upload", "stage.completed", "stage.error",
 	"js.eta", "js.eta.minutes", "js.network", "js.failed", "js.confirm.delete", "js.confirm.cancel",
 	"js.creating", "js.uploading", "js.reading", "js.file.type", "js.detected", "js.live.lost", "js.fix.fields",
+	"js.test.running", "js.test.ok", "js.test.failed", "js.test.retry", "js.test.wait",
 }
 
 // clientMessages returns the messages the scripts need, in lang.

@@ -410,11 +410,14 @@ func (s *Server) batchLive(w http.ResponseWriter, r *http.Request) {
 type systemData struct {
 	Status    procman.Status
 	Quotas    *quota.Snapshot
-	Providers []Provider
+	Providers []wire.Provider
+	// TestInterval is the least time in seconds between two tests of one
+	// service; the Test button stays disabled that long.
+	TestInterval float64
 }
 
 func (s *Server) systemPage(w http.ResponseWriter, r *http.Request, v *view) {
-	d := systemData{Providers: s.cfg.Providers}
+	var d systemData
 	if err := s.get(r, "/status", &d.Status); err != nil {
 		s.fail(w, r, v, err)
 		return
@@ -422,6 +425,10 @@ func (s *Server) systemPage(w http.ResponseWriter, r *http.Request, v *view) {
 	var q quota.Snapshot
 	if err := s.get(r, "/api/v1/quotas", &q); err == nil {
 		d.Quotas = &q
+	}
+	var pl wire.ProviderList
+	if err := s.get(r, "/api/v1/providers", &pl); err == nil {
+		d.Providers, d.TestInterval = pl.Providers, pl.TestIntervalSeconds
 	}
 	v.Nav, v.Title, v.Data = "system", v.T("system.title"), d
 	s.render(w, http.StatusOK, "system", v)

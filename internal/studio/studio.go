@@ -30,16 +30,6 @@ import (
 //go:embed templates/*.html static/*
 var files embed.FS
 
-// Provider is one online service, as the System page shows it.
-type Provider struct {
-	Name string // "Gemini"
-	Use  string // what it does: "script", "tts", "images", "avatar", "upload"
-	// Configured reports whether its key is set (the key is never shown).
-	Configured bool
-	// Env names the setting that configures it.
-	Env string
-}
-
 // Config configures the studio.
 type Config struct {
 	// API is YTMaker's JSON API handler; the studio reads through it
@@ -51,8 +41,6 @@ type Config struct {
 	Redis redis.UniversalClient
 	// Token is API_TOKEN: when set, browsers sign in with it first.
 	Token string
-	// Providers lists the online services and whether they are set up.
-	Providers []Provider
 	// SessionTTL is how long a sign-in lasts (default 7 days).
 	SessionTTL time.Duration
 	// KeepAlive is how often an idle event stream gets a comment

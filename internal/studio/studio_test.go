@@ -372,3 +372,38 @@ func TestForeignHostRefused(t *testing.T) {
 		}
 	}
 }
+
+// The System page lists every service in both languages, offers Test only
+// where there is something to test, and the test endpoint it calls
+// refuses other sites.
+func TestSystemPageServices(t *testing.T) {
+	e := newEnv(t, envOptions{env: map[string]string{"STABILITY_API_KEY": "sk-page-secret-123", "STABILITY_BASE_URL": "http://127.0.0.1:9"}})
+	c := e.browser()
+	p := e.get(c, "/system", nil)
+	for _, want := range []string{"Stability AI", `data-test-provider="stability"`, `data-test-provider="offline-voice"`,
+		"Set GEMINI_API_KEY", "Key test", `data-interval="5"`, `aria-live="polite"`} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the System page lacks %q", want)
+		}
+	}
+	if strings.Contains(p.body, `data-test-provider="gemini"`) {
+		t.Error("Test offered for a service without a key")
+	}
+	if strings.Contains(p.body, "sk-page") || strings.Contains(p.body, "secret-123") {
+		t.Fatal("the page shows the key")
+	}
+	p = e.get(c, "/system", map[string]string{"Accept-Language": "zh-TW"})
+	for _, want := range []string{"金鑰測試", ">測試</button>", "未設定", "請設定 GEMINI_API_KEY", "語音"} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the zh-TW System page lacks %q", want)
+		}
+	}
+	p = e.do(c, "POST", "/api/v1/providers/slides/test", nil, map[string]string{"Sec-Fetch-Site": "cross-site"})
+	if p.code != http.StatusForbidden {
+		t.Fatalf("cross-site test: %d %s", p.code, p.body)
+	}
+	p = e.do(c, "POST", "/api/v1/providers/slides/test", nil, map[string]string{"Sec-Fetch-Site": "same-origin"})
+	if p.code != http.StatusOK || !strings.Contains(p.body, `"ok":true`) {
+		t.Fatalf("same-origin test: %d %s", p.code, p.body)
+	}
+}

@@ -113,6 +113,7 @@ func funcs(lang string) template.FuncMap {
 		"messages":   func() map[string]string { return clientMessages(lang) },
 		"qs":         func(v url.Values) string { return v.Encode() },
 		"lower":      strings.ToLower,
+		"join":       strings.Join,
 		"trimPrefix": func(s, prefix string) string { return strings.TrimPrefix(s, prefix) },
 	}
 }

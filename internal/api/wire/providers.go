@@ -30,6 +30,9 @@ type Provider struct {
 type ProviderList struct {
 	Providers []Provider        `json:"providers"`
 	Defaults  map[string]string `json:"defaults"`
+	// TestIntervalSeconds is the least time between two tests of one
+	// service.
+	TestIntervalSeconds float64 `json:"test_interval_seconds"`
 }
 
 // ProviderTest is the outcome of POST /providers/{name}/test: ok with the

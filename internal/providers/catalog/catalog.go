@@ -158,6 +158,9 @@ func (c *Catalog) List() []Provider {
 	return out
 }
 
+// TestInterval is the least time between two tests of one service.
+func (c *Catalog) TestInterval() time.Duration { return c.opts.MinInterval }
+
 // Defaults returns the default choice of each kind (see pipeline.Defaults).
 func (c *Catalog) Defaults() map[string]string {
 	d := map[string]string{}

@@ -448,7 +448,50 @@
     refresh();
   }
 
-  const pages = { projects: projectsPage, "new": newPage, project: projectPage, batches: batchesPage, batch: batchPage };
+  // systemPage: each configured service's Test button makes the service's
+  // cheapest real call through the API and shows the outcome beside it.
+  function systemPage() {
+    const table = $("table.providers");
+    if (!table) return;
+    table.addEventListener("click", function (e) {
+      const btn = e.target.closest("[data-test-provider]");
+      if (!btn || btn.disabled) return;
+      const name = btn.dataset.testProvider;
+      const out = document.getElementById("test-" + name);
+      // The server takes one test of a service per interval; the button
+      // rests that long so a second press never hits the limit.
+      const ready = Date.now() + (parseFloat(table.dataset.interval) || 5) * 1000;
+      btn.disabled = true;
+      btn.setAttribute("aria-busy", "true");
+      out.className = "provider-result";
+      delete out.dataset.code;
+      out.textContent = T("js.test.running");
+      api("POST", "/api/v1/providers/" + encodeURIComponent(name) + "/test").then(function (j) {
+        btn.removeAttribute("aria-busy");
+        setTimeout(function () { btn.disabled = false; }, Math.max(0, ready - Date.now()));
+        let text, cls;
+        if (j.success && j.data.ok) {
+          text = T("js.test.ok", j.data.latency_ms, j.data.message || "");
+          cls = "ok-text";
+        } else if (j.success) {
+          const err = j.data.error || { code: "ERROR", message: "" };
+          text = T("js.test.failed", err.code, err.message) + (err.retryable ? " " + T("js.test.retry") : "");
+          cls = "bad-text";
+        } else if (j.httpStatus === 429) {
+          text = T("js.test.wait", (j.error.details && j.error.details.retry_after_seconds) || 5);
+          cls = "warn-text";
+        } else {
+          text = T("js.test.failed", j.error.code, j.error.message);
+          cls = "bad-text";
+        }
+        out.className = "provider-result " + cls;
+        out.dataset.code = j.success ? (j.data.ok ? "OK" : (j.data.error || {}).code || "") : j.error.code;
+        out.textContent = text;
+      });
+    });
+  }
+
+  const pages = { projects: projectsPage, "new": newPage, project: projectPage, batches: batchesPage, batch: batchPage, system: systemPage };
   const init = pages[document.body.dataset.page];
   if (init) init();
 })();
