@@ -18,6 +18,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/metrics"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/providers/catalog"
+	"github.com/ytmaker/ytmaker/internal/providers/youtube"
 	"github.com/ytmaker/ytmaker/internal/studio"
 	"github.com/ytmaker/ytmaker/internal/workerstages"
 	"github.com/ytmaker/ytmaker/procman"
@@ -135,7 +136,7 @@ func newHandler(c *config.Config, m *procman.Manager, met *metrics.Metrics, log 
 	// The studio reads through the API in-process; the API serves the
 	// studio's pages and accepts its session cookie.
 	st, err := studio.New(studio.Config{API: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }),
-		Store: eng.Store(), Redis: m.Redis(), Token: c.APIToken, Logger: log})
+		Store: eng.Store(), Redis: m.Redis(), Token: c.APIToken, YouTube: youTubeConnector(c, log), Logger: log})
 	if err != nil {
 		mon.Close()
 		eng.Close()
@@ -260,4 +261,19 @@ func runScheduler(ctx context.Context, args []string) int {
 		return code
 	}
 	return runComponents("scheduler", c, false, true, "")
+}
+
+// youTubeConnector is the studio's "connect a channel" flow: none without
+// an OAuth client, or when YOUTUBE_REFRESH_TOKEN fixes the channel.
+func youTubeConnector(c *config.Config, log *slog.Logger) studio.YouTubeConnector {
+	if c.YouTubeRefreshToken != "" {
+		return nil
+	}
+	f, err := youtube.NewWebFlow(youtube.AuthConfig{ClientID: c.YouTubeClientID, ClientSecret: c.YouTubeClientSecret,
+		TokenURL: c.GoogleOAuthTokenURL}, pipeline.YouTubeTokenFile(c.DataDir))
+	if err != nil {
+		log.Debug("no YouTube connection from the studio", "reason", err)
+		return nil
+	}
+	return f
 }

@@ -50,6 +50,8 @@ type envOptions struct {
 	// env are settings for the list of services (keys, base URLs of
 	// fakes); none means every service offline.
 	env map[string]string
+	// youtube connects a channel from the System page.
+	youtube YouTubeConnector
 }
 
 func testLogger() *slog.Logger {
@@ -97,7 +99,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		t.Cleanup(w.Stop)
 	}
 	st, err := New(Config{API: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { e.api.ServeHTTP(w, r) }),
-		Store: eng.Store(), Redis: rdb, Token: o.token, Logger: testLogger(), KeepAlive: time.Second})
+		Store: eng.Store(), Redis: rdb, Token: o.token, Logger: testLogger(), KeepAlive: time.Second, YouTube: o.youtube})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ytmaker/ytmaker/internal/api/wire"
 	"github.com/ytmaker/ytmaker/internal/language"
@@ -414,10 +415,22 @@ type systemData struct {
 	// TestInterval is the least time in seconds between two tests of one
 	// service; the Test button stays disabled that long.
 	TestInterval float64
+	YouTube      youTubeState
+}
+
+// youTubeState is the YouTube channel card of the System page.
+type youTubeState struct {
+	Available bool // an OAuth client is configured
+	Connected bool
+	Since     time.Time
 }
 
 func (s *Server) systemPage(w http.ResponseWriter, r *http.Request, v *view) {
 	var d systemData
+	if yt := s.cfg.YouTube; yt != nil {
+		d.YouTube.Available = true
+		d.YouTube.Connected, d.YouTube.Since = yt.Connected()
+	}
 	if err := s.get(r, "/status", &d.Status); err != nil {
 		s.fail(w, r, v, err)
 		return

@@ -41,6 +41,9 @@ type Config struct {
 	Redis redis.UniversalClient
 	// Token is API_TOKEN: when set, browsers sign in with it first.
 	Token string
+	// YouTube connects a channel from the System page with OAuth in the
+	// browser; nil when no OAuth client is configured.
+	YouTube YouTubeConnector
 	// SessionTTL is how long a sign-in lasts (default 7 days).
 	SessionTTL time.Duration
 	// KeepAlive is how often an idle event stream gets a comment
@@ -105,6 +108,8 @@ func New(cfg Config) (*Server, error) {
 	mux.HandleFunc("GET /batches/{id}", s.page(s.batchPage))
 	mux.HandleFunc("GET /batches/{id}/live", s.private(s.batchLive))
 	mux.HandleFunc("GET /system", s.page(s.systemPage))
+	mux.HandleFunc("POST /system/youtube", s.private(s.connectYouTube))
+	mux.HandleFunc("GET "+youTubeCallback, s.youTubeAnswer)
 	mux.HandleFunc("GET /events", s.private(s.events))
 	mux.HandleFunc("/", s.page(s.notFound))
 	// State-changing requests from other sites are refused (as the API
