@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/ytmaker/ytmaker/internal/apiclient"
-	"github.com/ytmaker/ytmaker/internal/fakes/fakedid"
 	"github.com/ytmaker/ytmaker/internal/fakes/fakegemini"
 	"github.com/ytmaker/ytmaker/internal/fakes/fakestability"
 	"github.com/ytmaker/ytmaker/internal/fakes/faketts"
@@ -75,8 +74,8 @@ func planFromEnv(t *testing.T) soakPlan {
 }
 
 // TestSoak runs `ytmaker serve` and three `ytmaker worker` processes on
-// the Redis serve starts, against fakes of Gemini, Google TTS, Stability,
-// D-ID and YouTube, makes a batch of short videos through the API and
+// the Redis serve starts, against fakes of Gemini, Google TTS, Stability
+// and YouTube, makes a batch of short videos through the API and
 // kill -9's workers, serve and Redis while they work. Every project must
 // complete with exactly one YouTube upload, none lost, and no project may
 // sit longer than 15 s with no worker on it.
@@ -130,10 +129,9 @@ type soakRun struct {
 func newSoak(t *testing.T, plan soakPlan) *soakRun {
 	gem := fakegemini.New(fakegemini.Options{APIKey: "gemini-soak"})
 	stab := fakestability.New(fakestability.Options{APIKey: "sk-soak", MaxSide: 480})
-	did := fakedid.New(fakedid.Options{APIKey: "did-soak", PendingPolls: -1, Credits: 1 << 20})
 	tts := faketts.New(faketts.Options{APIKey: "tts-soak"})
 	yt := fakeyoutube.Start(t, fakeyoutube.Options{Quota: fakeyoutube.Quota{Unlimited: true}})
-	t.Cleanup(func() { gem.Close(); stab.Close(); did.Close(); tts.Close() })
+	t.Cleanup(func() { gem.Close(); stab.Close(); tts.Close() })
 	s := &soakRun{t: t, plan: plan, rng: rand.New(rand.NewPCG(plan.seed, plan.seed^0x50a6)), dataDir: t.TempDir(),
 		addr: "127.0.0.1:" + strconv.Itoa(freePort(t)), redis: "redis://127.0.0.1:" + strconv.Itoa(freePort(t)) + "/0",
 		youtube: yt, peak: map[string]int64{}, ids: map[int64]string{}}
@@ -141,7 +139,6 @@ func newSoak(t *testing.T, plan soakPlan) *soakRun {
 		"LLM_PROVIDER=gemini", "GEMINI_API_KEY=gemini-soak", "GEMINI_BASE_URL=" + gem.URL(),
 		"TTS_PROVIDER=google", "GOOGLE_TTS_API_KEY=tts-soak", "GOOGLE_TTS_BASE_URL=" + tts.URL(),
 		"STABILITY_API_KEY=sk-soak", "STABILITY_BASE_URL=" + stab.URL(),
-		"DID_API_KEY=did-soak", "DID_BASE_URL=" + did.URL(),
 		"YOUTUBE_CLIENT_ID=" + yt.ClientID(), "YOUTUBE_CLIENT_SECRET=" + yt.ClientSecret(), "YOUTUBE_REFRESH_TOKEN=" + yt.RefreshToken(),
 		"YOUTUBE_BASE_URL=" + yt.URL, "GOOGLE_OAUTH_TOKEN_URL=" + yt.TokenURL(), "YOUTUBE_DAILY_QUOTA=1000000000"}
 	return s
@@ -184,7 +181,7 @@ func (s *soakRun) start() {
 	for i := range s.plan.projects {
 		name := fmt.Sprintf("Soak %03d", i+1)
 		in.Projects = append(in.Projects, project.Input{Name: name, Content: soakText, Language: "en",
-			Settings: project.Settings{MaxSegments: 3, YouTube: project.YouTube{Title: "Soak video " + strconv.Itoa(i+1)}}})
+			Settings: project.Settings{MaxSegments: 3, Avatar: &noAvatar, YouTube: project.YouTube{Title: "Soak video " + strconv.Itoa(i+1)}}})
 	}
 	c, err := apiclient.New("http://"+s.addr, "")
 	if err != nil {
@@ -202,6 +199,11 @@ func (s *soakRun) start() {
 		s.t.Fatalf("the batch holds %d projects, want %d", len(s.ids), s.plan.projects)
 	}
 }
+
+// noAvatar: the soak's videos are stills. A talking-head clip is re-encoded
+// frame by frame at 1080p, most of a short render's CPU; on a loaded
+// 2-core machine such renders outlast the 10-30 s between worker kills.
+var noAvatar = false
 
 // soakText makes a short video: three segments of a few words.
 const soakText = `Rivers shape the land around them.
@@ -317,8 +319,31 @@ func (s *soakRun) record(role, name string, pid int) {
 	s.t.Logf("%s kill -9 %s (pid %d)", time.Since(s.began).Round(100*time.Millisecond), name, pid)
 }
 
+// killWorker kills a random worker among those running a task (as
+// /status lists them), any worker if none is or serve does not answer.
 func (s *soakRun) killWorker() {
-	i := s.rng.IntN(len(s.workers))
+	busy := map[int]bool{}
+	if doc, ok := s.serve.status(s.t); ok {
+		ws, _ := doc["data"].(map[string]any)["workers"].([]any)
+		for _, w := range ws {
+			w, _ := w.(map[string]any)
+			if pid, ok := w["pid"].(float64); ok && w["active_tasks"].(float64) > 0 {
+				busy[int(pid)] = true
+			}
+		}
+	}
+	var pick []int
+	for i, w := range s.workers {
+		if busy[w.cmd.Process.Pid] {
+			pick = append(pick, i)
+		}
+	}
+	if len(pick) == 0 {
+		for i := range s.workers {
+			pick = append(pick, i)
+		}
+	}
+	i := pick[s.rng.IntN(len(pick))]
 	s.kill(s.workers[i], soak.RoleWorker, "worker-"+strconv.Itoa(i+1))
 	s.workers[i] = s.startWorker(i)
 }
@@ -346,15 +371,10 @@ func (s *soakRun) killRedis() {
 	s.waitHealthy(s.serve)
 }
 
-// childOf reports whether pid's parent is parent (from /proc/pid/stat).
+// childOf reports whether pid's parent is parent.
 func childOf(pid, parent int) bool {
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	i := strings.LastIndexByte(string(raw), ')')
-	f := strings.Fields(string(raw[i+1:]))
-	return len(f) > 1 && f[1] == strconv.Itoa(parent)
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	return err == nil && parentOf(string(stat)) == parent
 }
 
 // sampleRSS records each live process's peak resident set (VmHWM).
