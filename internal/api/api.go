@@ -267,6 +267,13 @@ func (s *Server) routeTable() []route {
 		route{"GET", p + "/prompt-templates/{name}", s.getPromptTemplate},
 		route{"PUT", p + "/prompt-templates/{name}", s.putPromptTemplate},
 		route{"DELETE", p + "/prompt-templates/{name}", s.deletePromptTemplate},
+		route{"GET", p + "/brands", s.listBrands},
+		route{"POST", p + "/brands", s.createBrand},
+		route{"GET", p + "/brands/{name}", s.getBrand},
+		route{"PUT", p + "/brands/{name}", s.putBrand},
+		route{"DELETE", p + "/brands/{name}", s.deleteBrand},
+		route{"PUT", p + "/brands/{name}/logo", s.putBrandLogo},
+		route{"GET", p + "/brands/{name}/logo", s.getBrandLogo},
 	)
 }
 

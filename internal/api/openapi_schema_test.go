@@ -9,6 +9,7 @@ import (
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/api/wire"
+	"github.com/ytmaker/ytmaker/internal/brand"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/script"
 	"github.com/ytmaker/ytmaker/progress"
@@ -54,6 +55,9 @@ var openAPISchemaTypes = map[string]reflect.Type{
 	"PromptTemplateInput": reflect.TypeFor[wire.PromptTemplateInput](),
 	"PromptTemplateList":  reflect.TypeFor[wire.PromptTemplateList](),
 	"Script":              reflect.TypeFor[script.Script](),
+	"Brand":               reflect.TypeFor[brand.Brand](),
+	"BrandWatermark":      reflect.TypeFor[brand.Watermark](),
+	"BrandList":           reflect.TypeFor[wire.BrandList](),
 	"ScriptUpdate":        reflect.TypeFor[wire.ScriptUpdate](),
 	"SegmentMedia":        reflect.TypeFor[wire.SegmentMedia](),
 	"MediaUpdate":         reflect.TypeFor[wire.MediaUpdate](),

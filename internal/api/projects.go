@@ -175,9 +175,15 @@ func (s *Server) patchProject(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		// What may have become stale since the project was made (a music
-		// file removed, a publish time passed) is checked only when changed.
+		// file or brand removed, a publish time passed) is checked only
+		// when changed.
 		if in.Settings.Music != p.Settings.Music {
 			if _, err := s.store.MusicPath(in.Settings.Music); err != nil {
+				return err
+			}
+		}
+		if in.Settings.Brand != p.Settings.Brand {
+			if err := s.store.CheckBrand(in.Settings.Brand); err != nil {
 				return err
 			}
 		}

@@ -216,19 +216,27 @@ func (s *Store) List() ([]Brand, error) {
 	return out, nil
 }
 
-// Delete removes a preset; NOT_FOUND when there is none.
+// Delete removes a preset, and its logo when the store made it and no
+// other preset uses it; NOT_FOUND when there is none.
 func (s *Store) Delete(name string) error {
 	if err := ValidName("name", name); err != nil {
 		return err
 	}
+	old, _ := s.Get(name) // a corrupt preset is removed all the same
 	err := os.Remove(s.path(name))
 	if errors.Is(err, fs.ErrNotExist) {
-		return errcode.Newf(errcode.NotFound, false, "brand %q does not exist", name)
+		return errcode.Newf(errcode.NotFound, false, "brand %q does not exist", name).WithDetail("field", "name")
 	}
 	if err != nil {
 		return errcode.Wrap(err, errcode.FileSystemError, false, "")
 	}
-	return atomicfile.SyncDir(s.dir)
+	if err := atomicfile.SyncDir(s.dir); err != nil {
+		return errcode.Wrap(err, errcode.FileSystemError, false, "")
+	}
+	if old.Logo != "" {
+		s.removeUnusedLogo(old.Logo)
+	}
+	return nil
 }
 
 // LogoPath is the logo file's path, "" when the preset has none.

@@ -7,7 +7,6 @@ import (
 	_ "image/jpeg" // decode JPEG logos
 	"math"
 	"os"
-	"path/filepath"
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/brand"
@@ -19,12 +18,7 @@ import (
 )
 
 // Brands returns the store of brand presets, DATA_DIR/brands.
-func (p *Pipeline) Brands() *brand.Store {
-	return brand.NewStore(filepath.Join(p.cfg.Store.Root(), "brands"), func(name string) bool {
-		_, ok := slides.LookupTheme(name)
-		return ok
-	})
-}
+func (p *Pipeline) Brands() *brand.Store { return p.cfg.Store.Brands() }
 
 // brandOf loads the project's brand preset; nil when it has none.
 func (p *Pipeline) brandOf(pr *project.Project) (*brand.Brand, error) {

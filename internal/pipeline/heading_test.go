@@ -214,8 +214,19 @@ func TestBrandWatermarkAndCards(t *testing.T) {
 		t.Errorf("centre differs from the slide by %.1f: the watermark is elsewhere", d)
 	}
 
-	// Unknown brand: the assets stage refuses, naming the setting.
-	id = s.project("Rivers again", english, func(in *project.Input) { in.Settings.Brand = "nobody" })
+	// An unknown brand is refused when the project is made; one deleted
+	// after that is refused by the assets stage. Both name the setting.
+	_, err = s.client.CreateProject(ctx, project.Input{Name: "Nobody", Content: english, Settings: project.Settings{Brand: "nobody"}})
+	if e := errcode.Classify(err); err == nil || e.Code != errcode.InvalidInput || e.Details["field"] != "settings.brand" {
+		t.Fatalf("unknown brand at creation: %v", err)
+	}
+	if _, err := store.Save(brand.Brand{Name: "gone", Channel: "Gone"}); err != nil {
+		t.Fatal(err)
+	}
+	id = s.project("Rivers again", english, func(in *project.Input) { in.Settings.Brand = "gone" })
+	if err := store.Delete("gone"); err != nil {
+		t.Fatal(err)
+	}
 	h, err = s.client.Chain(ctx, id)
 	if err != nil {
 		t.Fatal(err)

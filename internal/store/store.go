@@ -28,6 +28,8 @@ import (
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/atomicfile"
+	"github.com/ytmaker/ytmaker/internal/brand"
+	"github.com/ytmaker/ytmaker/internal/media/slides"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/prompts"
 )
@@ -59,6 +61,7 @@ type Store struct {
 	writeJSON func(path string, v any, perm os.FileMode) error
 
 	prompts *prompts.Store
+	brands  *brand.Store
 }
 
 // Open prepares dataDir (creating projects/ and batches/) and returns a
@@ -74,7 +77,11 @@ func Open(dataDir string) (*Store, error) {
 		}
 	}
 	return &Store{root: abs, now: time.Now, locks: map[string]*sync.Mutex{}, log: slog.New(slog.DiscardHandler),
-		writeJSON: defaultWriteJSON, prompts: prompts.NewStore(filepath.Join(abs, "prompts"))}, nil
+		writeJSON: defaultWriteJSON, prompts: prompts.NewStore(filepath.Join(abs, "prompts")),
+		brands: brand.NewStore(filepath.Join(abs, "brands"), func(name string) bool {
+			_, ok := slides.LookupTheme(name)
+			return ok
+		})}, nil
 }
 
 func defaultWriteJSON(path string, v any, perm os.FileMode) error {
@@ -86,6 +93,25 @@ func (s *Store) Root() string { return s.root }
 
 // Prompts returns the prompt templates, kept in DATA_DIR/prompts.
 func (s *Store) Prompts() *prompts.Store { return s.prompts }
+
+// Brands returns the brand presets, kept in DATA_DIR/brands; their themes
+// must be slide themes.
+func (s *Store) Brands() *brand.Store { return s.brands }
+
+// CheckBrand checks that settings.brand names a preset that exists ("" is
+// no brand).
+func (s *Store) CheckBrand(name string) error {
+	if name == "" {
+		return nil
+	}
+	if _, err := s.brands.Get(name); err != nil {
+		if errcode.Code(err) == errcode.NotFound {
+			return project.InvalidField("settings.brand", "brand %q does not exist (see GET /api/v1/brands)", name)
+		}
+		return project.InvalidField("settings.brand", "brand %q cannot be used: %s", name, errcode.Classify(err).Message)
+	}
+	return nil
+}
 
 // MusicDir is where background music files live: settings.music names a
 // file in it.
@@ -133,6 +159,9 @@ func (s *Store) CheckInput(in *project.Input) error {
 		if errcode.Code(err) == prompts.CodeNotFound {
 			return project.InvalidField("settings.prompt_template", "template %q does not exist (see GET /api/v1/prompt-templates)", in.Settings.PromptTemplate)
 		}
+		return err
+	}
+	if err := s.CheckBrand(in.Settings.Brand); err != nil {
 		return err
 	}
 	return in.Settings.YouTube.CheckPublishAt(s.now())

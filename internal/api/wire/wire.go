@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/brand"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/tasks"
 )
@@ -338,4 +339,9 @@ type Placeholder struct {
 type PromptTemplateDeleted struct {
 	Name    string `json:"name"`
 	Deleted bool   `json:"deleted"`
+}
+
+// BrandList is GET /brands: every brand preset, by name.
+type BrandList struct {
+	Brands []brand.Brand `json:"brands"`
 }

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestCLIBrands(t *testing.T) {
+	addr := cliServer(t, "")
+	dir := t.TempDir()
+	code, out, errOut := runCLI(t, brandsList, "--addr", addr)
+	wantOutput(t, "brands list, empty", code, 0, out+errOut, "No brand presets")
+	file := filepath.Join(dir, "rivers.json")
+	os.WriteFile(file, []byte(`{"name": "rivers", "channel": "Rivers Weekly", "watermark": {"position": "bottom-right", "size": 0.2}, "outro": false}`), 0o644)
+	code, out, errOut = runCLI(t, brandsSave, file, "--addr", addr)
+	wantOutput(t, "brands save", code, 0, out+errOut, `Saved brand "rivers"`, "ytmaker brands logo rivers")
+	img := image.NewNRGBA(image.Rect(0, 0, 100, 40))
+	for i := range img.Pix {
+		img.Pix[i] = 200
+	}
+	logo := filepath.Join(dir, "logo.png")
+	f, _ := os.Create(logo)
+	png.Encode(f, img)
+	f.Close()
+	code, out, errOut = runCLI(t, brandsLogo, "rivers", logo, "--addr", addr)
+	wantOutput(t, "brands logo", code, 0, out+errOut, `Brand "rivers" now shows`, "rivers-logo-")
+	code, out, errOut = runCLI(t, brandsList, "--addr", addr)
+	wantOutput(t, "brands list", code, 0, out+errOut, "rivers", "Rivers Weekly", "yes", "bottom-right 20% 0.8", "off", "auto")
+	code, out, _ = runCLI(t, brandsShow, "rivers", "--addr", addr)
+	wantOutput(t, "brands show", code, 0, out, `"channel": "Rivers Weekly"`, `"outro": false`, `"logo": "rivers-logo-`)
+	code, _, errOut = runCLI(t, brandsLogo, "rivers", file, "--addr", addr)
+	wantOutput(t, "brands logo with a JSON file", code, 1, errOut, "MEDIA_UNSUPPORTED")
+	os.WriteFile(file, []byte(`{"name": "bad", "channel": "c", "watermark": {"position": "middle"}}`), 0o644)
+	code, _, errOut = runCLI(t, brandsSave, file, "--addr", addr)
+	wantOutput(t, "brands save, bad position", code, 1, errOut, "INVALID_INPUT", "watermark.position")
+	code, out, _ = runCLI(t, brandsRemove, "rivers", "--addr", addr)
+	wantOutput(t, "brands rm", code, 0, out, `Deleted brand "rivers"`)
+	code, _, errOut = runCLI(t, brandsShow, "rivers", "--addr", addr)
+	wantOutput(t, "brands show after rm", code, 1, errOut, "BRAND_NOT_FOUND")
+	code, _, errOut = runCLI(t, brandsRemove, "rivers", "--addr", addr)
+	wantOutput(t, "brands rm twice", code, 1, errOut, "BRAND_NOT_FOUND")
+}
