@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/png"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -89,6 +92,26 @@ func TestCLIScriptReview(t *testing.T) {
 	if err != nil || sc.Segments[1].Text != "Lighthouses blink all night." {
 		t.Fatalf("script after the edit: %+v %v", sc, err)
 	}
+	// Own media for segment 2, refused for a file that is no picture,
+	// then removed.
+	pic := filepath.Join(t.TempDir(), "harbour.png")
+	img := image.NewNRGBA(image.Rect(0, 0, 64, 36))
+	for i := range img.Pix {
+		img.Pix[i] = 200
+	}
+	var buf bytes.Buffer
+	png.Encode(&buf, img)
+	os.WriteFile(pic, buf.Bytes(), 0o644)
+	code, out, errOut = runCLI(t, mediaSet, "1", "2", pic, "--addr", addr)
+	wantOutput(t, "media set", code, 0, out+errOut, "Segment 2 of project 1 now shows harbour.png (image/png, 64x36)")
+	notes := filepath.Join(t.TempDir(), "notes.png")
+	os.WriteFile(notes, []byte("not a picture at all"), 0o644)
+	code, _, errOut = runCLI(t, mediaSet, "1", "3", notes, "--addr", addr)
+	wantOutput(t, "media set (text)", code, 1, errOut, "MEDIA_UNSUPPORTED")
+	code, out, errOut = runCLI(t, mediaRemove, "1", "2", "--addr", addr)
+	wantOutput(t, "media rm", code, 0, out+errOut, "Segment 2 of project 1 shows its generated picture again")
+	code, _, errOut = runCLI(t, mediaRemove, "1", "2", "--addr", addr)
+	wantOutput(t, "media rm again", code, 1, errOut, "MEDIA_NOT_FOUND")
 	approve := func(ctx context.Context, args []string, std cliIO) int {
 		return runControl(ctx, args, std, "approve", "", (*apiclient.Client).Approve, true)
 	}

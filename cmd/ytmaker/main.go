@@ -44,6 +44,7 @@ func commands() []command {
 		{"retry", "retry ID: run a failed project again from the failed stage", runRetry},
 		{"script", "script show ID | edit ID: read or change a project's script", runScript},
 		{"approve", "approve ID: make the video of a project whose script waits for review", runApprove},
+		{"media", "media set ID N FILE | rm ID N: your own picture or clip for a segment", runMedia},
 		{"batch", "batch create --file F | start | pause | resume | show ID | list: many videos at once", runBatch},
 		{"tasks", "tasks show ID: a background task's state, result and error", runTasks},
 		{"prompts", "prompts list | show NAME | set NAME --file F | delete NAME: script prompt templates", runPrompts},

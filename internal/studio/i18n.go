@@ -104,6 +104,7 @@ var clientKeys = []string{
 	"js.eta", "js.eta.minutes", "js.network", "js.failed", "js.confirm.delete", "js.confirm.cancel",
 	"js.creating", "js.uploading", "js.reading", "js.file.type", "js.detected", "js.live.lost", "js.fix.fields",
 	"js.test.running", "js.test.ok", "js.test.failed", "js.test.retry", "js.test.wait",
+	"js.media.uploading", "js.media.saved", "js.media.removed", "js.media.type",
 }
 
 // clientMessages returns the messages the scripts need, in lang.

@@ -162,6 +162,9 @@ type projectData struct {
 	Actions   []string // pause, resume, cancel, retry, generate
 	Problem   *problem
 	Landscape bool
+	// MediaEditable: the segments' own media can be changed now (the
+	// script exists and no run works on the project).
+	MediaEditable bool
 }
 
 type segmentView struct {
@@ -172,6 +175,10 @@ type segmentView struct {
 	Audio   string
 	Seconds float64
 	Source  string
+	// Media is the URL of the creator's own picture or clip, MediaKind
+	// image or video.
+	Media     string
+	MediaKind string
 }
 
 // problem is the error shown on the project page.
@@ -204,33 +211,43 @@ func (s *Server) loadProject(r *http.Request) (*projectData, error) {
 			d.Result = &res
 		}
 	}
-	d.Assets = s.segments(id)
+	d.Assets = s.segments(id, p, d.Script)
+	d.MediaEditable = d.Script != nil && (p.Run == nil || !p.Run.State.Active() || p.Status == project.ScriptReview)
 	d.Actions = actions(p)
 	d.Problem = problemOf(p)
 	return d, nil
 }
 
-// segments reads the assets manifest the assets stage wrote.
-func (s *Server) segments(id int64) []segmentView {
-	b, err := os.ReadFile(filepath.Join(s.cfg.Store.ProjectDir(id), "assets", "assets.json"))
-	if err != nil {
-		return nil
-	}
-	var m pipeline.Manifest
-	if json.Unmarshal(b, &m) != nil {
-		return nil
-	}
+// segments lists the project's segments: from the assets manifest once
+// the assets stage wrote it, else from the script (no narration or
+// picture yet), each with the creator's own media if any.
+func (s *Server) segments(id int64, p *wire.Project, sc *script.Script) []segmentView {
 	var out []segmentView
-	for i, sg := range m.Segments {
-		n := i + 1
-		sv := segmentView{N: n, Type: sg.Type, Text: sg.Text, Seconds: sg.Seconds, Source: sg.ImageSource}
-		if sg.Image != "" {
-			sv.Image = fmt.Sprintf("/projects/%d/assets/image/%d", id, n)
+	var m pipeline.Manifest
+	if b, err := os.ReadFile(filepath.Join(s.cfg.Store.ProjectDir(id), "assets", "assets.json")); err == nil && json.Unmarshal(b, &m) == nil &&
+		(sc == nil || len(m.Segments) == len(sc.Segments)) {
+		for i, sg := range m.Segments {
+			n := i + 1
+			sv := segmentView{N: n, Type: sg.Type, Text: sg.Text, Seconds: sg.Seconds, Source: sg.ImageSource}
+			if sg.Image != "" {
+				sv.Image = fmt.Sprintf("/projects/%d/assets/image/%d", id, n)
+			}
+			if sg.Audio != "" {
+				sv.Audio = fmt.Sprintf("/projects/%d/assets/audio/%d", id, n)
+			}
+			out = append(out, sv)
 		}
-		if sg.Audio != "" {
-			sv.Audio = fmt.Sprintf("/projects/%d/assets/audio/%d", id, n)
+	} else if sc != nil {
+		for i, sg := range sc.Segments {
+			out = append(out, segmentView{N: i + 1, Type: sg.Type, Text: sg.Text})
 		}
-		out = append(out, sv)
+	}
+	for _, md := range p.Media {
+		if md.Segment >= 1 && md.Segment <= len(out) {
+			// The upload time makes a replaced file's URL new.
+			out[md.Segment-1].Media = fmt.Sprintf("%s?v=%s", md.URL, md.SHA256[:min(12, len(md.SHA256))])
+			out[md.Segment-1].MediaKind = md.Kind
+		}
 	}
 	return out
 }

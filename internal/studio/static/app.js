@@ -287,6 +287,7 @@
       window.addEventListener("pagehide", function () { es.close(); });
     }
     scriptEditor(id, refresh);
+    mediaTools(id, refresh);
     box.addEventListener("click", function (e) {
       const btn = e.target.closest("[data-action]");
       if (!btn) return;
@@ -297,6 +298,74 @@
         btn.disabled = false;
         if (!j.success) { flash(T("js.failed", j.error.message), true); } else { flash(""); }
         refresh();
+      });
+    });
+  }
+
+  // mediaType recognises the accepted files from their first bytes, as the
+  // server does: PNG, JPEG, WebP, MP4/MOV (ISO boxes) and WebM.
+  function mediaType(b) {
+    function str(from, to) { return String.fromCharCode.apply(null, Array.prototype.slice.call(b, from, to)); }
+    if (b.length >= 8 && str(0, 8) === "\x89PNG\r\n\x1a\n") return "png";
+    if (b.length >= 3 && b[0] === 0xFF && b[1] === 0xD8 && b[2] === 0xFF) return "jpeg";
+    if (b.length >= 12 && str(0, 4) === "RIFF" && str(8, 12) === "WEBP") return "webp";
+    if (b.length >= 8 && ["ftyp", "moov", "mdat", "wide", "free"].indexOf(str(4, 8)) >= 0) return "mp4";
+    if (b.length >= 4 && b[0] === 0x1A && b[1] === 0x45 && b[2] === 0xDF && b[3] === 0xA3 && str(0, b.length).indexOf("webm") >= 0) return "webm";
+    return "";
+  }
+
+  // mediaTools uploads a segment's own picture or clip, or removes it, from
+  // the gallery; the server checks the file and the gallery is redrawn.
+  function mediaTools(id, refresh) {
+    const part = $('[data-part="assets"]');
+    if (!part) return;
+    function status(n, text, bad) {
+      const el = $("#media-" + n + "-status");
+      if (!el) return;
+      el.textContent = text || "";
+      el.classList.toggle("bad", !!bad);
+    }
+    function done(n, j, ok) {
+      if (!j.success) {
+        status(n, T("js.failed", (j.error.code ? j.error.code + ": " : "") + j.error.message), true);
+        return;
+      }
+      flash(T(ok));
+      refresh();
+    }
+    part.addEventListener("change", function (e) {
+      const input = e.target.closest("[data-media-upload]");
+      if (!input || !input.files || !input.files.length) return;
+      const n = input.dataset.mediaUpload, file = input.files[0];
+      input.disabled = true;
+      // The server decides from the bytes; a file that is plainly not a
+      // picture or a clip is told at once instead of after its upload.
+      file.slice(0, 64).arrayBuffer().then(function (buf) {
+        if (!mediaType(new Uint8Array(buf))) {
+          input.disabled = false;
+          input.value = "";
+          status(n, T("js.media.type"), true);
+          return;
+        }
+        const fd = new FormData();
+        fd.append("file", file, file.name);
+        status(n, T("js.media.uploading", file.name));
+        api("PUT", "/api/v1/projects/" + id + "/segments/" + n + "/media", fd).then(function (j) {
+          input.disabled = false;
+          input.value = "";
+          if (j.success) status(n, "");
+          done(n, j, "js.media.saved");
+        });
+      });
+    });
+    part.addEventListener("click", function (e) {
+      const btn = e.target.closest("[data-media-remove]");
+      if (!btn) return;
+      const n = btn.dataset.mediaRemove;
+      btn.disabled = true;
+      api("DELETE", "/api/v1/projects/" + id + "/segments/" + n + "/media").then(function (j) {
+        btn.disabled = false;
+        done(n, j, "js.media.removed");
       });
     });
   }
