@@ -112,6 +112,20 @@ func TestClientEndToEnd(t *testing.T) {
 	if again, err := c.WaitRun(wctx, p.ID, run.Run, nil); err != nil || again.Seq != last.Seq {
 		t.Fatalf("second WaitRun %+v %v", again, err)
 	}
+	// Once a later run has started, the end of run 1 is not mistaken for
+	// it, nor the other way round: waiting for run 1 is a conflict.
+	run2, err := c.Generate(ctx, p.ID, "thumbnail")
+	if err != nil || run2.Run != 2 {
+		t.Fatalf("generate from thumbnail %+v %v", run2, err)
+	}
+	last2, err := c.WaitRun(wctx, p.ID, run2.Run, nil)
+	if err != nil || last2.Run != 2 || !last2.Final || last2.Seq <= last.Seq {
+		t.Fatalf("WaitRun of run 2: %+v %v", last2, err)
+	}
+	var conflict *Error
+	if _, err := c.WaitRun(wctx, p.ID, run.Run, nil); !errors.As(err, &conflict) || conflict.Status != 409 {
+		t.Fatalf("WaitRun of run 1 after run 2: %v, want a 409", err)
+	}
 	res, err := c.Result(ctx, p.ID)
 	if err != nil || res.Video == nil || res.YouTube.Uploaded || res.YouTube.Status != "not uploaded: no YouTube credentials" {
 		t.Fatalf("result %+v %v", res, err)
@@ -233,17 +247,21 @@ func TestUploadBatch(t *testing.T) {
 func TestWatchReconnects(t *testing.T) {
 	var conns atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("run") != "1" {
+			http.Error(w, "WaitRun must ask for its run", 400)
+			return
+		}
 		w.Header().Set("Content-Type", "text/event-stream")
 		switch conns.Add(1) {
 		case 1:
-			fmt.Fprint(w, ": hello\n\nid: 4\ndata: {\"project_id\":1,\"run\":1,\"progress\":40,\"stage\":\"asset_generation\"}\n\n")
+			fmt.Fprint(w, ": hello\n\nid: 1:4\ndata: {\"project_id\":1,\"run\":1,\"progress\":40,\"stage\":\"asset_generation\"}\n\n")
 			// the connection ends here
 		default:
-			if r.Header.Get("Last-Event-ID") != "4" {
+			if r.Header.Get("Last-Event-ID") != "1:4" {
 				http.Error(w, "no Last-Event-ID", 400)
 				return
 			}
-			fmt.Fprint(w, "id: 5\ndata: {\"project_id\":1,\"run\":1,\"progress\":100,\"stage\":\"completed\",\"final\":true}\n\n")
+			fmt.Fprint(w, "id: 1:5\ndata: {\"project_id\":1,\"run\":1,\"progress\":100,\"stage\":\"completed\",\"final\":true}\n\n")
 			w.(http.Flusher).Flush()
 			<-r.Context().Done()
 		}

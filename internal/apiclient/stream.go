@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -24,10 +25,16 @@ var ErrStop = errors.New("stop watching")
 // an error (ErrStop: a clean stop, Watch returns nil). API errors such as
 // PROJECT_NOT_FOUND end the watch at once.
 func (c *Client) Watch(ctx context.Context, projectID int64, fn func(progress.Message) error) error {
-	var lastID int64
+	return c.watch(ctx, projectID, "", fn)
+}
+
+// watch is Watch of the runs that run (a ?run= value; "" for every run)
+// names.
+func (c *Client) watch(ctx context.Context, projectID int64, run string, fn func(progress.Message) error) error {
+	var lastID string
 	backoff := 250 * time.Millisecond
 	for {
-		got, err := c.watchOnce(ctx, projectID, &lastID, fn)
+		got, err := c.watchOnce(ctx, projectID, run, &lastID, fn)
 		switch {
 		case errors.Is(err, ErrStop):
 			return nil
@@ -59,14 +66,18 @@ func isTransient(err error) bool {
 
 // watchOnce reads one SSE connection; it reports whether any event
 // arrived.
-func (c *Client) watchOnce(ctx context.Context, projectID int64, lastID *int64, fn func(progress.Message) error) (bool, error) {
-	req, err := c.newRequest(ctx, "GET", projectPath(projectID)+"/events", nil, nil, "")
+func (c *Client) watchOnce(ctx context.Context, projectID int64, run string, lastID *string, fn func(progress.Message) error) (bool, error) {
+	var q url.Values
+	if run != "" {
+		q = url.Values{"run": {run}}
+	}
+	req, err := c.newRequest(ctx, "GET", projectPath(projectID)+"/events", q, nil, "")
 	if err != nil {
 		return false, err
 	}
 	req.Header.Set("Accept", "text/event-stream")
-	if *lastID > 0 {
-		req.Header.Set("Last-Event-ID", strconv.FormatInt(*lastID, 10))
+	if *lastID != "" {
+		req.Header.Set("Last-Event-ID", *lastID)
 	}
 	resp, err := c.send(c.stream, req)
 	if err != nil {
@@ -83,8 +94,8 @@ func (c *Client) watchOnce(ctx context.Context, projectID int64, lastID *int64, 
 			return nil // not a progress message: skip it
 		}
 		got = true
-		if n, err := strconv.ParseInt(id, 10, 64); err == nil {
-			*lastID = n
+		if id != "" {
+			*lastID = id // seq, or run:seq on a stream of one run
 		}
 		return fn(m)
 	})
@@ -127,15 +138,20 @@ func readEvents(r io.Reader, fn func(id, data string) error) error {
 	return sc.Err()
 }
 
-// WaitRun follows a project's progress until run ends and returns its
-// final message (stage "completed" or "error"). onMsg (may be nil) sees
-// every message of the run. A final message of an earlier run is
-// skipped.
+// WaitRun follows run of a project (?run=N; 0: every run) until it ends
+// and returns its final message (stage "completed" or "error", or the
+// last stage of a run of some stages). onMsg (may be nil) sees every
+// message of the run. A run that is over and followed by another is a
+// CONFLICT error: its end is no longer known.
 func (c *Client) WaitRun(ctx context.Context, projectID int64, run int, onMsg func(progress.Message)) (progress.Message, error) {
 	var last progress.Message
-	err := c.Watch(ctx, projectID, func(m progress.Message) error {
-		if run != 0 && m.Run != 0 && m.Run < run {
-			return nil
+	scope := ""
+	if run > 0 {
+		scope = strconv.Itoa(run)
+	}
+	err := c.watch(ctx, projectID, scope, func(m progress.Message) error {
+		if run != 0 && m.Run != run && m.Status != progress.StatusNotStarted {
+			return nil // a server without ?run= sends every run
 		}
 		if onMsg != nil {
 			onMsg(m)
