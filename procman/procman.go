@@ -46,6 +46,7 @@ import (
 
 	"github.com/ytmaker/ytmaker/internal/config"
 	"github.com/ytmaker/ytmaker/internal/engine"
+	"github.com/ytmaker/ytmaker/internal/limits"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/rdb"
@@ -486,6 +487,7 @@ type Status struct {
 	Workers  []WorkerInfo `json:"workers"`
 	Beats    int64        `json:"beats"`
 	Queues   []QueueInfo  `json:"queues,omitempty"`
+	Limits   Limits       `json:"limits"`
 	Uptime   string       `json:"uptime"`
 	Problems []string     `json:"problems,omitempty"`
 }
@@ -533,6 +535,31 @@ type RedisInfo struct {
 	Restarts  int    `json:"restarts"`
 	LastExit  string `json:"last_exit,omitempty"`
 	LastError string `json:"last_error,omitempty"`
+}
+
+// Limits shows the limits that hold across the cluster: each online
+// service's calls now and at most, and each worker's renders.
+type Limits struct {
+	Providers []ProviderLimit `json:"providers"`
+	Renders   []WorkerRenders `json:"renders"`
+}
+
+// ProviderLimit is one online service's calls across all workers and its
+// limits, as the workers last recorded them (0: no limit).
+type ProviderLimit struct {
+	Provider     string `json:"provider"`
+	InFlight     int    `json:"in_flight"`
+	MaxInFlight  int    `json:"max_in_flight"`
+	LastMinute   int    `json:"last_minute"`
+	MaxPerMinute int    `json:"max_per_minute"`
+}
+
+// WorkerRenders is the renders one worker process runs now and at most.
+type WorkerRenders struct {
+	Host     string `json:"host"`
+	PID      int    `json:"pid"`
+	InFlight int    `json:"in_flight"`
+	Max      int    `json:"max"`
 }
 
 // QueueInfo is one queue's size.
@@ -611,6 +638,9 @@ func (m *Manager) Status(ctx context.Context) Status {
 			s.Beats = n
 			s.Services.Beat.Alive = n > 0
 		}
+		if err := m.readLimits(ctx, &s.Limits); err != nil {
+			s.Problems = append(s.Problems, "status: limits not read: "+err.Error())
+		}
 		select {
 		case <-done:
 			s.Workers, s.Services.Worker.Alive, s.Queues = got.Workers, got.Services.Worker.Alive, got.Queues
@@ -644,7 +674,32 @@ func (m *Manager) Status(ctx context.Context) Status {
 	if s.Workers == nil {
 		s.Workers = []WorkerInfo{}
 	}
+	if s.Limits.Providers == nil {
+		s.Limits.Providers = []ProviderLimit{}
+	}
+	if s.Limits.Renders == nil {
+		s.Limits.Renders = []WorkerRenders{}
+	}
 	return s
+}
+
+// readLimits reads the provider calls and the workers' renders from Redis.
+func (m *Manager) readLimits(ctx context.Context, out *Limits) error {
+	usage, err := limits.Read(ctx, m.rdb)
+	if err != nil {
+		return err
+	}
+	for _, u := range usage {
+		out.Providers = append(out.Providers, ProviderLimit(u))
+	}
+	renders, err := limits.Renders(ctx, m.rdb)
+	if err != nil {
+		return err
+	}
+	for _, r := range renders {
+		out.Renders = append(out.Renders, WorkerRenders(r))
+	}
+	return nil
 }
 
 func joinProblems(p []string) string {

@@ -18,6 +18,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/ytmaker/ytmaker/internal/limits"
 	"github.com/ytmaker/ytmaker/internal/redistest"
 	"github.com/ytmaker/ytmaker/internal/stage"
 	"github.com/ytmaker/ytmaker/internal/workerstages"
@@ -393,4 +394,57 @@ func TestWorkerStagesNeedsWorkerConfig(t *testing.T) {
 		}
 	}()
 	workerstages.Set(procman.WorkerConfig{}, nil)
+}
+
+// /status shows each provider's calls across the cluster with the limits
+// the workers enforce, and each worker's renders.
+func TestStatusShowsLimits(t *testing.T) {
+	srv := redistest.Start(t)
+	env := map[string]string{"MAX_RENDERS": "3", "LIMIT_STABILITY_IN_FLIGHT": "2"}
+	m, err := procman.New(procman.Config{RedisURL: srv.URL(0), DataDir: t.TempDir(),
+		Worker: &procman.WorkerConfig{Concurrency: 1}, Beat: true, ShutdownTimeout: 2 * time.Second, Out: &syncBuffer{},
+		Env: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := m.StartAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer m.StopAll(ctx)
+	// Another worker's call to Stability is under way.
+	other := limits.New(limits.Config{Redis: srv.Client(), Limits: map[string]limits.Limit{limits.Stability: {InFlight: 2}}})
+	slot, err := other.Acquire(ctx, limits.Stability)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slot.Release()
+	var st procman.Status
+	waitFor(t, 10*time.Second, "the limits in /status", func() bool {
+		st = m.Status(ctx)
+		if len(st.Limits.Renders) != 1 {
+			return false
+		}
+		for _, p := range st.Limits.Providers {
+			if p.Provider == limits.Stability {
+				return p.MaxInFlight == 2
+			}
+		}
+		return false
+	})
+	if r := st.Limits.Renders[0]; r.PID != os.Getpid() || r.Max != 3 || r.InFlight != 0 {
+		t.Fatalf("renders %+v", st.Limits.Renders)
+	}
+	if len(st.Limits.Providers) != len(limits.Providers) {
+		t.Fatalf("providers %+v", st.Limits.Providers)
+	}
+	for _, p := range st.Limits.Providers {
+		if p.Provider == limits.Stability && (p.InFlight != 1 || p.LastMinute != 1 || p.MaxPerMinute != 150) {
+			t.Fatalf("stability %+v", p)
+		}
+	}
+	raw, _ := json.Marshal(st)
+	if !strings.Contains(string(raw), `"limits":{"providers":[{"provider":"gemini","in_flight":0,"max_in_flight":8,`) {
+		t.Fatalf("status JSON: %s", raw)
+	}
 }

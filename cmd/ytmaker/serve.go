@@ -14,6 +14,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/apiclient"
 	"github.com/ytmaker/ytmaker/internal/config"
 	"github.com/ytmaker/ytmaker/internal/engine"
+	"github.com/ytmaker/ytmaker/internal/limits"
 	"github.com/ytmaker/ytmaker/internal/mcpserver"
 	"github.com/ytmaker/ytmaker/internal/metrics"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
@@ -30,6 +31,7 @@ func runServe(ctx context.Context, args []string) int {
 	cf.common()
 	cf.setting("addr", "HTTP_ADDR", "HTTP listen address, default 127.0.0.1:8000")
 	cf.setting("concurrency", "WORKER_CONCURRENCY", "tasks run at once by the worker, default one per CPU")
+	cf.setting("max-renders", "MAX_RENDERS", "renders (ffmpeg) run at once by the worker, default one per two CPUs")
 	cf.setting("shutdown-timeout", "SHUTDOWN_TIMEOUT", "time running tasks get to finish on shutdown, default 30s")
 	c, code := cf.load(args)
 	if c == nil {
@@ -60,6 +62,7 @@ func runServe(ctx context.Context, args []string) int {
 		return 1
 	}
 	defer wired.Close()
+	met.WatchRenders(wired.Renders.InFlight, wired.Renders.Max)
 	wc := &procman.WorkerConfig{Concurrency: c.WorkerConcurrency, SyncQuotas: wired.SyncQuotas,
 		TaskDone: met.TaskDone, StageDone: met.StageDone}
 	workerstages.Set(wc, wired.Stages)
@@ -126,6 +129,10 @@ func newHandler(c *config.Config, m *procman.Manager, met *metrics.Metrics, log 
 		eng.Close()
 		return nil, nil, err
 	}
+	if err := met.WatchProviderCalls(providerCalls(m)); err != nil {
+		eng.Close()
+		return nil, nil, err
+	}
 	mon, err := api.NewMonitor(c.RedisConn(), api.MonitorPath)
 	if err != nil {
 		eng.Close()
@@ -156,6 +163,26 @@ func newHandler(c *config.Config, m *procman.Manager, met *metrics.Metrics, log 
 		Metrics: met.Handler(), Monitor: mon, FFmpeg: c.FFmpeg, FFprobe: c.FFprobe,
 		Observer: met, Token: c.APIToken, Session: st.SignedIn, Studio: st, MCP: agent, AllowedOrigins: c.AllowedOrigins, Logger: log})
 	return h, func() { mon.Close(); eng.Close() }, nil
+}
+
+// providerCalls reads every online service's calls and limits across
+// the cluster, for the metrics, through m's Redis client.
+func providerCalls(m *procman.Manager) func(ctx context.Context) ([]metrics.ProviderCalls, error) {
+	return func(ctx context.Context) ([]metrics.ProviderCalls, error) {
+		client := m.Redis()
+		if client == nil {
+			return nil, errors.New("redis not connected yet")
+		}
+		us, err := limits.Read(ctx, client)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]metrics.ProviderCalls, len(us))
+		for i, u := range us {
+			out[i] = metrics.ProviderCalls(u)
+		}
+		return out, nil
+	}
 }
 
 func shutdownHTTP(srv *http.Server) {
@@ -204,6 +231,7 @@ func runComponents(name string, c *config.Config, worker, beat bool, metricsAddr
 		workerstages.Set(wc, wired.Stages)
 		if met != nil {
 			wc.TaskDone, wc.StageDone = met.TaskDone, met.StageDone
+			met.WatchRenders(wired.Renders.InFlight, wired.Renders.Max)
 		}
 	}
 	if met != nil {
@@ -231,6 +259,7 @@ func runComponents(name string, c *config.Config, worker, beat bool, metricsAddr
 		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
 		return 1
 	}
+	met.WatchProviderCalls(providerCalls(m))
 	<-sigCtx.Done()
 	fmt.Printf("🛑 YTMaker %s shutting down...\n", name)
 	if err := m.StopAll(context.Background()); err != nil {
@@ -244,6 +273,7 @@ func runWorker(ctx context.Context, args []string) int {
 	cf := newFlagSet("worker", "Run a worker only. Start it on more machines, pointed at the same Redis (REDIS_URL)\nand the same shared DATA_DIR, to process more videos at once.")
 	cf.common()
 	cf.setting("concurrency", "WORKER_CONCURRENCY", "tasks run at once, default one per CPU")
+	cf.setting("max-renders", "MAX_RENDERS", "renders (ffmpeg) run at once, default one per two CPUs")
 	cf.setting("shutdown-timeout", "SHUTDOWN_TIMEOUT", "time running tasks get to finish on shutdown, default 30s")
 	metricsAddr := cf.fs.String("metrics-addr", "", "serve this worker's Prometheus /metrics on host:port (e.g. 127.0.0.1:9101;\nanything but loopback requires API_TOKEN, sent as a bearer token)")
 	c, code := cf.load(args)

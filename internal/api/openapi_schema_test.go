@@ -12,6 +12,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/brand"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/script"
+	"github.com/ytmaker/ytmaker/procman"
 	"github.com/ytmaker/ytmaker/progress"
 )
 
@@ -61,6 +62,9 @@ var openAPISchemaTypes = map[string]reflect.Type{
 	"ScriptUpdate":        reflect.TypeFor[wire.ScriptUpdate](),
 	"SegmentMedia":        reflect.TypeFor[wire.SegmentMedia](),
 	"MediaUpdate":         reflect.TypeFor[wire.MediaUpdate](),
+	"Limits":              reflect.TypeFor[procman.Limits](),
+	"ProviderLimit":       reflect.TypeFor[procman.ProviderLimit](),
+	"WorkerRenders":       reflect.TypeFor[procman.WorkerRenders](),
 }
 
 // jsonField is one key of a struct's JSON encoding.

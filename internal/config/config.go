@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ytmaker/ytmaker/internal/limits"
 	"github.com/ytmaker/ytmaker/internal/rdb"
 	"github.com/ytmaker/ytmaker/internal/taskspec"
 )
@@ -46,6 +47,16 @@ type Config struct {
 	RedisServer           string // path or name of redis-server
 	FFmpeg                string
 	FFprobe               string
+
+	// ProviderLimits are the most calls in flight and per minute of each
+	// online service across all workers (LIMIT_<PROVIDER>_IN_FLIGHT,
+	// LIMIT_<PROVIDER>_PER_MINUTE; 0 = no limit).
+	ProviderLimits map[string]limits.Limit
+	// LimitWait is how long a call or render over its limit waits in
+	// place before the stage is put off (LIMIT_WAIT).
+	LimitWait time.Duration
+	// MaxRenders is the most renders this worker runs at once (MAX_RENDERS).
+	MaxRenders int
 
 	GeminiAPIKey  string
 	GeminiModel   string
@@ -196,7 +207,7 @@ func Load(src Sources) (*Config, error) {
 	if c.ResultTTL < 24*time.Hour {
 		return nil, &Error{Key: "RESULT_TTL", Value: get("RESULT_TTL", ""), Reason: "results are kept at least 24h"}
 	}
-	limits := []struct {
+	timeLimits := []struct {
 		key string
 		dst *time.Duration
 		def time.Duration
@@ -208,7 +219,7 @@ func Load(src Sources) (*Config, error) {
 		{"UPLOAD_TIME_LIMIT", &c.TimeLimits.Upload, taskspec.DefaultTimeLimits.Upload},
 		{"BATCH_TIME_LIMIT", &c.TimeLimits.Batch, taskspec.DefaultTimeLimits.Batch},
 	}
-	for _, l := range limits {
+	for _, l := range timeLimits {
 		if *l.dst, err = duration(l.key, get(l.key, ""), l.def); err != nil {
 			return nil, err
 		}
@@ -217,6 +228,24 @@ func Load(src Sources) (*Config, error) {
 		return nil, err
 	}
 	if c.AssetConcurrency, err = intValue("ASSET_CONCURRENCY", get("ASSET_CONCURRENCY", ""), 4, 1, 64); err != nil {
+		return nil, err
+	}
+	c.ProviderLimits = limits.Defaults()
+	for _, p := range limits.Providers {
+		in, pm := limits.EnvNames(p)
+		l := c.ProviderLimits[p]
+		if l.InFlight, err = intValue(in, get(in, ""), l.InFlight, 0, 100000); err != nil {
+			return nil, err
+		}
+		if l.PerMinute, err = intValue(pm, get(pm, ""), l.PerMinute, 0, 1000000); err != nil {
+			return nil, err
+		}
+		c.ProviderLimits[p] = l
+	}
+	if c.LimitWait, err = duration("LIMIT_WAIT", get("LIMIT_WAIT", ""), limits.DefaultMaxWait); err != nil {
+		return nil, err
+	}
+	if c.MaxRenders, err = intValue("MAX_RENDERS", get("MAX_RENDERS", ""), limits.DefaultRenders(), 1, 256); err != nil {
 		return nil, err
 	}
 	c.RedisServer = get("REDIS_SERVER", "redis-server")
@@ -554,7 +583,7 @@ func ReadDotEnv(path string) (map[string]string, error) {
 }
 
 // Keys lists every key Load reads, for documentation and `ytmaker config`.
-var Keys = []string{"REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "REDIS_HOST", "REDIS_PORT", "REDIS_DB", "HTTP_ADDR", "DATA_DIR",
+var Keys = append([]string{"REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "REDIS_HOST", "REDIS_PORT", "REDIS_DB", "HTTP_ADDR", "DATA_DIR",
 	"WORKER_CONCURRENCY", "SHUTDOWN_TIMEOUT", "LOG_FORMAT", "LOG_LEVEL", "API_TOKEN", "ALLOWED_ORIGINS", "RESULT_TTL",
 	"SCRIPT_TIME_LIMIT", "ASSETS_TIME_LIMIT", "RENDER_TIME_LIMIT", "THUMBNAIL_TIME_LIMIT", "UPLOAD_TIME_LIMIT",
 	"BATCH_TIME_LIMIT", "BATCH_CONCURRENCY", "ASSET_CONCURRENCY", "REDIS_SERVER", "FFMPEG", "FFPROBE",
@@ -564,7 +593,17 @@ var Keys = []string{"REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "
 	"OPENAI_TTS_MODEL", "OPENAI_TTS_VOICE", "ELEVENLABS_API_KEY", "ELEVENLABS_BASE_URL", "ELEVENLABS_VOICE_ID",
 	"ELEVENLABS_MODEL", "YOUTUBE_CLIENT_ID",
 	"YOUTUBE_CLIENT_SECRET", "YOUTUBE_REFRESH_TOKEN", "YOUTUBE_BASE_URL", "GOOGLE_OAUTH_TOKEN_URL",
-	"YOUTUBE_DAILY_QUOTA", "YOUTUBE_UPLOAD_COST", "YOUTUBE_THUMBNAIL_COST"}
+	"YOUTUBE_DAILY_QUOTA", "YOUTUBE_UPLOAD_COST", "YOUTUBE_THUMBNAIL_COST", "LIMIT_WAIT", "MAX_RENDERS"}, limitKeys()...)
+
+// limitKeys lists the settings of the provider limits.
+func limitKeys() []string {
+	var out []string
+	for _, p := range limits.Providers {
+		in, pm := limits.EnvNames(p)
+		out = append(out, in, pm)
+	}
+	return out
+}
 
 // Logger builds the process logger from the settings.
 func (c *Config) Logger(w *os.File) *slog.Logger {

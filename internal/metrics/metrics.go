@@ -12,6 +12,7 @@
 package metrics
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -261,4 +262,79 @@ func contains(list []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// ProviderCalls is one online service's calls across all workers and
+// its limits (0 = none).
+type ProviderCalls struct {
+	Provider     string
+	InFlight     int
+	MaxInFlight  int
+	LastMinute   int
+	MaxPerMinute int
+}
+
+// WatchProviderCalls reports the calls in flight and in the last minute
+// of each online service across all workers, with their limits, read
+// with read at scrape time.
+func (m *Metrics) WatchProviderCalls(read func(ctx context.Context) ([]ProviderCalls, error)) error {
+	if m == nil {
+		return nil
+	}
+	labels := []string{"provider"}
+	return m.reg.Register(&callsCollector{read: read, log: m.log,
+		inFlight: prometheus.NewDesc(Namespace+"_provider_calls_in_flight", "Calls to an online service running now, across all workers.", labels, nil),
+		lastMinute: prometheus.NewDesc(Namespace+"_provider_calls_last_minute", "Calls to an online service started in the last minute, across all workers.",
+			labels, nil),
+		maxInFlight:  prometheus.NewDesc(Namespace+"_provider_max_in_flight", "Most calls to an online service at once (0: no limit).", labels, nil),
+		maxPerMinute: prometheus.NewDesc(Namespace+"_provider_max_per_minute", "Most calls to an online service per minute (0: no limit).", labels, nil),
+		up:           prometheus.NewDesc(Namespace+"_provider_calls_up", "1 when the provider calls could be read from Redis at this scrape.", nil, nil),
+	})
+}
+
+type callsCollector struct {
+	read                                            func(ctx context.Context) ([]ProviderCalls, error)
+	log                                             *slog.Logger
+	inFlight, lastMinute, maxInFlight, maxPerMinute *prometheus.Desc
+	up                                              *prometheus.Desc
+}
+
+func (c *callsCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.inFlight
+	ch <- c.lastMinute
+	ch <- c.maxInFlight
+	ch <- c.maxPerMinute
+	ch <- c.up
+}
+
+func (c *callsCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	calls, err := c.read(ctx)
+	if err != nil {
+		c.log.Debug("metrics: provider calls", "err", err)
+		ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 0)
+		return
+	}
+	for _, p := range calls {
+		ch <- prometheus.MustNewConstMetric(c.inFlight, prometheus.GaugeValue, float64(p.InFlight), p.Provider)
+		ch <- prometheus.MustNewConstMetric(c.lastMinute, prometheus.GaugeValue, float64(p.LastMinute), p.Provider)
+		ch <- prometheus.MustNewConstMetric(c.maxInFlight, prometheus.GaugeValue, float64(p.MaxInFlight), p.Provider)
+		ch <- prometheus.MustNewConstMetric(c.maxPerMinute, prometheus.GaugeValue, float64(p.MaxPerMinute), p.Provider)
+	}
+	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 1)
+}
+
+// WatchRenders reports this worker's renders running now and the most it
+// runs at once, read at scrape time.
+func (m *Metrics) WatchRenders(inFlight, most func() int) error {
+	if m == nil {
+		return nil
+	}
+	if err := m.reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: Namespace, Name: "renders_in_flight",
+		Help: "Renders (ffmpeg) this worker runs now."}, func() float64 { return float64(inFlight()) })); err != nil {
+		return err
+	}
+	return m.reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: Namespace, Name: "renders_max",
+		Help: "Most renders this worker runs at once (MAX_RENDERS)."}, func() float64 { return float64(most()) }))
 }

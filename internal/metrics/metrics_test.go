@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -145,5 +146,45 @@ func TestNilMetricsAreSafe(t *testing.T) {
 	m.ObserveHTTP("r", 200, time.Second)
 	if err := m.WatchQueues(&fakeInspector{}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestProviderCallsAndRendersAtScrapeTime(t *testing.T) {
+	m := New(Options{NoRuntime: true})
+	calls := []ProviderCalls{{Provider: "stability", InFlight: 3, MaxInFlight: 4, LastMinute: 120, MaxPerMinute: 150},
+		{Provider: "gemini", InFlight: 1, MaxInFlight: 8}}
+	var fail bool
+	if err := m.WatchProviderCalls(func(ctx context.Context) ([]ProviderCalls, error) {
+		if fail {
+			return nil, errors.New("redis down")
+		}
+		return calls, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	renders := 1
+	if err := m.WatchRenders(func() int { return renders }, func() int { return 2 }); err != nil {
+		t.Fatal(err)
+	}
+	text := scrape(t, m)
+	for _, want := range []string{
+		`ytmaker_provider_calls_in_flight{provider="stability"} 3`,
+		`ytmaker_provider_calls_last_minute{provider="stability"} 120`,
+		`ytmaker_provider_max_in_flight{provider="stability"} 4`,
+		`ytmaker_provider_max_per_minute{provider="stability"} 150`,
+		`ytmaker_provider_calls_in_flight{provider="gemini"} 1`,
+		`ytmaker_provider_max_per_minute{provider="gemini"} 0`,
+		`ytmaker_provider_calls_up 1`,
+		`ytmaker_renders_in_flight 1`,
+		`ytmaker_renders_max 2`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+	fail, renders = true, 0
+	text = scrape(t, m)
+	if !strings.Contains(text, "ytmaker_provider_calls_up 0") || !strings.Contains(text, "ytmaker_renders_in_flight 0") {
+		t.Errorf("after Redis went away:\n%s", text)
 	}
 }

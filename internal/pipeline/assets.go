@@ -12,6 +12,7 @@ import (
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/atomicfile"
 	"github.com/ytmaker/ytmaker/internal/brand"
+	"github.com/ytmaker/ytmaker/internal/limits"
 	"github.com/ytmaker/ytmaker/internal/media/fonts"
 	"github.com/ytmaker/ytmaker/internal/media/slides"
 	"github.com/ytmaker/ytmaker/internal/media/tts"
@@ -101,7 +102,7 @@ func (p *Pipeline) imageClient(pr *project.Project) (*stability.Client, error) {
 		return nil, nil
 	}
 	return stability.New(stability.Config{APIKey: p.cfg.StabilityAPIKey, BaseURL: p.cfg.StabilityBaseURL,
-		HTTPClient: p.cfg.HTTPClient, Logger: p.log})
+		HTTPClient: p.client(limits.Stability), Logger: p.log})
 }
 
 func (p *Pipeline) avatarClient(pr *project.Project) (*did.Client, string) {
@@ -115,7 +116,7 @@ func (p *Pipeline) avatarClient(pr *project.Project) (*did.Client, string) {
 	if p.cfg.DIDAPIKey == "" {
 		return nil, "skipped: no D-ID API key (DID_API_KEY)"
 	}
-	c, err := did.New(did.Config{APIKey: p.cfg.DIDAPIKey, BaseURL: p.cfg.DIDBaseURL, HTTPClient: p.cfg.HTTPClient, Logger: p.log})
+	c, err := did.New(did.Config{APIKey: p.cfg.DIDAPIKey, BaseURL: p.cfg.DIDBaseURL, HTTPClient: p.client(limits.DID), Logger: p.log})
 	if err != nil {
 		return nil, "skipped: " + err.Error()
 	}
@@ -224,11 +225,28 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 	job.Progress(float64(done)*90/float64(total), fmt.Sprintf("Making %d narrations and %d images", n, n))
 
 	// The first error (narration, slide, checkpoint) stops the rest; a
-	// failed image does not: it is counted for the fallback below.
+	// failed image does not: it is counted for the fallback below. A call
+	// over a service's limit starts nothing new but lets the calls under
+	// way finish (and be checkpointed) before the stage is put off.
+	var overLimit error
+	busy := func(err error) bool {
+		if limits.Busy(err) == nil {
+			return false
+		}
+		mu.Lock()
+		if overLimit == nil {
+			overLimit = err
+		}
+		mu.Unlock()
+		return true
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(p.cfg.AssetConcurrency)
 	for _, it := range items {
-		if gctx.Err() != nil {
+		mu.Lock()
+		stop := overLimit != nil
+		mu.Unlock()
+		if gctx.Err() != nil || stop {
 			break
 		}
 		g.Go(func() error {
@@ -245,6 +263,9 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 					err = p.checkNarration(ctx, abs(job, rel), seg.Text, nar.Engine)
 				}
 				if err != nil {
+					if busy(err) {
+						return nil
+					}
 					return err
 				}
 				sa.Audio, sa.Seconds, sa.Sentences, sa.Voice = rel, nar.Duration.Seconds(), nar.Sentences, nar.Engine
@@ -267,6 +288,9 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 				if err != nil {
 					if ctx.Err() != nil {
 						return context.Cause(ctx)
+					}
+					if busy(err) {
+						return nil
 					}
 					mu.Lock()
 					imageFailures = append(imageFailures, it.seg)
@@ -305,6 +329,9 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
+	if overLimit != nil {
+		return nil, overLimit
+	}
 
 	// A few failed images are replaced by slides; too many fail the stage
 	// (retried if any failure was transient: the finished ones are kept).
@@ -338,8 +365,12 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 		man.AvatarStatus = reason
 	} else {
 		job.Progress(92, "Making the avatar intro and outro (D-ID)...")
-		man.Intro = p.makeAvatar(ctx, job, avatar, "intro", man.Segments[0])
-		man.Outro = p.makeAvatar(ctx, job, avatar, "outro", man.Segments[n-1])
+		if man.Intro, err = p.makeAvatar(ctx, job, avatar, "intro", man.Segments[0]); err != nil {
+			return nil, err
+		}
+		if man.Outro, err = p.makeAvatar(ctx, job, avatar, "outro", man.Segments[n-1]); err != nil {
+			return nil, err
+		}
 		switch {
 		case man.Intro != nil && man.Outro != nil:
 			man.AvatarStatus = "made"
@@ -423,24 +454,28 @@ func (p *Pipeline) drawSlide(fs *fonts.Set, pr *project.Project, br *brand.Brand
 }
 
 // makeAvatar makes one avatar clip; failures are logged and skipped (the
-// avatar is optional), and a finished clip is checkpointed.
-func (p *Pipeline) makeAvatar(ctx context.Context, job stage.Job, c *did.Client, which string, seg SegmentAssets) *Avatar {
+// avatar is optional), and a finished clip is checkpointed. The one error
+// returned is D-ID being at its call limit: the stage then waits.
+func (p *Pipeline) makeAvatar(ctx context.Context, job stage.Job, c *did.Client, which string, seg SegmentAssets) (*Avatar, error) {
 	hash := hashOf("avatar", which, seg.AudioHash)
 	var cp Avatar
 	if ok, _ := job.Checkpoint("avatar:"+which, &cp); ok && cp.Hash == hash && fileExists(abs(job, cp.Path)) {
-		return &cp
+		return &cp, nil
 	}
 	rel := "assets/avatars/" + which + ".mp4"
 	actx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	a, err := c.MakeAvatar(actx, abs(job, seg.Audio), abs(job, rel))
 	if err != nil {
+		if limits.Busy(err) != nil {
+			return nil, err
+		}
 		job.Logger().Warn("avatar skipped", "which", which, "err", err)
-		return nil
+		return nil, nil
 	}
 	out := &Avatar{Path: rel, Seconds: a.Duration.Seconds(), Hash: hash}
 	job.SaveCheckpoint("avatar:"+which, out)
-	return out
+	return out, nil
 }
 
 func audioKey(i int) string { return fmt.Sprintf("audio:%02d", i+1) }

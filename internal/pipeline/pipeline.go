@@ -18,6 +18,7 @@ import (
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/leftover"
+	"github.com/ytmaker/ytmaker/internal/limits"
 	"github.com/ytmaker/ytmaker/internal/media/childproc"
 	"github.com/ytmaker/ytmaker/internal/media/ffmpeg"
 	"github.com/ytmaker/ytmaker/internal/media/fonts"
@@ -74,6 +75,13 @@ type Config struct {
 	FFmpeg, FFprobe  string
 	AssetConcurrency int
 	HTTPClient       *http.Client
+
+	// Limiter keeps each online service's calls within its limits across
+	// all workers (nil: no limits); every request to a service goes
+	// through it. Renders bounds the renders of this process (nil: no
+	// bound). A stage over a limit is put off without using an attempt.
+	Limiter *limits.Limiter
+	Renders *limits.Gate
 
 	// Metrics hooks (optional).
 	RenderFinished func(videoSeconds, wallSeconds float64)
@@ -155,6 +163,9 @@ func (p *Pipeline) newYouTube(refresh string) (*youtube.Client, error) {
 	}
 	yc := p.cfg.YouTube
 	yc.RefreshToken = refresh
+	if p.cfg.Limiter != nil {
+		yc.HTTPClient = p.cfg.Limiter.Client(limits.YouTube, yc.HTTPClient)
+	}
 	if yc.Logger == nil {
 		yc.Logger = p.log.With("component", "youtube")
 	}
@@ -171,7 +182,7 @@ func (p *Pipeline) Stages() map[string]stage.Stage {
 	return map[string]stage.Stage{
 		string(project.StageScript):    p.resumed(p.runScript),
 		string(project.StageAssets):    p.resumed(p.runAssets),
-		string(project.StageRender):    p.resumed(p.runRender),
+		string(project.StageRender):    p.resumed(p.gated(p.runRender)),
 		string(project.StageThumbnail): p.resumed(p.runThumbnail),
 		string(project.StageUpload):    p.resumed(p.runUpload),
 	}
@@ -209,8 +220,31 @@ func (p *Pipeline) resumed(run stage.Func) stage.Func {
 		if err != nil {
 			p.log.Warn("could not sweep leftovers", "project", job.ProjectID(), "err", err)
 		}
+		res, err := run(ctx, job)
+		if err != nil {
+			// A call or render over its limit: run again later, without
+			// using an attempt.
+			return nil, limits.Waiting(err)
+		}
+		return res, nil
+	}
+}
+
+// gated runs a stage within the renders this process may run at once.
+func (p *Pipeline) gated(run stage.Func) stage.Func {
+	return func(ctx context.Context, job stage.Job) (any, error) {
+		leave, err := p.cfg.Renders.Enter(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer leave()
 		return run(ctx, job)
 	}
+}
+
+// client returns the HTTP client for the calls to an online service.
+func (p *Pipeline) client(provider string) *http.Client {
+	return p.cfg.Limiter.Client(provider, p.cfg.HTTPClient)
 }
 
 // Close releases the fonts.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/limits"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/prompts"
 	"github.com/ytmaker/ytmaker/internal/providers/gemini"
@@ -97,7 +98,7 @@ func (p *Pipeline) runScript(ctx context.Context, job stage.Job) (any, error) {
 			model = modelOr(p.cfg.GeminiModel)
 		}
 		w, err := gemini.NewWriter(ctx, gemini.Config{APIKey: p.cfg.GeminiAPIKey, Model: model,
-			BaseURL: p.cfg.GeminiBaseURL, HTTPClient: p.cfg.HTTPClient, Logger: job.Logger()})
+			BaseURL: p.cfg.GeminiBaseURL, HTTPClient: p.client(limits.Gemini), Logger: job.Logger()})
 		if err != nil {
 			return nil, err
 		}
@@ -115,7 +116,7 @@ func (p *Pipeline) runScript(ctx context.Context, job stage.Job) (any, error) {
 		}
 		job.Progress(10, fmt.Sprintf("Calling the OpenAI-compatible API (%s)...", model))
 		w, err := openaicompat.NewWriter(openaicompat.WriterConfig{BaseURL: p.cfg.OpenAIBaseURL, APIKey: p.cfg.OpenAIAPIKey,
-			Model: model, HTTPClient: p.cfg.HTTPClient, Logger: job.Logger()})
+			Model: model, HTTPClient: p.client(limits.OpenAI), Logger: job.Logger()})
 		if err != nil {
 			return nil, err
 		}

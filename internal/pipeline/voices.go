@@ -6,6 +6,7 @@ import (
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/language"
+	"github.com/ytmaker/ytmaker/internal/limits"
 	"github.com/ytmaker/ytmaker/internal/media/tts"
 	"github.com/ytmaker/ytmaker/internal/media/wav"
 	"github.com/ytmaker/ytmaker/internal/project"
@@ -76,21 +77,21 @@ func (p *Pipeline) ttsEngine(pr *project.Project) (tts.Engine, error) {
 	switch which {
 	case voiceGoogle:
 		c, err := googletts.New(googletts.Config{APIKey: p.cfg.GoogleTTSAPIKey, BaseURL: p.cfg.GoogleTTSBaseURL,
-			HTTPClient: p.cfg.HTTPClient, Logger: p.log})
+			HTTPClient: p.client(limits.GoogleTTS), Logger: p.log})
 		if err != nil {
 			return nil, err
 		}
 		return googleEngine{c}, nil
 	case voiceElevenLabs:
 		return elevenlabs.New(elevenlabs.Config{APIKey: p.cfg.ElevenLabsAPIKey, BaseURL: p.cfg.ElevenLabsBaseURL,
-			VoiceID: p.cfg.ElevenLabsVoiceID, Model: p.cfg.ElevenLabsModel, HTTPClient: p.cfg.HTTPClient, Logger: p.log})
+			VoiceID: p.cfg.ElevenLabsVoiceID, Model: p.cfg.ElevenLabsModel, HTTPClient: p.client(limits.ElevenLabs), Logger: p.log})
 	case voiceOpenAI:
 		base := p.cfg.OpenAITTSBaseURL
 		if base == "" {
 			base = p.cfg.OpenAIBaseURL
 		}
 		return openaicompat.NewSpeaker(openaicompat.SpeakerConfig{BaseURL: base, APIKey: p.cfg.OpenAIAPIKey,
-			Model: p.cfg.OpenAITTSModel, Voice: p.cfg.OpenAITTSVoice, HTTPClient: p.cfg.HTTPClient, Logger: p.log}), nil
+			Model: p.cfg.OpenAITTSModel, Voice: p.cfg.OpenAITTSVoice, HTTPClient: p.client(limits.OpenAI), Logger: p.log}), nil
 	}
 	return tts.NewOffline(tts.OfflineConfig{Logger: p.log})
 }

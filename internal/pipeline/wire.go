@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ytmaker/ytmaker/internal/config"
+	"github.com/ytmaker/ytmaker/internal/limits"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/providers/youtube"
 	"github.com/ytmaker/ytmaker/internal/quota"
@@ -58,7 +59,9 @@ type Hooks struct {
 type Wired struct {
 	Stages     map[string]stage.Stage
 	SyncQuotas func(ctx context.Context) (any, error)
-	close      func()
+	// Renders bounds this process's renders (MAX_RENDERS); for metrics.
+	Renders *limits.Gate
+	close   func()
 }
 
 // Close releases what FromConfig opened.
@@ -90,12 +93,18 @@ func FromConfig(c *config.Config, client redis.UniversalClient, log *slog.Logger
 	pc.FFmpeg, pc.FFprobe, pc.AssetConcurrency = c.FFmpeg, c.FFprobe, c.AssetConcurrency
 	pc.RenderFinished, pc.UploadBytes = hooks.RenderFinished, hooks.UploadBytes
 	pc.Logger = log.With("component", "pipeline")
+	pc.Limiter = limits.New(limits.Config{Redis: client, Limits: c.ProviderLimits, MaxWait: c.LimitWait,
+		Logger: log.With("component", "limits")})
+	pc.Renders = limits.NewGate(c.MaxRenders, c.LimitWait)
 	p, err := New(pc)
 	if err != nil {
 		closeRedis()
 		return nil, err
 	}
-	return &Wired{Stages: p.Stages(), SyncQuotas: p.SyncQuotas, close: func() { p.Close(); closeRedis() }}, nil
+	// Keep this worker's limits and renders visible in /status.
+	stopReport := limits.Report(client, pc.Limiter, pc.Renders, log)
+	return &Wired{Stages: p.Stages(), SyncQuotas: p.SyncQuotas, Renders: pc.Renders,
+		close: func() { stopReport(); p.Close(); closeRedis() }}, nil
 }
 
 // services returns the online services' settings of c: keys, base URLs,

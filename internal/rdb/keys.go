@@ -1,7 +1,8 @@
 // Package rdb is YTMaker's Redis layer: it owns every Redis key, channel
 // and Lua script the job system uses — task records, the project lock,
 // the active-projects set, cancel requests and messages, progress snapshots, the
-// scheduler's lease, quota counters — and, in asynq.go alone, the few
+// scheduler's lease, quota counters, provider call limits and renders
+// (limits.go) — and, in asynq.go alone, the few
 // private keys of asynq that YTMaker touches directly. Nothing outside
 // this package spells a Redis key.
 package rdb
