@@ -615,9 +615,12 @@ func (m *Manager) Status(ctx context.Context) Status {
 		// The inspector takes no context: it is asked aside, and Status
 		// stops waiting for it when ctx ends.
 		var got Status
+		var limitsErr error
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
+			// Scripts: go-redis does not end a blocked one at ctx's end.
+			limitsErr = m.readLimits(ctx, &got.Limits)
 			if ws, err := worker.Alive(inspector); err == nil {
 				for _, w := range ws {
 					got.Workers = append(got.Workers, WorkerInfo(w))
@@ -638,14 +641,15 @@ func (m *Manager) Status(ctx context.Context) Status {
 			s.Beats = n
 			s.Services.Beat.Alive = n > 0
 		}
-		if err := m.readLimits(ctx, &s.Limits); err != nil {
-			s.Problems = append(s.Problems, "status: limits not read: "+err.Error())
-		}
 		select {
 		case <-done:
 			s.Workers, s.Services.Worker.Alive, s.Queues = got.Workers, got.Services.Worker.Alive, got.Queues
+			s.Limits = got.Limits
+			if limitsErr != nil {
+				s.Problems = append(s.Problems, "status: limits not read: "+limitsErr.Error())
+			}
 		case <-ctx.Done():
-			s.Problems = append(s.Problems, "status: workers and queues not read: "+ctx.Err().Error())
+			s.Problems = append(s.Problems, "status: workers, queues and limits not read: "+ctx.Err().Error())
 		}
 	}
 	if !s.Services.Redis.Running {

@@ -5,9 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ytmaker/ytmaker/internal/limits"
 )
 
 func env(m map[string]string) func(string) (string, bool) {
@@ -69,15 +72,19 @@ func TestSeedRedisKeys(t *testing.T) {
 
 func TestBadValuesNameKeyAndValue(t *testing.T) {
 	cases := map[string]map[string]string{
-		"REDIS_URL":          {"REDIS_URL": "not a url"},
-		"REDIS_PORT":         {"REDIS_PORT": "70000"},
-		"WORKER_CONCURRENCY": {"WORKER_CONCURRENCY": "-3"},
-		"SHUTDOWN_TIMEOUT":   {"SHUTDOWN_TIMEOUT": "soon"},
-		"HTTP_ADDR":          {"HTTP_ADDR": "8000"},
-		"LOG_FORMAT":         {"LOG_FORMAT": "xml"},
-		"LOG_LEVEL":          {"LOG_LEVEL": "loud"},
-		"GEMINI_BASE_URL":    {"GEMINI_BASE_URL": "ftp://x"},
-		"ALLOWED_ORIGINS":    {"ALLOWED_ORIGINS": "localhost:3000"},
+		"REDIS_URL":                  {"REDIS_URL": "not a url"},
+		"REDIS_PORT":                 {"REDIS_PORT": "70000"},
+		"WORKER_CONCURRENCY":         {"WORKER_CONCURRENCY": "-3"},
+		"SHUTDOWN_TIMEOUT":           {"SHUTDOWN_TIMEOUT": "soon"},
+		"HTTP_ADDR":                  {"HTTP_ADDR": "8000"},
+		"LOG_FORMAT":                 {"LOG_FORMAT": "xml"},
+		"LOG_LEVEL":                  {"LOG_LEVEL": "loud"},
+		"GEMINI_BASE_URL":            {"GEMINI_BASE_URL": "ftp://x"},
+		"ALLOWED_ORIGINS":            {"ALLOWED_ORIGINS": "localhost:3000"},
+		"LIMIT_D_ID_IN_FLIGHT":       {"LIMIT_D_ID_IN_FLIGHT": "-1"},
+		"LIMIT_STABILITY_PER_MINUTE": {"LIMIT_STABILITY_PER_MINUTE": "lots"},
+		"LIMIT_WAIT":                 {"LIMIT_WAIT": "0"},
+		"MAX_RENDERS":                {"MAX_RENDERS": "0"},
 	}
 	for key, vals := range cases {
 		_, err := Load(Sources{Env: env(vals)})
@@ -204,5 +211,33 @@ func TestSentinelSettings(t *testing.T) {
 	}
 	if c.RedisConn().Sentinel() || c.RedisURL != "redis://:pw@10.0.0.9:6379/0" {
 		t.Fatalf("url = %s", c.RedisURL)
+	}
+}
+
+func TestProviderLimitsAndRenders(t *testing.T) {
+	c, err := Load(Sources{Env: env(map[string]string{"LIMIT_STABILITY_PER_MINUTE": "60", "LIMIT_GOOGLE_TTS_IN_FLIGHT": "0",
+		"LIMIT_WAIT": "3s", "MAX_RENDERS": "2"})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := limits.Defaults()
+	want[limits.Stability] = limits.Limit{InFlight: want[limits.Stability].InFlight, PerMinute: 60}
+	want[limits.GoogleTTS] = limits.Limit{}
+	for _, p := range limits.Providers {
+		if c.ProviderLimits[p] != want[p] {
+			t.Errorf("%s: %+v, want %+v", p, c.ProviderLimits[p], want[p])
+		}
+	}
+	if c.LimitWait != 3*time.Second || c.MaxRenders != 2 {
+		t.Fatalf("wait %v, renders %d", c.LimitWait, c.MaxRenders)
+	}
+	c, _ = Load(Sources{Env: env(nil)})
+	if c.MaxRenders != limits.DefaultRenders() || c.LimitWait != limits.DefaultMaxWait || c.ProviderLimits[limits.Stability].PerMinute != 150 {
+		t.Fatalf("defaults: renders %d, wait %v, %+v", c.MaxRenders, c.LimitWait, c.ProviderLimits)
+	}
+	for _, k := range []string{"MAX_RENDERS", "LIMIT_WAIT", "LIMIT_PIXABAY_PER_MINUTE", "LIMIT_YOUTUBE_IN_FLIGHT"} {
+		if !slices.Contains(Keys, k) {
+			t.Errorf("Keys lacks %s", k)
+		}
 	}
 }
