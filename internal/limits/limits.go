@@ -116,10 +116,12 @@ const (
 	// last renewal; holders renew it every third of it. A worker killed
 	// with SIGKILL frees its slots within it.
 	DefaultLease = 30 * time.Second
-	// busySnooze is how long a stage put off by an in-flight limit waits
-	// before it tries again (plus up to as much again, at random, so that
-	// the waiting stages do not all come back at once).
-	busySnooze = 5 * time.Second
+	// busySnooze is how long a stage put off by an in-flight or render
+	// limit waits before it tries again (plus up to as much again, at
+	// random, so that the waiting stages do not all come back at once).
+	// It has already waited MaxWait in place; coming back soon lets
+	// another worker, or a slot freed meanwhile, take it up.
+	busySnooze = 2 * time.Second
 )
 
 // Config configures a Limiter.
