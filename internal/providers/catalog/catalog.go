@@ -121,11 +121,11 @@ type entry struct {
 	check checkFunc
 }
 
-// Catalog is the list of services of one configuration. It is safe for
-// concurrent use.
+// Catalog is the list of services of one configuration (and of the
+// YouTube authorization saved in DATA_DIR). It is safe for concurrent use.
 type Catalog struct {
-	entries []entry
-	opts    Options
+	cfg  *config.Config
+	opts Options
 
 	mu   sync.Mutex
 	last map[string]time.Time // when each service's last test started
@@ -145,13 +145,14 @@ func New(c *config.Config, opts Options) *Catalog {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Catalog{entries: entries(c), opts: opts, last: map[string]time.Time{}}
+	return &Catalog{cfg: c, opts: opts, last: map[string]time.Time{}}
 }
 
 // List returns every service, in pipeline order.
 func (c *Catalog) List() []Provider {
-	out := make([]Provider, len(c.entries))
-	for i, e := range c.entries {
+	list := entries(c.cfg)
+	out := make([]Provider, len(list))
+	for i, e := range list {
 		out[i] = e.Provider
 		out[i].Settings = slices.Clone(e.Settings)
 	}
@@ -164,7 +165,7 @@ func (c *Catalog) TestInterval() time.Duration { return c.opts.MinInterval }
 // Defaults returns the default choice of each kind (see pipeline.Defaults).
 func (c *Catalog) Defaults() map[string]string {
 	d := map[string]string{}
-	for _, e := range c.entries {
+	for _, e := range entries(c.cfg) {
 		if e.Default {
 			d[e.Kind] = e.Choice
 		}
@@ -182,7 +183,7 @@ func (c *Catalog) Defaults() map[string]string {
 func (c *Catalog) lookup(name string) (entry, bool) {
 	name = strings.ToLower(strings.TrimSpace(name))
 	var byChoice []entry
-	for _, e := range c.entries {
+	for _, e := range entries(c.cfg) {
 		if e.Name == name {
 			return e, true
 		}
@@ -264,7 +265,9 @@ func host(base, def string) string {
 	return u.Host
 }
 
-// entries builds the list of c, in pipeline order.
+// entries builds the list of c, in pipeline order. It is built on every
+// call: the YouTube authorization can be saved (ytmaker youtube auth)
+// while the server runs.
 func entries(c *config.Config) []entry {
 	defaults := pipeline.Defaults(c)
 	yc := pipeline.YouTubeConfig(c)

@@ -2,7 +2,9 @@ package catalog
 
 import (
 	"context"
+
 	"encoding/json"
+	"golang.org/x/oauth2"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +19,8 @@ import (
 	"github.com/ytmaker/ytmaker/internal/fakes/fakestability"
 	"github.com/ytmaker/ytmaker/internal/fakes/faketts"
 	"github.com/ytmaker/ytmaker/internal/fakes/fakeyoutube"
+	"github.com/ytmaker/ytmaker/internal/pipeline"
+	"github.com/ytmaker/ytmaker/internal/providers/youtube"
 )
 
 // load reads a configuration from env alone (no .env, no flags).
@@ -377,5 +381,55 @@ func TestTestTimesOut(t *testing.T) {
 	}
 	if !strings.Contains(e.Message, "200ms") {
 		t.Errorf("message %q", e.Message)
+	}
+}
+
+func TestYouTubeAuthorizationSavedLater(t *testing.T) {
+	dir := t.TempDir()
+	cat := New(load(t, map[string]string{"DATA_DIR": dir, "YOUTUBE_CLIENT_ID": "id", "YOUTUBE_CLIENT_SECRET": "s"}), Options{})
+	if byName(cat.List())["youtube"].Configured {
+		t.Fatal("configured without a refresh token")
+	}
+	if err := youtube.SaveToken(pipeline.YouTubeTokenFile(dir), &oauth2.Token{RefreshToken: "saved-later"}); err != nil {
+		t.Fatal(err)
+	}
+	if !byName(cat.List())["youtube"].Configured || cat.Defaults()[KindUpload] != "youtube" {
+		t.Fatal("the saved authorization is not seen")
+	}
+}
+
+func TestConcurrentTestsOfOneService(t *testing.T) {
+	srv := fakestability.New(fakestability.Options{})
+	defer srv.Close()
+	srv.Fail(fakestability.Delay(300 * time.Millisecond))
+	cat := New(load(t, map[string]string{"STABILITY_API_KEY": "k", "STABILITY_BASE_URL": srv.URL()}), Options{})
+	var wg sync.WaitGroup
+	codes := make([]string, 8)
+	for i := range codes {
+		wg.Go(func() {
+			r, err := cat.Test(context.Background(), "stability")
+			switch {
+			case err != nil:
+				codes[i] = errcode.Code(err)
+			case r.OK:
+				codes[i] = "OK"
+			default:
+				codes[i] = r.Error.Code
+			}
+		})
+	}
+	wg.Wait()
+	ok := 0
+	for _, c := range codes {
+		switch c {
+		case "OK":
+			ok++
+		case CodeTestTooSoon:
+		default:
+			t.Errorf("code %s", c)
+		}
+	}
+	if ok != 1 || srv.Calls() != 1 {
+		t.Fatalf("%d tests ran, %d calls reached the service: %v", ok, srv.Calls(), codes)
 	}
 }
