@@ -38,9 +38,10 @@ type Options struct {
 	Voices []string // voice ids that exist; empty accepts every id
 }
 
-// Fault describes how the fake answers one speech call instead of
-// succeeding. Build one with Status, Quota, Delay, Drop, EmptyAudio,
-// BadBase64, NoAlignment or BadJSON.
+// Fault describes how the fake answers one call instead of succeeding: a
+// speech call, or the subscription a key check reads (where Status,
+// Delay, Drop and BadJSON apply). Build one with Status, Quota, Delay,
+// Drop, EmptyAudio, BadBase64, NoAlignment or BadJSON.
 type Fault struct {
 	base fakehttp.Fault
 	kind string

@@ -10,7 +10,7 @@
 //     so it is in the prompt's language. Without a response_format the
 //     fake answers as a model left free does: the JSON inside a Markdown
 //     code fence, after a sentence of preamble.
-//   - GET /v1/models: the model list.
+//   - GET /v1/models: the model list (what a key check reads).
 //
 // With Options.APIKey "" the fake plays Ollama: any or no Authorization
 // header is accepted. With a key it plays OpenAI: a missing or wrong
@@ -91,8 +91,8 @@ type Message struct {
 //
 // Its methods URL, Client, Close, Fail, PendingFaults, Requests and Calls
 // are those of fakehttp.Server. BaseURL is what to give the client. Each
-// fault given to Fail applies to one later chat or speech call, in order;
-// calls beyond the queue succeed.
+// fault given to Fail applies to one later chat, speech or models call,
+// in order; calls beyond the queue succeed.
 type Server struct {
 	*server
 	opts Options
