@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/ytmaker/ytmaker/internal/api/wire"
+	"github.com/ytmaker/ytmaker/internal/brand"
 	"github.com/ytmaker/ytmaker/internal/language"
+	"github.com/ytmaker/ytmaker/internal/media/slides"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/quota"
@@ -119,6 +121,9 @@ type newData struct {
 	Languages any
 	Music     []string
 	Providers []providerChoice
+	Templates []wire.PromptTemplate
+	Themes    []string
+	Brands    []brand.Brand
 }
 
 // providerChoice is one service choice of the form: the setting and the
@@ -135,6 +140,8 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request, v *view) {
 		{"images", []string{project.ProviderStab, project.ProviderOffline}},
 		{"avatar", []string{project.ProviderDID, project.ProviderNone}},
 	}}
+	d.Templates, d.Brands = s.newFormChoices(r)
+	d.Themes = slides.ThemeNames()
 	v.Nav, v.Title, v.Data = "new", v.T("new.title"), d
 	s.render(w, http.StatusOK, "new", v)
 }

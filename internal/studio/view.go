@@ -34,7 +34,7 @@ func (s *Server) newView(r *http.Request) *view {
 }
 
 // pageNames are the page templates; each is rendered inside layout.html.
-var pageNames = []string{"projects", "new", "project", "batches", "batch", "system", "signin", "notfound", "youtube"}
+var pageNames = []string{"projects", "new", "project", "batches", "batch", "system", "signin", "notfound", "youtube", "brands", "brand"}
 
 // partials are rendered alone (live updates of a page's parts).
 var partials = []string{"project_live", "batch_live"}

@@ -223,6 +223,9 @@
           motion: String(fd.get("motion") || ""),
           captions: String(fd.get("captions") || ""),
           music: String(fd.get("music") || ""),
+          prompt_template: String(fd.get("prompt_template") || ""),
+          theme: String(fd.get("theme") || ""),
+          brand: String(fd.get("brand") || ""),
           providers: { script: fd.get("provider-script"), tts: fd.get("provider-tts"), images: fd.get("provider-images"), avatar: fd.get("provider-avatar") },
           youtube: { upload: $("#f-upload").checked, title: String(fd.get("title") || ""), description: String(fd.get("description") || ""),
             tags: tags, privacy: String(fd.get("privacy") || "") }
@@ -560,7 +563,91 @@
     });
   }
 
-  const pages = { projects: projectsPage, "new": newPage, project: projectPage, batches: batchesPage, batch: batchPage, system: systemPage };
+  // ---- Brands ----
+  function brandsPage() {
+    const list = $("#brands");
+    if (!list) return;
+    list.addEventListener("click", function (e) {
+      const btn = e.target.closest("[data-delete-brand]");
+      if (!btn) return;
+      const name = btn.dataset.deleteBrand;
+      if (!window.confirm(T("js.confirm.brand", name))) return;
+      btn.disabled = true;
+      fetch("/api/v1/brands/" + encodeURIComponent(name), { method: "DELETE", credentials: "same-origin" }).then(function (r) {
+        if (r.status === 204) return { success: true };
+        return r.json().catch(function () { return { success: false, error: { message: r.statusText } }; });
+      }, function () { return { success: false, error: { message: T("js.network") } }; }).then(function (j) {
+        btn.disabled = false;
+        if (!j.success) { flash(T("js.failed", j.error.message), true); return; }
+        const row = btn.closest(".brand-row");
+        const next = row.nextElementSibling || row.previousElementSibling;
+        row.remove();
+        flash(T("js.brand.deleted", name));
+        const focusTo = next ? $("a", next) : $("#brand-new");
+        if (focusTo) focusTo.focus();
+      });
+    });
+  }
+
+  // brandPage saves a preset (POST when new, PUT when editing), then
+  // sends the chosen logo file; errors go beside their fields.
+  function brandPage() {
+    const form = $("#brand-form");
+    const busy = $("#b-busy"), submit = $("#b-submit");
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      clearErrors(form);
+      const isNew = form.dataset.new === "1";
+      const name = isNew ? $("#b-name").value.trim() : form.dataset.name;
+      const pct = function (id) { const n = Number($(id).value); return isFinite(n) ? n / 100 : 0; };
+      const body = {
+        name: name,
+        channel: $("#b-channel").value,
+        intro: $("#b-intro").checked,
+        outro: $("#b-outro").checked,
+        theme: $("#b-theme").value,
+        watermark: { enabled: $("#b-wm").checked, position: $("#b-position").value, size: pct("#b-size"), opacity: pct("#b-opacity") }
+      };
+      // The rules the API applies too, checked here first so a slip is
+      // shown at once.
+      if (isNew && !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(name)) { showError(form, { message: T("js.brand.name"), details: { field: "name" } }); return; }
+      if (!body.channel.trim()) { showError(form, { message: T("js.brand.channel"), details: { field: "channel" } }); return; }
+      if (!body.watermark.size) { showError(form, { message: T("js.brand.size"), details: { field: "watermark.size" } }); return; }
+      if (!body.watermark.opacity) { showError(form, { message: T("js.brand.opacity"), details: { field: "watermark.opacity" } }); return; }
+      const file = $("#b-logo").files[0];
+      submit.disabled = true;
+      busy.textContent = T("js.saving");
+      const done = function (j) {
+        submit.disabled = false;
+        busy.textContent = "";
+        if (!j.success) { showError(form, j.error); return false; }
+        return true;
+      };
+      const path = "/api/v1/brands" + (isNew ? "" : "/" + encodeURIComponent(name));
+      api(isNew ? "POST" : "PUT", path, body).then(function (j) {
+        if (!done(j)) return;
+        if (isNew) {
+          // From now on the form edits the preset it made (a failed logo
+          // upload is sent again with PUT, never a second POST).
+          form.dataset.new = "";
+          form.dataset.name = j.data.name;
+          $("#b-name").readOnly = true;
+        }
+        if (!file) { location.assign("/brands"); return; }
+        const fd = new FormData();
+        fd.append("file", file, file.name);
+        submit.disabled = true;
+        busy.textContent = T("js.uploading");
+        return api("PUT", "/api/v1/brands/" + encodeURIComponent(j.data.name) + "/logo", fd).then(function (u) {
+          if (!done(u)) return;
+          location.assign("/brands");
+        });
+      });
+    });
+  }
+
+  const pages = { projects: projectsPage, "new": newPage, project: projectPage, batches: batchesPage, batch: batchPage, system: systemPage,
+    brands: brandsPage, brand: brandPage };
   const init = pages[document.body.dataset.page];
   if (init) init();
 })();
