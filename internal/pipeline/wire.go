@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ytmaker/ytmaker/internal/config"
 	"github.com/ytmaker/ytmaker/internal/limits"
+	"github.com/ytmaker/ytmaker/internal/owner"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/providers/youtube"
 	"github.com/ytmaker/ytmaker/internal/quota"
@@ -45,7 +48,10 @@ func YouTubeConfig(c *config.Config) youtube.Config {
 
 // NewQuota returns the shared quota tracker with the YouTube limits of c.
 func NewQuota(c *config.Config, rdb redis.Cmdable, log *slog.Logger) *quota.Tracker {
-	return quota.New(rdb, quota.Options{Logger: log, YouTube: quota.YouTubeCosts{DailyUnits: int64(c.YouTubeDailyQuota),
+	// Every tracker keeps its own ledger file (a process may hold two).
+	name := owner.Host() + "-" + owner.Self().String() + "-" + uuid.NewString()[:8]
+	ledger := quota.OpenLedger(filepath.Join(c.DataDir, "quota-ledger"), name, 72*time.Hour, time.Now())
+	return quota.New(rdb, quota.Options{Logger: log, Ledger: ledger, YouTube: quota.YouTubeCosts{DailyUnits: int64(c.YouTubeDailyQuota),
 		Upload: int64(c.YouTubeUploadCost), Thumbnail: int64(c.YouTubeThumbnailCost)}})
 }
 

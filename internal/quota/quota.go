@@ -127,6 +127,10 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives debug and warning logs; nil discards them.
 	Logger *slog.Logger
+	// Ledger, when set, keeps this process's spending on disk: usage is
+	// never counted below what the ledgers of the day prove, even after
+	// Redis lost counts in a failover.
+	Ledger *Ledger
 }
 
 // Tracker counts quota usage in Redis. It is safe for concurrent use, and
@@ -140,6 +144,7 @@ type Tracker struct {
 	retention time.Duration
 	now       func() time.Time
 	log       *slog.Logger
+	ledger    *Ledger
 }
 
 // Pacific returns the America/Los_Angeles location, where YouTube's quota
@@ -162,6 +167,7 @@ func New(client redis.Cmdable, opts Options) *Tracker {
 		retention: opts.Retention,
 		now:       opts.Now,
 		log:       opts.Logger,
+		ledger:    opts.Ledger,
 	}
 	if t.prefix == "" {
 		t.prefix = rdb.QuotaPrefix
@@ -277,7 +283,7 @@ func (t *Tracker) Reserve(ctx context.Context, service string, units int64) (Res
 	l := t.limit(service)
 	res, err := rdb.QuotaReserve.Run(ctx, t.rdb,
 		[]string{t.dayKey(service, day), t.servicesKey()},
-		units, l.Daily, t.ttl(now, reset), service).Int64Slice()
+		units, l.Daily, t.ttl(now, reset), service, t.floor(day, service)).Int64Slice()
 	if err != nil {
 		return Reservation{}, redisErr("reserve", err)
 	}
@@ -290,6 +296,7 @@ func (t *Tracker) Reserve(ctx context.Context, service string, units int64) (Res
 			"requested", units, "reset_at", reset)
 		return Reservation{}, exhaustedErr(l.Code, ex, now)
 	}
+	t.note(day, service, units)
 	t.log.Debug("quota reserved", "service", service, "units", units, "used", res[1], "limit", l.Daily)
 	return Reservation{Service: service, Units: units, Day: day, ResetAt: reset}, nil
 }
@@ -320,6 +327,7 @@ func (t *Tracker) Release(ctx context.Context, r Reservation) error {
 	if err := rdb.QuotaRelease.Run(ctx, t.rdb, []string{t.dayKey(r.Service, day)}, r.Units).Err(); err != nil {
 		return redisErr("release", err)
 	}
+	t.note(day, r.Service, -r.Units)
 	t.log.Debug("quota released", "service", r.Service, "units", r.Units, "day", day)
 	return nil
 }
@@ -333,9 +341,10 @@ func (t *Tracker) Record(ctx context.Context, service string, units int64) error
 	now := t.now()
 	day, reset := t.day(now)
 	if err := rdb.QuotaReserve.Run(ctx, t.rdb, []string{t.dayKey(service, day), t.servicesKey()},
-		units, 0, t.ttl(now, reset), service).Err(); err != nil {
+		units, 0, t.ttl(now, reset), service, t.floor(day, service)).Err(); err != nil {
 		return redisErr("record", err)
 	}
+	t.note(day, service, units)
 	return nil
 }
 
@@ -356,6 +365,11 @@ func (t *Tracker) MarkExhausted(ctx context.Context, service string) error {
 	if err := rdb.QuotaRaise.Run(ctx, t.rdb, []string{t.dayKey(service, day), t.servicesKey()},
 		l.Daily, t.ttl(now, reset), service).Err(); err != nil {
 		return redisErr("mark exhausted", err)
+	}
+	if t.ledger != nil {
+		if err := t.ledger.raise(day, service, l.Daily); err != nil {
+			t.log.Warn("quota ledger: record exhaustion", "service", service, "err", err)
+		}
 	}
 	t.log.Warn("quota marked exhausted", "service", service, "reset_at", reset)
 	return nil
@@ -383,7 +397,7 @@ func (t *Tracker) Usage(ctx context.Context, service string) (Usage, error) {
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return Usage{}, redisErr("usage", err)
 	}
-	return t.usage(service, used, reset), nil
+	return t.usage(service, max(used, t.floor(day, service)), reset), nil
 }
 
 func (t *Tracker) usage(service string, used int64, reset time.Time) Usage {
@@ -518,7 +532,7 @@ func (t *Tracker) Snapshot(ctx context.Context) (Snapshot, error) {
 			if s, ok := vals[i].(string); ok {
 				used, _ = strconv.ParseInt(s, 10, 64)
 			}
-			snap.Services[n] = t.usage(n, used, reset)
+			snap.Services[n] = t.usage(n, max(used, t.floor(day, n)), reset)
 		}
 	}
 
@@ -616,4 +630,24 @@ func (t *Tracker) RecordGemini(ctx context.Context, requests, tokens int64) erro
 		return err
 	}
 	return t.Record(ctx, GeminiTokens, tokens)
+}
+
+// floor is the least usage of service on day that the ledgers prove (0
+// without a ledger).
+func (t *Tracker) floor(day, service string) int64 {
+	if t.ledger == nil {
+		return 0
+	}
+	return t.ledger.Floor(day, service)
+}
+
+// note records a change of usage in this process's ledger. A ledger that
+// cannot be written costs only the protection it gives: the call goes on.
+func (t *Tracker) note(day, service string, units int64) {
+	if t.ledger == nil {
+		return
+	}
+	if err := t.ledger.add(day, service, units); err != nil {
+		t.log.Warn("quota ledger: record usage", "service", service, "units", units, "err", err)
+	}
 }

@@ -72,9 +72,17 @@ return seq
 
 // QuotaReserve adds ARGV[1] to KEYS[1] unless that would pass the limit
 // ARGV[2] (0 = unlimited), setting the key's TTL to ARGV[3] seconds and
-// adding ARGV[4] to the set KEYS[2]. It returns {1, new usage} or {0, usage}.
+// adding ARGV[4] to the set KEYS[2]. A count below ARGV[5] (the usage the
+// files prove; optional) is raised to it first, so a count lost in a
+// failover never lets more through. It returns {1, new usage} or
+// {0, usage}.
 var QuotaReserve = redis.NewScript(`
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
+local floor = tonumber(ARGV[5] or '0')
+if floor > used then
+  redis.call('SET', KEYS[1], floor, 'EX', ARGV[3])
+  used = floor
+end
 local units = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 if limit > 0 and used + units > limit then
