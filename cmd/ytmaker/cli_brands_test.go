@@ -5,6 +5,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -42,4 +43,18 @@ func TestCLIBrands(t *testing.T) {
 	wantOutput(t, "brands show after rm", code, 1, errOut, "BRAND_NOT_FOUND")
 	code, _, errOut = runCLI(t, brandsRemove, "rivers", "--addr", addr)
 	wantOutput(t, "brands rm twice", code, 1, errOut, "BRAND_NOT_FOUND")
+}
+
+func TestGenerateBrandFlags(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "bees.txt")
+	if err := os.WriteFile(file, []byte("Bees dance. They tell where flowers are."), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	in, err := generateOptions{contentFile: file, theme: "Ocean", brand: "rivers", promptTemplate: "kids"}.input()
+	if err != nil || in.Settings.Theme != "ocean" || in.Settings.Brand != "rivers" || in.Settings.PromptTemplate != "kids" {
+		t.Fatalf("%v %+v", err, in.Settings)
+	}
+	if _, err := (generateOptions{contentFile: file, brand: "../x"}).input(); err == nil || !strings.Contains(err.Error(), "settings.brand") {
+		t.Fatalf("bad brand name: %v", err)
+	}
 }

@@ -42,7 +42,8 @@ func TestTokenRequired(t *testing.T) {
 	}
 	paths := []string{"/status", "/metrics", "/monitor/", "/monitor/api/queues", "/api/v1/projects",
 		fmt.Sprintf("/api/v1/projects/%d", id), fmt.Sprintf("/api/v1/projects/%d/events", id),
-		fmt.Sprintf("/api/v1/projects/%d/video", id), "/api/v1/openapi.json", "/api/v1/quotas", "/api/v1/nothing"}
+		fmt.Sprintf("/api/v1/projects/%d/video", id), "/api/v1/openapi.json", "/api/v1/quotas", "/api/v1/nothing",
+		"/api/v1/brands", "/api/v1/brands/rivers", "/api/v1/brands/rivers/logo"}
 	for _, p := range paths {
 		for _, auth := range []string{"", "Bearer wrong", "Bearer " + token + "x", "Basic Zm9vOmJhcg==", "Token " + token, "bearer"} {
 			if resp := raw("GET", p, auth); resp.StatusCode != 401 || resp.Header.Get("WWW-Authenticate") == "" {
