@@ -116,3 +116,40 @@ func BenchmarkRender10Minutes(b *testing.B) {
 	b.ReportMetric(float64(self.Maxrss)/1024, "peak_MiB_go")
 	b.ReportMetric(float64(children.Maxrss)/1024, "peak_MiB_ffmpeg")
 }
+
+// BenchmarkRenderOwnMedia is the 60 s video of BenchmarkRenderStills with
+// two segments showing the creator's media: segment 3 a square picture
+// (filled: over a blurred copy) and segment 7 a 3 s 720p clip looped
+// through its 5 s. The other ten stay on the still-picture path.
+func BenchmarkRenderOwnMedia(b *testing.B) {
+	ff := needTools(b)
+	fs := loadFonts(b)
+	dir := b.TempDir()
+	segs := makeSegments(b, fs, dir, 12, 1920, 1080, 5*time.Second, "en", true)
+	square := filepath.Join(dir, "own.png")
+	writeHalves(b, square, 800, 800)
+	segs[2].Image, segs[2].Fit = square, FitFill
+	clip := filepath.Join(dir, "clip.mp4")
+	makeClip(b, clip, 1280, 720, 30, 3*time.Second, true)
+	segs[6].Clip = clip
+	spec := Spec{Width: 1920, Height: 1080, Segments: segs, Subtitles: true,
+		OutPath: filepath.Join(dir, "output", "final_video.mp4")}
+	b.ResetTimer()
+	cpu0 := childCPU()
+	var elapsed time.Duration
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		res, err := Render(context.Background(), spec, Options{FFmpeg: ff})
+		if err != nil {
+			b.Fatal(err)
+		}
+		elapsed += time.Since(start)
+		if res.Duration != 60*time.Second || res.Method != "stills" {
+			b.Fatalf("rendered %v with %s", res.Duration, res.Method)
+		}
+	}
+	b.ReportMetric(60/(elapsed.Seconds()/float64(b.N)), "x_realtime")
+	cpu := (childCPU() - cpu0).Seconds() / float64(b.N)
+	b.ReportMetric(cpu, "cpu_s")
+	b.ReportMetric(60/(cpu/2), "x_realtime_2cores")
+}

@@ -73,12 +73,14 @@ func (p *plan) fitGraph(f Fit, in, out string) string {
 	a := float64(p.w) / float64(p.h)
 	r := fmt.Sprintf("(iw/ih/%.6f)", a)
 	k := fmt.Sprintf("if(gte(min(%s\\,1/%s)\\,0.8)\\,max(%d/iw\\,%d/ih)\\,min(%d/iw\\,%d/ih))", r, r, p.w, p.h, p.w, p.h)
-	// The blurred copy is made at an eighth of the size: cheap enough for
-	// every frame of a clip, and the blur hides the upscaling.
+	// The blurred, darkened copy is made at an eighth of the size and
+	// converted to 4:2:0 there, so that a clip's every frame costs only
+	// an upscale and an overlay of 4:2:0 pictures; the blur hides the
+	// upscaling.
 	bw, bh := max(p.w/8&^1, 2), max(p.h/8&^1, 2)
 	return fmt.Sprintf("[%[1]s]split=2[%[2]s_a][%[2]s_b];"+
-		"[%[2]s_b]scale=%[3]d:%[4]d:force_original_aspect_ratio=increase,crop=%[3]d:%[4]d,gblur=sigma=3,scale=%[5]d:%[6]d,"+
-		"format=rgb24,colorchannelmixer=rr=0.55:gg=0.55:bb=0.55,setsar=1[%[2]s_bg];"+
+		"[%[2]s_b]scale=%[3]d:%[4]d:force_original_aspect_ratio=increase,crop=%[3]d:%[4]d,gblur=sigma=3,"+
+		"format=rgb24,colorchannelmixer=rr=0.55:gg=0.55:bb=0.55,format=yuv420p,scale=%[5]d:%[6]d,setsar=1[%[2]s_bg];"+
 		"[%[2]s_a]scale=w='2*ceil(iw*%[7]s/2)':h='2*ceil(ih*%[7]s/2)',crop=w='min(iw\\,%[5]d)':h='min(ih\\,%[6]d)',setsar=1[%[2]s_fg];"+
 		"[%[2]s_bg][%[2]s_fg]overlay=x=(W-w)/2:y=(H-h)/2:format=auto[%[2]s];",
 		in, out, bw, bh, p.w, p.h, k)
