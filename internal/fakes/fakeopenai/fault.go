@@ -21,6 +21,8 @@ const (
 	outputEmptyAudio
 	outputNotAudio
 	outputSilent
+	outputNotImage
+	outputEmptyImage
 )
 
 // Fault describes how the fake answers one call instead of succeeding
@@ -86,6 +88,13 @@ func NotAudio() Fault { return Fault{output: outputNotAudio} }
 // all silence.
 func Silent() Fault { return Fault{output: outputSilent} }
 
+// NotImage answers an image generation with b64_json that decodes to an
+// HTML page, not a picture.
+func NotImage() Fault { return Fault{output: outputNotImage} }
+
+// EmptyImage answers an image generation with an empty data list.
+func EmptyImage() Fault { return Fault{output: outputEmptyImage} }
+
 // RetryAfter adds a Retry-After header (whole seconds, rounded up).
 func (f Fault) RetryAfter(d time.Duration) Fault { f.base.RetryAfter = d; return f }
 
@@ -127,6 +136,10 @@ func (k outputKind) String() string {
 		return "not audio"
 	case outputSilent:
 		return "silent audio"
+	case outputNotImage:
+		return "not an image"
+	case outputEmptyImage:
+		return "no image"
 	}
 	return ""
 }

@@ -10,6 +10,9 @@
 //     so it is in the prompt's language. Without a response_format the
 //     fake answers as a model left free does: the JSON inside a Markdown
 //     code fence, after a sentence of preamble.
+//   - POST /v1/audio/speech: a tone as long as reading the input takes.
+//   - POST /v1/images/generations: pictures as b64_json in the real
+//     images response, at the size asked for (see Options.MaxImageSide).
 //   - GET /v1/models: the model list (what a key check reads).
 //
 // With Options.APIKey "" the fake plays Ollama: any or no Authorization
@@ -53,6 +56,10 @@ type Options struct {
 	NoJSONSchema bool
 	// NoResponseFormat refuses every response_format, json_object too.
 	NoResponseFormat bool
+	// MaxImageSide shrinks the pictures of /v1/images/generations so that
+	// their long side is at most this many pixels (faster tests); 0
+	// answers the size asked for.
+	MaxImageSide int
 }
 
 // Request is one call the fake received, without the bearer token.
@@ -79,6 +86,8 @@ type Request struct {
 	FinishReason string
 	// Speech holds what a speech call asked for.
 	Speech SpeechRequest
+	// Image holds what an image generation call asked for.
+	Image ImageRequest
 }
 
 // Message is one chat message of a Request.
@@ -91,7 +100,7 @@ type Message struct {
 //
 // Its methods URL, Client, Close, Fail, PendingFaults, Requests and Calls
 // are those of fakehttp.Server. BaseURL is what to give the client. Each
-// fault given to Fail applies to one later chat, speech or models call,
+// fault given to Fail applies to one later chat, speech, image or models call,
 // in order; calls beyond the queue succeed.
 type Server struct {
 	*server
@@ -150,6 +159,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.chat(w, r, body, &rec)
 	case r.URL.Path == "/v1/audio/speech" && r.Method == http.MethodPost:
 		s.speech(w, r, body, &rec)
+	case r.URL.Path == "/v1/images/generations" && r.Method == http.MethodPost:
+		s.images(w, r, body, &rec)
 	default:
 		writeError(w, http.StatusNotFound, fmt.Sprintf("Invalid URL (%s %s)", r.Method, r.URL.Path), "invalid_request_error", "", "")
 	}
