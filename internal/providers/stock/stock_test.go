@@ -212,4 +212,3 @@ func TestNotConfigured(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
-
