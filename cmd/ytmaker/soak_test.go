@@ -43,7 +43,7 @@ type soakPlan struct {
 // asks for more (`make soak` sets 200): then a worker is killed every 10 to
 // 30 s, serve twice and Redis once.
 func planFromEnv(t *testing.T) soakPlan {
-	p := soakPlan{projects: 20, workers: 3, concurrency: 6, workerAt: []int{3}, serveAt: []int{8}, redisAt: []int{13},
+	p := soakPlan{projects: 20, workers: 3, concurrency: 4, workerAt: []int{3}, serveAt: []int{8}, redisAt: []int{13},
 		deadline: 10 * time.Minute, maxIdle: 15 * time.Second, seed: 1}
 	if v := os.Getenv("YTMAKER_SOAK_PROJECTS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -121,6 +121,7 @@ type soakRun struct {
 	dead    []*served // killed processes, for their output
 	kills   []soak.Kill
 	peak    map[string]int64
+	holders map[soak.AttemptKey]int // running attempts seen → their process
 
 	ids   map[int64]string // project → its YouTube title
 	began time.Time
@@ -134,7 +135,7 @@ func newSoak(t *testing.T, plan soakPlan) *soakRun {
 	t.Cleanup(func() { gem.Close(); stab.Close(); tts.Close() })
 	s := &soakRun{t: t, plan: plan, rng: rand.New(rand.NewPCG(plan.seed, plan.seed^0x50a6)), dataDir: t.TempDir(),
 		addr: "127.0.0.1:" + strconv.Itoa(freePort(t)), redis: "redis://127.0.0.1:" + strconv.Itoa(freePort(t)) + "/0",
-		youtube: yt, peak: map[string]int64{}, ids: map[int64]string{}}
+		youtube: yt, peak: map[string]int64{}, ids: map[int64]string{}, holders: map[soak.AttemptKey]int{}}
 	s.env = []string{"HOME=" + t.TempDir(), "SHUTDOWN_TIMEOUT=3s", "LOG_LEVEL=warn",
 		"LLM_PROVIDER=gemini", "GEMINI_API_KEY=gemini-soak", "GEMINI_BASE_URL=" + gem.URL(),
 		"TTS_PROVIDER=google", "GOOGLE_TTS_API_KEY=tts-soak", "GOOGLE_TTS_BASE_URL=" + tts.URL(),
@@ -229,6 +230,7 @@ func (s *soakRun) run() soak.Report {
 	for {
 		s.sampleRSS()
 		states = s.states(st)
+		s.noteHolders(states)
 		settled := 0
 		for _, ps := range states {
 			if ps != nil && (ps.Status == project.Completed || ps.Status == project.Failed || ps.Status == project.Cancelled) {
@@ -259,7 +261,7 @@ func (s *soakRun) run() soak.Report {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return soak.Analyze(soak.Input{States: states, Uploads: uploads, Stray: stray, Kills: s.kills,
-		Start: s.began, End: end, PeakRSS: s.peak})
+		Start: s.began, End: end, PeakRSS: s.peak, Holders: s.holders})
 }
 
 func (s *soakRun) between(r [2]time.Duration) time.Duration {
@@ -276,6 +278,24 @@ func (s *soakRun) states(st *store.Store) map[int64]*project.State {
 		out[id] = ps
 	}
 	return out
+}
+
+// noteHolders records which process runs each running attempt, so that
+// an interrupted attempt is known to end when that process was killed.
+func (s *soakRun) noteHolders(states map[int64]*project.State) {
+	for id, ps := range states {
+		if ps == nil {
+			continue
+		}
+		for _, stg := range project.Stages {
+			ss := ps.Stages.Get(stg)
+			if n := len(ss.History); n > 0 && ss.History[n-1].Outcome == "" {
+				if pid := soak.HolderPID(ss.Holder); pid > 0 {
+					s.holders[soak.KeyOf(id, stg, ss.History[n-1])] = pid
+				}
+			}
+		}
+	}
 }
 
 // uploads counts the fake's videos per project by their titles.

@@ -13,6 +13,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,6 +50,70 @@ type Input struct {
 	Start, End time.Time
 	// PeakRSS is the largest resident set seen per process name, in bytes.
 	PeakRSS map[string]int64
+	// Holders names the process that ran an attempt (its PID), for the
+	// attempts the soak saw running.
+	Holders map[AttemptKey]int
+}
+
+// AttemptKey names one attempt of a project's stage.
+type AttemptKey struct {
+	Project int64
+	Stage   project.Stage
+	Started int64 // the attempt's start, Unix nanoseconds
+}
+
+// KeyOf returns the key of attempt a of project id's stage s.
+func KeyOf(id int64, s project.Stage, a project.Attempt) AttemptKey {
+	return AttemptKey{Project: id, Stage: s, Started: a.StartedAt.UnixNano()}
+}
+
+// HolderPID returns the PID in a stage's holder token
+// ("TASK@HOST:PID:NONCE#NONCE"), or 0.
+func HolderPID(token string) int {
+	i := strings.LastIndexByte(token, '@')
+	if i < 0 {
+		return 0
+	}
+	inst, _, _ := strings.Cut(token[i+1:], "#")
+	f := strings.Split(inst, ":")
+	if len(f) < 3 {
+		return 0
+	}
+	pid, err := strconv.Atoi(f[len(f)-2])
+	if err != nil || pid <= 0 {
+		return 0
+	}
+	return pid
+}
+
+// Deaths is when the soak killed processes that run tasks.
+type Deaths struct {
+	All   []time.Time         // sorted
+	ByPID map[int][]time.Time // sorted
+}
+
+// NewDeaths indexes the kills of processes that run tasks (workers and
+// serve; a Redis kill leaves them running).
+func NewDeaths(kills []Kill) Deaths {
+	d := Deaths{ByPID: map[int][]time.Time{}}
+	for _, k := range kills {
+		if k.Role == RoleRedis {
+			continue
+		}
+		d.All = append(d.All, k.At)
+		d.ByPID[k.PID] = append(d.ByPID[k.PID], k.At)
+	}
+	slices.SortFunc(d.All, func(a, b time.Time) int { return a.Compare(b) })
+	return d
+}
+
+// first returns the first of ts within [from, to), or to.
+func first(ts []time.Time, from, to time.Time) time.Time {
+	i := sort.Search(len(ts), func(i int) bool { return !ts[i].Before(from) })
+	if i < len(ts) && ts[i].Before(to) {
+		return ts[i]
+	}
+	return to
 }
 
 // Report is the soak's outcome.
@@ -93,14 +158,10 @@ func Analyze(in Input) Report {
 	r := Report{Projects: len(in.States), Stray: in.Stray, Kills: map[string]int{}, PeakRSS: in.PeakRSS,
 		Wall: in.End.Sub(in.Start), StageMean: map[project.Stage]time.Duration{}}
 	stageTime, stageDone := map[project.Stage]time.Duration{}, map[project.Stage]int{}
-	var deaths []time.Time
 	for _, k := range in.Kills {
 		r.Kills[k.Role]++
-		if k.Role != RoleRedis { // a Redis kill leaves the workers running
-			deaths = append(deaths, k.At)
-		}
 	}
-	slices.SortFunc(deaths, func(a, b time.Time) int { return a.Compare(b) })
+	deaths := NewDeaths(in.Kills)
 	ids := make([]int64, 0, len(in.States))
 	for id := range in.States {
 		ids = append(ids, id)
@@ -160,7 +221,8 @@ func Analyze(in Input) Report {
 		case st.Status == project.Completed:
 			r.NotUploaded++
 		}
-		if gap := IdleGap(st, deaths, in.End); gap > r.LongestIdle {
+		holders := func(s project.Stage, a project.Attempt) int { return in.Holders[KeyOf(id, s, a)] }
+		if gap := IdleGap(st, deaths, holders, in.End); gap > r.LongestIdle {
 			r.LongestIdle, r.LongestIdleProject = gap, id
 		}
 	}
@@ -181,11 +243,11 @@ func Analyze(in Input) Report {
 //
 // An attempt's record is closed as interrupted only when the next attempt
 // begins, so the record alone would hide the time a dead worker's task
-// waited. deaths lists when the soak killed a process running tasks
-// (sorted); an interrupted attempt is taken to have ended at the first
-// death within it. That may be another process's death, which makes the
-// gap longer, never shorter: the figure is an upper bound.
-func IdleGap(st *project.State, deaths []time.Time, end time.Time) time.Duration {
+// waited: an interrupted attempt ends when the process that held it was
+// killed (holder gives its PID, 0 when unknown). When the holder is not
+// known, the first kill within the attempt is taken, which may be another
+// process's and makes the gap longer, never shorter.
+func IdleGap(st *project.State, deaths Deaths, holder func(project.Stage, project.Attempt) int, end time.Time) time.Duration {
 	run := st.Run
 	if run == nil {
 		return 0
@@ -206,9 +268,10 @@ func IdleGap(st *project.State, deaths []time.Time, end time.Time) time.Duration
 				to = *a.FinishedAt
 			}
 			if a.Outcome == project.OutcomeInterrupted {
-				i := sort.Search(len(deaths), func(i int) bool { return !deaths[i].Before(a.StartedAt) })
-				if i < len(deaths) && deaths[i].Before(to) {
-					to = deaths[i]
+				if pid := holder(s, a); pid > 0 {
+					to = first(deaths.ByPID[pid], a.StartedAt, to)
+				} else {
+					to = first(deaths.All, a.StartedAt, to)
 				}
 			}
 			busy = append(busy, span{a.StartedAt, to})

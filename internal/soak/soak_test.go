@@ -41,27 +41,35 @@ func TestIdleGap(t *testing.T) {
 	cases := []struct {
 		name   string
 		st     *project.State
-		deaths []time.Time
+		kills  []Kill
+		holder int
 		end    float64
 		want   float64
 	}{
-		{"no run", &project.State{}, nil, 100, 0},
+		{"no run", &project.State{}, nil, 0, 100, 0},
 		{"queued before the first attempt", state(project.Completed, 0, 20, map[project.Stage][]project.Attempt{
 			project.StageScript: {attempt(1, 4, 10, done)},
 			project.StageAssets: {attempt(1, 11, 20, done)},
-		}), nil, 100, 4},
+		}), nil, 0, 100, 4},
 		{"hand-over between stages", state(project.Completed, 0, 30, map[project.Stage][]project.Attempt{
 			project.StageScript: {attempt(1, 0, 10, done)},
 			project.StageAssets: {attempt(1, 16, 30, done)},
-		}), nil, 100, 6},
+		}), nil, 0, 100, 6},
 		{"a dead worker's attempt ends at the kill, not at the next attempt", state(project.Completed, 0, 40, map[project.Stage][]project.Attempt{
 			project.StageScript: {attempt(1, 0, 10, done)},
 			project.StageAssets: {attempt(1, 10, 25, project.OutcomeInterrupted), attempt(1, 25, 40, done)},
-		}), []time.Time{at(3), at(14)}, 100, 11},
+		}), []Kill{{At: at(3), Role: RoleWorker, PID: 7}, {At: at(14), Role: RoleWorker, PID: 7}}, 0, 100, 11},
+		{"the holder's own kill counts, not another worker's", state(project.Completed, 0, 40, map[project.Stage][]project.Attempt{
+			project.StageScript: {attempt(1, 0, 10, done)},
+			project.StageAssets: {attempt(1, 10, 25, project.OutcomeInterrupted), attempt(1, 25, 40, done)},
+		}), []Kill{{At: at(12), Role: RoleWorker, PID: 7}, {At: at(20), Role: RoleServe, PID: 8}}, 8, 100, 5},
+		{"a Redis kill stops no attempt", state(project.Completed, 0, 40, map[project.Stage][]project.Attempt{
+			project.StageAssets: {attempt(1, 0, 25, project.OutcomeInterrupted), attempt(1, 25, 40, done)},
+		}), []Kill{{At: at(12), Role: RoleRedis, PID: 9}}, 0, 100, 0},
 		{"a kill outside the attempt does not count", state(project.Completed, 0, 40, map[project.Stage][]project.Attempt{
 			project.StageScript: {attempt(1, 0, 10, done)},
 			project.StageAssets: {attempt(1, 10, 25, project.OutcomeInterrupted), attempt(1, 25, 40, done)},
-		}), []time.Time{at(30)}, 100, 0},
+		}), []Kill{{At: at(30), Role: RoleWorker}}, 0, 100, 0},
 		{"attempts of an earlier run are ignored", func() *project.State {
 			st := state(project.Completed, 50, 60, map[project.Stage][]project.Attempt{
 				project.StageScript: {attempt(1, 0, 5, done)},
@@ -69,20 +77,35 @@ func TestIdleGap(t *testing.T) {
 			st.Run.ID = 2
 			st.Stages.Script.History = append(st.Stages.Script.History, attempt(2, 52, 60, done))
 			return st
-		}(), nil, 100, 2},
+		}(), nil, 0, 100, 2},
 		{"an unfinished run counts to the end of the soak", state(project.Rendering, 0, -1, map[project.Stage][]project.Attempt{
 			project.StageScript: {attempt(1, 0, 10, done)},
-		}), nil, 100, 90},
+		}), nil, 0, 100, 90},
 		{"an open attempt covers to the end", state(project.Rendering, 0, -1, map[project.Stage][]project.Attempt{
 			project.StageScript: {attempt(1, 1, -1, "")},
-		}), nil, 100, 1},
+		}), nil, 0, 100, 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := IdleGap(c.st, c.deaths, at(c.end)); got != time.Duration(c.want*float64(time.Second)) {
+			holder := func(project.Stage, project.Attempt) int { return c.holder }
+			if got := IdleGap(c.st, NewDeaths(c.kills), holder, at(c.end)); got != time.Duration(c.want*float64(time.Second)) {
 				t.Fatalf("IdleGap = %s, want %gs", got, c.want)
 			}
 		})
+	}
+}
+
+func TestHolderPID(t *testing.T) {
+	for token, want := range map[string]int{
+		"p12-r1-render@vm:4242:a3cac683#1f2e3d4c":      4242,
+		"p12-r1-render@host:with:colons:77:a3cac683#x": 77,
+		"p12-r1-render@vm:notapid:a3#x":                0,
+		"no-at-sign":                                   0,
+		"":                                             0,
+	} {
+		if got := HolderPID(token); got != want {
+			t.Errorf("HolderPID(%q) = %d, want %d", token, got, want)
+		}
 	}
 }
 
