@@ -81,9 +81,10 @@ const (
 )
 
 // StyleFor returns the default style of a caption mode: DefaultStyle for
-// sentence and word captions; for punch captions a larger type, centred on
-// the frame (left of the Shorts buttons in portrait), with a thicker
-// outline.
+// sentence and word captions; for punch captions a larger type with a
+// thicker outline, in the same band as other captions (the slides keep
+// their middle for the heading and key sentence, and in portrait the band
+// stays above the Shorts player's title and left of its buttons).
 func StyleFor(mode string, width, height int, fontName string) Style {
 	s := DefaultStyle(width, height, fontName)
 	if mode != ModePunch {
@@ -95,8 +96,6 @@ func StyleFor(mode string, width, height int, fontName string) Style {
 		s.FontSize = int(math.Round(float64(width) * 0.095))
 	}
 	s.FontSize = max(s.FontSize, 10)
-	s.Alignment = 5
-	s.MarginV = 0
 	s.Outline = math.Round(float64(s.FontSize)*0.08*10) / 10
 	s.Shadow = math.Round(float64(s.FontSize)*0.04*10) / 10
 	return s

@@ -151,7 +151,7 @@ func TestPortraitStylesAvoidShortsUI(t *testing.T) {
 		}
 	}
 	st := StyleFor(ModePunch, 1920, 1080, "DejaVu Sans")
-	if st.Alignment != 5 || st.FontSize <= DefaultStyle(1920, 1080, "x").FontSize {
+	if d := DefaultStyle(1920, 1080, "x"); st.Alignment != d.Alignment || st.MarginV != d.MarginV || st.FontSize <= d.FontSize {
 		t.Errorf("punch style %+v", st)
 	}
 	st.SetPosition(PositionTop, 1920, 1080)
