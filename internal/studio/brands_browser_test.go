@@ -134,6 +134,7 @@ func TestBrowserBrands(t *testing.T) {
 	if p.Settings.Brand != "rivers" || p.Settings.Theme != theme || p.Settings.PromptTemplate != "" {
 		t.Fatalf("project settings %+v", p.Settings)
 	}
+	b.waitFor(`document.querySelector('.settings a[href="/brands/rivers/edit"]')`, 10*time.Second)
 
 	// Delete, after the confirmation.
 	b.do(20*time.Second,
