@@ -16,6 +16,10 @@ const (
 	outputSafety
 	outputPromptBlocked
 	outputText
+	outputNoMedia
+	outputImageSafety
+	outputNotMedia
+	outputSilentAudio
 )
 
 // Fault describes how the fake answers one generateContent call instead of
@@ -68,6 +72,21 @@ func PromptBlocked() Fault { return Fault{output: outputPromptBlocked} }
 // scripted outputs such as JSON that fails validation.
 func Text(s string) Fault { return Fault{output: outputText, text: s} }
 
+// NoMedia answers an image or speech call with text only (no inlineData),
+// as a model declining to draw does; for speech, no parts at all.
+func NoMedia() Fault { return Fault{output: outputNoMedia} }
+
+// ImageSafety answers an image call with finishReason IMAGE_SAFETY and no
+// parts.
+func ImageSafety() Fault { return Fault{output: outputImageSafety} }
+
+// NotMedia answers an image or speech call with inlineData that is an HTML
+// page, not a picture or audio.
+func NotMedia() Fault { return Fault{output: outputNotMedia} }
+
+// SilentAudio answers a speech call with silence.
+func SilentAudio() Fault { return Fault{output: outputSilentAudio} }
+
 // RetryAfter adds a Retry-After header and, on a 429, a RetryInfo detail
 // with retryDelay d (as "59s").
 func (f Fault) RetryAfter(d time.Duration) Fault { f.base.RetryAfter = d; return f }
@@ -100,6 +119,14 @@ func (k outputKind) String() string {
 		return "prompt blocked"
 	case outputText:
 		return "scripted text"
+	case outputNoMedia:
+		return "no media"
+	case outputImageSafety:
+		return "IMAGE_SAFETY"
+	case outputNotMedia:
+		return "not media"
+	case outputSilentAudio:
+		return "silent audio"
 	}
 	return ""
 }

@@ -22,6 +22,11 @@
 // generateContent the fake answers models.get (GET /v1beta/models/{model})
 // and models.list (GET /v1beta/models), the calls a key check makes; a
 // fault applies to whichever call comes next.
+//
+// Image models (names containing "-image", such as gemini-3.1-flash-image)
+// asked for responseModalities IMAGE answer with a text part and an
+// inlineData PNG sized by imageConfig; speech models (names ending in
+// "-tts") asked for AUDIO answer with headerless 24 kHz PCM (see media.go).
 package fakegemini
 
 import (
@@ -49,6 +54,9 @@ type Options struct {
 	// ThoughtsTokens is reported as thoughtsTokenCount on every answer and
 	// counts against the request's maxOutputTokens, like a thinking model.
 	ThoughtsTokens int
+	// MaxImageSide shrinks generated pictures so that their long side is
+	// at most this many pixels (faster tests); 0 answers the real size.
+	MaxImageSide int
 }
 
 // Request is one call the fake received, secrets removed.
@@ -71,6 +79,16 @@ type Request struct {
 	Fault string
 	// FinishReason is the candidate's finish reason on a 200 answer.
 	FinishReason string
+	// Modalities are generationConfig.responseModalities.
+	Modalities []string
+	// AspectRatio and ImageSize are what an image call asked for ("1:1"
+	// and "1K" when it named none); Width and Height the picture answered.
+	AspectRatio, ImageSize string
+	Width, Height          int
+	// Voice is the prebuilt voice a speech call asked for; Seconds the
+	// length of the audio answered.
+	Voice   string
+	Seconds float64
 }
 
 // Server is a running fake. It is safe for concurrent use.
@@ -152,7 +170,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.Prompt, rec.System = req.userText(), req.systemText()
-	if msg := req.validate(); msg != "" {
+	if g := req.GenerationConfig; g != nil {
+		rec.Modalities = g.ResponseModalities
+	}
+	if msg := cmp.Or(req.validate(), validateMedia(rec.Model, req.GenerationConfig)); msg != "" {
 		rec.Status = writeError(w, http.StatusBadRequest, msg, nil)
 		return
 	}
@@ -165,7 +186,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	resp := s.answer(rec.Model, req, fault)
+	resp := s.answer(rec.Model, req, fault, &rec)
 	if len(resp.Candidates) > 0 {
 		rec.FinishReason = resp.Candidates[0].FinishReason
 	}
@@ -262,6 +283,9 @@ type generationCfg struct {
 	ResponseSchema     map[string]any `json:"responseSchema"`
 	ResponseJSONSchema any            `json:"responseJsonSchema"`
 	CandidateCount     int            `json:"candidateCount"`
+	ResponseModalities []string       `json:"responseModalities"`
+	ImageConfig        *imageCfg      `json:"imageConfig"`
+	SpeechConfig       *speechCfg     `json:"speechConfig"`
 }
 
 func (r generateRequest) userText() string {
@@ -393,11 +417,16 @@ type (
 		SafetyRatings []safetyRating   `json:"safetyRatings,omitempty"`
 	}
 	candidateContent struct {
-		Role  string     `json:"role"`
-		Parts []textPart `json:"parts,omitempty"`
+		Role  string `json:"role"`
+		Parts []part `json:"parts,omitempty"`
 	}
-	textPart struct {
-		Text string `json:"text"`
+	part struct {
+		Text       string      `json:"text,omitempty"`
+		InlineData *inlineData `json:"inlineData,omitempty"`
+	}
+	inlineData struct {
+		MIMEType string `json:"mimeType"`
+		Data     string `json:"data"`
 	}
 	promptFeedback struct {
 		BlockReason   string         `json:"blockReason"`
@@ -417,7 +446,7 @@ type (
 )
 
 // answer builds a 200 response for req, shaped by an output fault.
-func (s *Server) answer(model string, req generateRequest, f Fault) generateResponse {
+func (s *Server) answer(model string, req generateRequest, f Fault, rec *Request) generateResponse {
 	prompt := req.userText()
 	resp := generateResponse{
 		ModelVersion: model,
@@ -428,13 +457,27 @@ func (s *Server) answer(model string, req generateRequest, f Fault) generateResp
 	finish := func(text, reason string) generateResponse {
 		c := candidate{Content: candidateContent{Role: "model"}, FinishReason: reason}
 		if text != "" {
-			c.Content.Parts = []textPart{{Text: text}}
+			c.Content.Parts = []part{{Text: text}}
 		}
 		if reason == "SAFETY" {
 			c.SafetyRatings = []safetyRating{{Category: "HARM_CATEGORY_DANGEROUS_CONTENT", Probability: "HIGH", Blocked: true}}
 		}
 		resp.Candidates = []candidate{c}
 		usage.CandidatesTokenCount = tokens(text)
+		usage.TotalTokenCount = usage.PromptTokenCount + usage.CandidatesTokenCount + usage.ThoughtsTokenCount
+		resp.UsageMetadata = usage
+		return resp
+	}
+	if g := req.GenerationConfig; (wantsImage(g) || wantsAudio(g)) && f.output != outputPromptBlocked {
+		var parts []part
+		var reason string
+		if wantsImage(g) {
+			parts, reason = s.imageAnswer(prompt, g, f, rec)
+		} else {
+			parts, reason = s.audioAnswer(prompt, g, f, rec)
+		}
+		resp.Candidates = []candidate{{Content: candidateContent{Role: "model", Parts: parts}, FinishReason: reason}}
+		usage.CandidatesTokenCount = 1290
 		usage.TotalTokenCount = usage.PromptTokenCount + usage.CandidatesTokenCount + usage.ThoughtsTokenCount
 		resp.UsageMetadata = usage
 		return resp

@@ -108,11 +108,24 @@ type Writer struct {
 // GOOGLE_API_KEY, GEMINI_API_KEY, GOOGLE_GEMINI_BASE_URL and
 // GOOGLE_GENAI_USE_VERTEXAI environment variables change nothing.
 func NewWriter(ctx context.Context, cfg Config) (*Writer, error) {
-	if cfg.APIKey == "" {
-		return nil, errcode.New(CodeNotConfigured, "Gemini API key is not set", false)
-	}
 	if cfg.Model == "" {
 		cfg.Model = DefaultModel
+	}
+	if cfg.MaxOutputTokens == 0 {
+		cfg.MaxOutputTokens = DefaultMaxOutputTokens
+	}
+	client, log, err := newClient(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Writer{client: client, model: cfg.Model, maxTokens: cfg.MaxOutputTokens, apiKey: cfg.APIKey, log: log}, nil
+}
+
+// newClient returns a genai client for the Gemini API backend with cfg's
+// key, base URL, HTTP client and timeout, and cfg's logger.
+func newClient(ctx context.Context, cfg Config) (*genai.Client, *slog.Logger, error) {
+	if cfg.APIKey == "" {
+		return nil, nil, errcode.New(CodeNotConfigured, "Gemini API key is not set", false)
 	}
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = DefaultBaseURL
@@ -127,9 +140,6 @@ func NewWriter(ctx context.Context, cfg Config) (*Writer, error) {
 	httpClient.Transport = retryAfterTransport{base: httpClient.Transport}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
-	}
-	if cfg.MaxOutputTokens == 0 {
-		cfg.MaxOutputTokens = DefaultMaxOutputTokens
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -148,9 +158,9 @@ func NewWriter(ctx context.Context, cfg Config) (*Writer, error) {
 	})
 	if err != nil {
 		// The client's messages print its whole configuration, key included.
-		return nil, errcode.New(CodeNotConfigured, "create Gemini client: "+redact(err.Error(), cfg.APIKey), false)
+		return nil, nil, errcode.New(CodeNotConfigured, "create Gemini client: "+redact(err.Error(), cfg.APIKey), false)
 	}
-	return &Writer{client: client, model: cfg.Model, maxTokens: cfg.MaxOutputTokens, apiKey: cfg.APIKey, log: log}, nil
+	return client, log, nil
 }
 
 // Model returns the model the Writer calls.
@@ -319,13 +329,16 @@ func orUnknown(r genai.FinishReason) genai.FinishReason {
 }
 
 // classify turns an error from the client into a coded one.
-func (w *Writer) classify(err error) *errcode.Error {
+func (w *Writer) classify(err error) *errcode.Error { return classify(err, w.apiKey) }
+
+// classify turns an error from the client into a coded one, key removed.
+func classify(err error, key string) *errcode.Error {
 	var ae genai.APIError // the client returns APIError as a value
 	if errors.As(err, &ae) {
-		return apiError(ae, w.apiKey)
+		return apiError(ae, key)
 	}
 	c := errcode.Classify(err)
-	msg := redact(err.Error(), w.apiKey)
+	msg := redact(err.Error(), key)
 	switch c.Code {
 	case errcode.Cancelled:
 		return c
