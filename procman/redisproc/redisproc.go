@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/ytmaker/ytmaker/internal/media/childproc"
 )
 
 // ErrNotInstalled is returned when Redis must be started but
@@ -99,8 +100,11 @@ func (r *redisChild) start(ctx context.Context) error {
 	// Own process group: Ctrl+C in the terminal reaches only us, and we
 	// stop Redis last. If we die, the kernel sends it SIGTERM, so it
 	// flushes its append-only file and exits: no orphan.
+	// The signal follows the thread that started the child, so it is
+	// started (and waited for) from a goroutine locked to its thread.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
-	if err := cmd.Start(); err != nil {
+	waited, err := childproc.StartLocked(cmd)
+	if err != nil {
 		out.Close()
 		return fmt.Errorf("start redis-server: %w", err)
 	}
@@ -110,7 +114,7 @@ func (r *redisChild) start(ctx context.Context) error {
 	}
 	exited := make(chan struct{})
 	go func() {
-		err := cmd.Wait()
+		err := <-waited
 		r.mu.Lock()
 		r.lastExit = describeExit(err)
 		r.mu.Unlock()

@@ -70,7 +70,7 @@ func Run(ctx context.Context, cmd *exec.Cmd, grace time.Duration) error {
 	if cmd.WaitDelay == 0 {
 		cmd.WaitDelay = grace + time.Second
 	}
-	waited, err := startLocked(cmd)
+	waited, err := StartLocked(cmd)
 	if err != nil {
 		return err
 	}
@@ -117,8 +117,9 @@ func Run(ctx context.Context, cmd *exec.Cmd, grace time.Duration) error {
 	return err
 }
 
-// startLocked starts cmd from a goroutine locked to its OS thread and
-// waits for it there; the returned channel yields cmd.Wait's error.
+// StartLocked starts cmd from a goroutine locked to its OS thread and
+// waits for it there; the returned channel yields cmd.Wait's error. Use it
+// for every child whose SysProcAttr sets Pdeathsig.
 //
 // The parent-death signal is sent when the thread that created the child
 // exits, not when the process does. The Go runtime may end a thread (it
@@ -127,7 +128,7 @@ func Run(ctx context.Context, cmd *exec.Cmd, grace time.Duration) error {
 // one could be killed while its parent is alive and well. Keeping the
 // starting goroutine on its thread until the child has been waited for
 // ties the signal to the child's real lifetime.
-func startLocked(cmd *exec.Cmd) (<-chan error, error) {
+func StartLocked(cmd *exec.Cmd) (<-chan error, error) {
 	started := make(chan error, 1)
 	waited := make(chan error, 1)
 	go func() {
