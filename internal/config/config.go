@@ -72,6 +72,14 @@ type Config struct {
 	StabilityAPIKey  string
 	StabilityBaseURL string
 
+	// Stock footage and photos (project setting visuals).
+	PexelsAPIKey, PexelsBaseURL   string
+	PixabayAPIKey, PixabayBaseURL string
+	// StockCacheMB caps DATA_DIR/cache/stock (STOCK_CACHE_MB, least
+	// recently used files go first); StockMaxDownloadMB caps one
+	// download (STOCK_MAX_DOWNLOAD_MB).
+	StockCacheMB, StockMaxDownloadMB int
+
 	DIDAPIKey  string
 	DIDBaseURL string
 
@@ -265,6 +273,14 @@ func Load(src Sources) (*Config, error) {
 	c.OpenAIAPIKey = get("OPENAI_API_KEY", "")
 	c.OpenAIModel = get("OPENAI_MODEL", "")
 	c.StabilityAPIKey = get("STABILITY_API_KEY", "")
+	c.PexelsAPIKey = get("PEXELS_API_KEY", "")
+	c.PixabayAPIKey = get("PIXABAY_API_KEY", "")
+	if c.StockCacheMB, err = intValue("STOCK_CACHE_MB", get("STOCK_CACHE_MB", ""), 2048, 50, 1<<20); err != nil {
+		return nil, err
+	}
+	if c.StockMaxDownloadMB, err = intValue("STOCK_MAX_DOWNLOAD_MB", get("STOCK_MAX_DOWNLOAD_MB", ""), 200, 1, 4096); err != nil {
+		return nil, err
+	}
 	c.DIDAPIKey = get("DID_API_KEY", "")
 	c.GoogleTTSAPIKey = get("GOOGLE_TTS_API_KEY", "")
 	c.TTSProvider = strings.ToLower(get("TTS_PROVIDER", ""))
@@ -291,6 +307,8 @@ func Load(src Sources) (*Config, error) {
 		{"GEMINI_BASE_URL", &c.GeminiBaseURL, ""},
 		{"OPENAI_BASE_URL", &c.OpenAIBaseURL, ""},
 		{"STABILITY_BASE_URL", &c.StabilityBaseURL, "https://api.stability.ai"},
+		{"PEXELS_BASE_URL", &c.PexelsBaseURL, "https://api.pexels.com"},
+		{"PIXABAY_BASE_URL", &c.PixabayBaseURL, "https://pixabay.com"},
 		{"DID_BASE_URL", &c.DIDBaseURL, "https://api.d-id.com"},
 		{"GOOGLE_TTS_BASE_URL", &c.GoogleTTSBaseURL, "https://texttospeech.googleapis.com"},
 		{"OPENAI_TTS_BASE_URL", &c.OpenAITTSBaseURL, ""},

@@ -19,6 +19,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/providers/did"
 	"github.com/ytmaker/ytmaker/internal/providers/stability"
+	"github.com/ytmaker/ytmaker/internal/providers/stock"
 	"github.com/ytmaker/ytmaker/internal/script"
 	"github.com/ytmaker/ytmaker/internal/stage"
 	"golang.org/x/sync/errgroup"
@@ -52,6 +53,10 @@ type SegmentAssets struct {
 	// earlier run made one (kept, so removing the media brings it back).
 	Media     string `json:"media,omitempty"`
 	MediaKind string `json:"media_kind,omitempty"`
+	// Stock is the stock clip or photo shown (visuals stock_video or
+	// stock_photo), at Image, with what its credit needs; ImageSource is
+	// then its service (pexels or pixabay).
+	Stock *stock.Asset `json:"stock,omitempty"`
 }
 
 // Still is a slide shown from the start of its text's narration.
@@ -74,6 +79,8 @@ type Manifest struct {
 	Intro        *Avatar         `json:"avatar_intro,omitempty"`
 	Outro        *Avatar         `json:"avatar_outro,omitempty"`
 	AvatarStatus string          `json:"avatar_status"` // made | skipped: reason
+	// Credits name the makers and pages of the stock assets shown.
+	Credits []Credit `json:"credits,omitempty"`
 }
 
 // AssetsResult is generate_assets_task's result.
@@ -87,6 +94,10 @@ type AssetsResult struct {
 	Avatar         string  `json:"avatar"`
 	Reused         int     `json:"reused"`              // assets kept from an earlier attempt
 	OwnMedia       int     `json:"own_media,omitempty"` // segments showing the creator's media, with no picture made
+	StockClips     int     `json:"stock_clips,omitempty"`
+	StockPhotos    int     `json:"stock_photos,omitempty"`
+	// Credits of the stock assets, also added to the YouTube description.
+	Credits []Credit `json:"credits,omitempty"`
 }
 
 func (p *Pipeline) imageClient(pr *project.Project) (*stability.Client, error) {
@@ -147,6 +158,13 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	stockSrc, err := p.stockSource(pr)
+	if err != nil {
+		return nil, err
+	}
+	if stockSrc != nil || pr.Settings.Visuals == project.VisualsSlides {
+		images = nil
+	}
 	fs, err := p.fontSet()
 	if err != nil {
 		return nil, err
@@ -173,12 +191,20 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 		image bool
 	}
 	var items []item
+	// Stock assets are picked after the narrations, one segment after the
+	// other, so that each knows its narration's length and no asset is
+	// shown twice.
+	var stockItems []int
+	usedStock := map[string]bool{}
 	for i, seg := range sc.Segments {
 		man.Segments[i] = SegmentAssets{Index: i + 1, Type: seg.Type, Text: seg.Text}
 		audioHash := hashOf("audio", seg.Text, lang, pr.Settings.Voice, engine.Name())
 		imgSource := "slide"
 		if images != nil {
 			imgSource = "stability"
+		}
+		if stockSrc != nil {
+			imgSource = stockSrc.Name() + ":" + pr.Settings.Visuals + ":" + strings.Join(seg.SearchTerms, "|")
 		}
 		imageHash := hashOf("image", seg.Text, seg.ImagePrompt, imgSource, pr.Settings.Format, pr.Name, pr.Settings.Theme, brandKey(br), slideVersion)
 		// Reuse what an earlier attempt finished (checkpoints), if its
@@ -199,12 +225,18 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 		var ci SegmentAssets
 		if ok, _ := job.Checkpoint(imageKey(i), &ci); ok && ci.ImageHash == imageHash && fileExists(abs(job, ci.Image)) {
 			man.Segments[i].Image, man.Segments[i].ImageHash, man.Segments[i].ImageSource = ci.Image, ci.ImageHash, ci.ImageSource
-			man.Segments[i].Stills = ci.Stills
+			man.Segments[i].Stills, man.Segments[i].Stock = ci.Stills, ci.Stock
+			if ci.Stock != nil {
+				usedStock[ci.Stock.Key()] = true
+			}
 			res.Reused++
 		} else if man.Segments[i].Media != "" {
 			// The creator's media stands in: no picture to make.
 			man.Segments[i].ImageHash = imageHash
 			res.OwnMedia++
+		} else if stockSrc != nil {
+			man.Segments[i].ImageHash = imageHash
+			stockItems = append(stockItems, i)
 		} else {
 			man.Segments[i].ImageHash = imageHash
 			items = append(items, item{i, true})
@@ -332,6 +364,56 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 	if overLimit != nil {
 		return nil, overLimit
 	}
+	for _, i := range stockItems {
+		seg := sc.Segments[i]
+		sa := man.Segments[i]
+		need := sa.Seconds
+		if need <= 0 {
+			need = estimateSeconds(seg.Text)
+		}
+		rel, a, err := p.pickStock(ctx, job, stockSrc, pr, seg, i, w, h, need, usedStock)
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return nil, context.Cause(ctx)
+		case limits.Busy(err) != nil:
+			return nil, err // the stage waits; finished segments are checkpointed
+		case errcode.Code(err) == errcode.DiskFull:
+			return nil, err
+		case errcode.Code(err) == errNoStock.Code:
+			// Nothing found: this segment shows its slide.
+			job.Logger().Info("no stock footage found; the segment shows its slide", "segment", i+1, "terms", seg.SearchTerms)
+			rel := fmt.Sprintf("assets/images/segment_%02d.png", i+1)
+			stills, err := p.drawSlides(fs, pr, br, sc, i, w, h, job, rel)
+			if err != nil {
+				return nil, err
+			}
+			sa.Image, sa.ImageSource, sa.Stills, sa.Stock = rel, "slide-fallback", stills, nil
+			man.Segments[i].ImageError = "no stock footage found for: " + strings.Join(seg.SearchTerms, ", ")
+			res.ImagesFallback++
+			if err := job.SaveCheckpoint(imageKey(i), sa); err != nil {
+				return nil, err
+			}
+			man.Segments[i].Image, man.Segments[i].ImageSource, man.Segments[i].Stills = sa.Image, sa.ImageSource, sa.Stills
+			report(fmt.Sprintf("Picture %d/%d: no stock footage, slide", i+1, n))
+			continue
+		default:
+			imageFailures = append(imageFailures, i)
+			imageErrs = append(imageErrs, err)
+			man.Segments[i].ImageError = err.Error()
+			job.Logger().Warn("stock footage failed", "segment", i+1, "err", err)
+			report(fmt.Sprintf("Picture %d/%d failed", i+1, n))
+			continue
+		}
+		usedStock[a.Key()] = true
+		sa.Image, sa.ImageSource, sa.Stills, sa.Stock = rel, a.Provider, nil, &a
+		if err := job.SaveCheckpoint(imageKey(i), sa); err != nil {
+			return nil, err
+		}
+		m := &man.Segments[i]
+		m.Image, m.ImageSource, m.Stills, m.Stock = sa.Image, sa.ImageSource, nil, sa.Stock
+		report(fmt.Sprintf("Stock %s %d/%d ready", a.Kind, i+1, n))
+	}
 
 	// A few failed images are replaced by slides; too many fail the stage
 	// (retried if any failure was transient: the finished ones are kept).
@@ -391,8 +473,17 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 		case "slide":
 			res.ImagesSlides++
 		}
+		if s.Stock != nil {
+			if s.Stock.Kind == stock.Photo {
+				res.StockPhotos++
+			} else {
+				res.StockClips++
+			}
+		}
 	}
 	res.Avatar = man.AvatarStatus
+	man.Credits = creditsOf(&man)
+	res.Credits = man.Credits
 	if err := atomicfile.WriteJSON(res.ManifestPath, man, 0o644); err != nil {
 		return nil, err
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/providers/youtube"
 	"github.com/ytmaker/ytmaker/internal/quota"
 	"github.com/ytmaker/ytmaker/internal/stage"
+	"github.com/ytmaker/ytmaker/internal/stockcache"
 	"github.com/ytmaker/ytmaker/internal/store"
 )
 
@@ -49,6 +50,16 @@ type Config struct {
 
 	StabilityAPIKey  string
 	StabilityBaseURL string
+
+	// Stock footage and photos (visuals stock_video and stock_photo).
+	PexelsAPIKey, PexelsBaseURL   string
+	PixabayAPIKey, PixabayBaseURL string
+	// StockCacheDir keeps the downloads (DATA_DIR/cache/stock), at most
+	// StockCacheBytes (0: no limit); StockMaxDownload caps one download
+	// (0: stock.DefaultMaxDownload).
+	StockCacheDir    string
+	StockCacheBytes  int64
+	StockMaxDownload int64
 
 	DIDAPIKey  string
 	DIDBaseURL string
@@ -103,6 +114,9 @@ type Pipeline struct {
 	fonts     *fonts.Set
 	fontsErr  error
 
+	stockOnce  sync.Once
+	stockFiles *stockcache.Cache
+
 	ytMu      sync.Mutex
 	yt        *youtube.Client
 	ytRefresh string // the refresh token yt uses
@@ -113,6 +127,9 @@ type Pipeline struct {
 func New(cfg Config) (*Pipeline, error) {
 	if cfg.Store == nil {
 		return nil, fmt.Errorf("pipeline: Store is required")
+	}
+	if cfg.StockCacheDir == "" {
+		cfg.StockCacheDir = filepath.Join(cfg.Store.Root(), "cache", "stock")
 	}
 	if cfg.AssetConcurrency <= 0 {
 		cfg.AssetConcurrency = 4

@@ -19,6 +19,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/media/subtitles"
 	"github.com/ytmaker/ytmaker/internal/media/tts"
 	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/internal/providers/stock"
 	"github.com/ytmaker/ytmaker/internal/stage"
 )
 
@@ -146,6 +147,17 @@ func (p *Pipeline) runRender(ctx context.Context, job stage.Job) (any, error) {
 			continue
 		case project.MediaVideo:
 			seg.Image, seg.Clip = "", abs(job, s.Media)
+			spec.Segments = append(spec.Segments, seg)
+			continue
+		}
+		if s.Stock != nil {
+			// A stock clip plays for the whole segment (looped or cut); a
+			// stock photo of any shape fills the frame.
+			if s.Stock.Kind == stock.Video {
+				seg.Image, seg.Clip = "", abs(job, s.Image)
+			} else {
+				seg.Fit = render.FitFill
+			}
 			spec.Segments = append(spec.Segments, seg)
 			continue
 		}

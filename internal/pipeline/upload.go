@@ -2,9 +2,12 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ytmaker/ytmaker/errcode"
@@ -97,6 +100,13 @@ func (p *Pipeline) runUpload(ctx context.Context, job stage.Job) (any, error) {
 	}
 	sc, _ := script.Load(abs(job, scriptFile))
 	meta := metadata(pr, sc)
+	var man Manifest
+	if b, err := os.ReadFile(abs(job, manifestFile)); err == nil && json.Unmarshal(b, &man) == nil {
+		// The credit each stock service asks for.
+		if c := creditLines(man.Credits); c != "" && !strings.Contains(meta.Description, c) {
+			meta.Description = strings.TrimSpace(meta.Description + "\n\n" + c)
+		}
+	}
 	var saved youtube.Session
 	var session *youtube.Session
 	if ok, _ := job.Checkpoint(sessionKey, &saved); ok && saved.URI != "" {

@@ -76,9 +76,12 @@ type Project struct {
 // Settings control how the video is made. Zero values mean "default";
 // Normalize fills them in.
 type Settings struct {
-	Format    string `json:"format,omitempty"`
-	Voice     string `json:"voice,omitempty"`
-	Motion    string `json:"motion,omitempty"`
+	Format string `json:"format,omitempty"`
+	Voice  string `json:"voice,omitempty"`
+	Motion string `json:"motion,omitempty"`
+	// Visuals is what is shown over the narration: generated (default),
+	// stock_video, stock_photo or slides (see VisualsGenerated).
+	Visuals   string `json:"visuals,omitempty"`
 	Theme     string `json:"theme,omitempty"` // a slide theme (slides.ThemeNames); "" or "auto" picks one from the content
 	Brand     string `json:"brand,omitempty"` // a brand preset in DATA_DIR/brands; "" for none
 	Subtitles *bool  `json:"subtitles,omitempty"`
@@ -120,6 +123,10 @@ type Providers struct {
 	TTS         string `json:"tts,omitempty"`    // auto | google | openai | elevenlabs | offline
 	Images      string `json:"images,omitempty"` // auto | stability | offline
 	Avatar      string `json:"avatar,omitempty"` // auto | did | none
+	// Stock is the stock footage service of visuals stock_video and
+	// stock_photo: auto (Pexels if its key is set, else Pixabay) | pexels
+	// | pixabay.
+	Stock string `json:"stock,omitempty"`
 }
 
 // Input is what a user supplies to create a project.
@@ -228,6 +235,9 @@ func (s *Settings) Validate() error {
 		s.Motion = MotionKenBurns
 	default:
 		return InvalidField("settings.motion", "%q is not supported; use none or kenburns", s.Motion)
+	}
+	if err := s.validateVisuals(); err != nil {
+		return err
 	}
 	if err := s.validateTheme(); err != nil {
 		return err
@@ -345,6 +355,9 @@ func (p *Providers) validate() error {
 		return err
 	}
 	if err := check("settings.providers.images", &p.Images, ProviderStab, ProviderOffline); err != nil {
+		return err
+	}
+	if err := check("settings.providers.stock", &p.Stock, ProviderPexels, ProviderPixabay); err != nil {
 		return err
 	}
 	return check("settings.providers.avatar", &p.Avatar, ProviderDID, ProviderNone)
