@@ -287,7 +287,7 @@ func firstAffected(p *project.Project, in *project.Input) project.Stage {
 		return project.StageScript
 	case o.Voice != n.Voice, o.Providers.TTS != n.Providers.TTS, o.Providers.Images != n.Providers.Images,
 		o.Providers.Avatar != n.Providers.Avatar, !jsonEqual(o.Avatar, n.Avatar), o.Format != n.Format,
-		o.Theme != n.Theme, o.Brand != n.Brand:
+		o.Theme != n.Theme, o.Brand != n.Brand, o.Visuals != n.Visuals, o.Providers.Stock != n.Providers.Stock:
 		return project.StageAssets
 	case o.Motion != n.Motion, !jsonEqual(o.Subtitles, n.Subtitles), o.Music != n.Music, o.MusicVolume != n.MusicVolume,
 		o.Captions != n.Captions, !jsonEqual(o.CaptionStyle, n.CaptionStyle):
