@@ -8,10 +8,12 @@ import (
 	"image/png"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/ytmaker/ytmaker/internal/media/ffmpeg"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/project"
 )
@@ -115,4 +117,52 @@ func TestOwnPictureAfterARun(t *testing.T) {
 	if d := diff(middle(man), slide); d > 3 {
 		t.Errorf("segment 2's middle frame differs from its slide by %.2f", d)
 	}
+
+	// A 1 s clip of another shape: looped through segment 2's narration,
+	// which keeps its length (the video too).
+	clip := filepath.Join(dir, "media", "segment_02.mov")
+	if out, err := exec.Command("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=400x300:r=25:d=1",
+		"-f", "lavfi", "-i", "sine=f=440:d=1", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-f", "mov", clip).CombinedOutput(); err != nil {
+		t.Fatalf("make the clip: %v\n%s", err, out)
+	}
+	before, err := ffmpegDuration(filepath.Join(dir, "output", "final_video.mp4"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	setMedia(&project.SegmentMedia{Segment: 2, Kind: project.MediaVideo, File: "media/segment_02.mov", ContentType: "video/quicktime"})
+	res, man = rerun()
+	if res.Reused != 2*res.Segments || man.Segments[1].MediaKind != "video" {
+		t.Fatalf("assets %+v, segment 2 %+v", res, man.Segments[1])
+	}
+	after, err := ffmpegDuration(filepath.Join(dir, "output", "final_video.mp4"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(after-before) > 0.05 {
+		t.Errorf("the video lasts %.2fs with the clip, %.2fs without", after, before)
+	}
+	start := man.Segments[0].Seconds
+	video := filepath.Join(dir, "output", "final_video.mp4")
+	f0 := frameAt(t, video, int(math.Ceil(start*30))+5, 1920, 1080)
+	f1 := frameAt(t, video, int(math.Ceil(start*30))+20, 1920, 1080)
+	f2 := frameAt(t, video, int(math.Ceil(start*30))+35, 1920, 1080)
+	if d := diff(f0, f1); d < 1 {
+		t.Errorf("the clip does not move (difference %.2f)", d)
+	}
+	if d := diff(f0, f2); d > 3 {
+		t.Errorf("the 1 s clip does not loop: frames 30 apart differ by %.2f", d)
+	}
+}
+
+// ffmpegDuration is a file's length in seconds, by ffprobe.
+func ffmpegDuration(path string) (float64, error) {
+	ff, err := ffmpeg.New(ffmpeg.Config{})
+	if err != nil {
+		return 0, err
+	}
+	pr, err := ff.Probe(context.Background(), path)
+	if err != nil {
+		return 0, err
+	}
+	return pr.Duration.Seconds(), nil
 }
