@@ -28,6 +28,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/providers/googletts"
 	"github.com/ytmaker/ytmaker/internal/providers/openaicompat"
 	"github.com/ytmaker/ytmaker/internal/providers/stability"
+	"github.com/ytmaker/ytmaker/internal/providers/stock"
 	"github.com/ytmaker/ytmaker/internal/providers/youtube"
 )
 
@@ -59,7 +60,8 @@ const (
 // Provider is one service as the list shows it.
 type Provider struct {
 	// Name identifies it: gemini, openai, offline-writer, google-tts,
-	// elevenlabs, openai-speech, offline-voice, stability, slides, d-id,
+	// elevenlabs, openai-speech, offline-voice, stability, pexels,
+	// pixabay, slides, d-id,
 	// youtube.
 	Name string
 	// Kind is what it does (KindScript, ...).
@@ -355,6 +357,32 @@ func entries(c *config.Config) []entry {
 					return "", err
 				}
 				return cl.Check(ctx)
+			}},
+		{Provider: Provider{Name: "pexels", Kind: KindImages, Choice: project.ProviderPexels, Title: "Pexels (stock videos and photos)",
+			Configured: c.PexelsAPIKey != "", Host: host(c.PexelsBaseURL, stock.DefaultPexelsBaseURL),
+			Settings: []string{"PEXELS_API_KEY", "PEXELS_BASE_URL"}},
+			check: func(ctx context.Context, hc *http.Client) (string, error) {
+				cl, err := stock.NewPexels(stock.PexelsConfig{APIKey: c.PexelsAPIKey, BaseURL: c.PexelsBaseURL, HTTPClient: hc})
+				if err != nil {
+					return "", err
+				}
+				if err := cl.Check(ctx); err != nil {
+					return "", err
+				}
+				return "the key searches photos (settings.visuals stock_video or stock_photo)", nil
+			}},
+		{Provider: Provider{Name: "pixabay", Kind: KindImages, Choice: project.ProviderPixabay, Title: "Pixabay (stock videos and photos)",
+			Configured: c.PixabayAPIKey != "", Host: host(c.PixabayBaseURL, stock.DefaultPixabayBaseURL),
+			Settings: []string{"PIXABAY_API_KEY", "PIXABAY_BASE_URL"}},
+			check: func(ctx context.Context, hc *http.Client) (string, error) {
+				cl, err := stock.NewPixabay(stock.PixabayConfig{APIKey: c.PixabayAPIKey, BaseURL: c.PixabayBaseURL, HTTPClient: hc})
+				if err != nil {
+					return "", err
+				}
+				if err := cl.Check(ctx); err != nil {
+					return "", err
+				}
+				return "the key searches images (settings.visuals stock_video or stock_photo)", nil
 			}},
 		{Provider: Provider{Name: "slides", Kind: KindImages, Choice: project.ProviderOffline, Title: "Offline slides",
 			Configured: true, BuiltIn: true},

@@ -17,6 +17,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/fakes/fakegemini"
 	"github.com/ytmaker/ytmaker/internal/fakes/fakeopenai"
 	"github.com/ytmaker/ytmaker/internal/fakes/fakestability"
+	"github.com/ytmaker/ytmaker/internal/fakes/fakestock"
 	"github.com/ytmaker/ytmaker/internal/fakes/faketts"
 	"github.com/ytmaker/ytmaker/internal/fakes/fakeyoutube"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
@@ -74,8 +75,8 @@ func TestListDefaultsAndConfigured(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cat := New(load(t, tc.env), Options{})
 			list := cat.List()
-			if len(list) != 11 {
-				t.Fatalf("%d services, want 11", len(list))
+			if len(list) != 13 {
+				t.Fatalf("%d services, want 13", len(list))
 			}
 			var configured []string
 			defaults := map[string]string{}
@@ -278,6 +279,34 @@ func TestElevenLabs(t *testing.T) {
 	testedFail(t, good, "elevenlabs", "ELEVENLABS_BAD_RESPONSE", true)
 	bad := New(load(t, map[string]string{"ELEVENLABS_API_KEY": "el-wrong", "ELEVENLABS_BASE_URL": srv.URL()}), opts)
 	testedFail(t, bad, "elevenlabs", "ELEVENLABS_AUTH_FAILED", false)
+}
+
+func TestStockServices(t *testing.T) {
+	px := fakestock.NewPexels(fakestock.Options{APIKey: "px-right"})
+	defer px.Close()
+	pb := fakestock.NewPixabay(fakestock.Options{APIKey: "pb-right"})
+	defer pb.Close()
+	opts, _ := fresh()
+	good := New(load(t, map[string]string{"PEXELS_API_KEY": "px-right", "PEXELS_BASE_URL": px.URL(),
+		"PIXABAY_API_KEY": "pb-right", "PIXABAY_BASE_URL": pb.URL()}), opts)
+	testedOK(t, good, "pexels", "the key searches photos (settings.visuals stock_video or stock_photo)")
+	testedOK(t, good, "pixabay", "the key searches images (settings.visuals stock_video or stock_photo)")
+	px.Fail(fakestock.Status(503))
+	testedFail(t, good, "pexels", "PEXELS_UNAVAILABLE", true)
+	pb.Fail(fakestock.Malformed())
+	testedFail(t, good, "pixabay", "PIXABAY_BAD_RESPONSE", true)
+	bad := New(load(t, map[string]string{"PEXELS_API_KEY": "px-wrong", "PEXELS_BASE_URL": px.URL(),
+		"PIXABAY_API_KEY": "pb-wrong", "PIXABAY_BASE_URL": pb.URL()}), opts)
+	testedFail(t, bad, "pexels", "PEXELS_AUTH_FAILED", false)
+	testedFail(t, bad, "pixabay", "PIXABAY_AUTH_FAILED", false)
+	for _, r := range append(px.Requests(), pb.Requests()...) {
+		if r.Path != "/v1/search" && r.Path != "/api/" {
+			t.Fatalf("a test called %s", r.Path)
+		}
+	}
+	if l := byName(good.List()); !l["pexels"].Configured || l["pexels"].Default || l["pexels"].Kind != KindImages {
+		t.Errorf("pexels listed as %+v", l["pexels"])
+	}
 }
 
 func TestStability(t *testing.T) {
