@@ -158,6 +158,9 @@ type Options struct {
 	// legacyMotion selects the earlier motion encoder settings, for
 	// benchmarks.
 	legacyMotion bool
+	// stillsBatch, when positive, is the number of still shots one
+	// encoding run takes (tests); 0 means stillsBatch for the frame.
+	stillsBatch int
 }
 
 // Result describes a rendered video.

@@ -55,77 +55,105 @@ func (p *plan) pictures() []picture {
 	return out
 }
 
-// stills renders still segments. Every distinct picture is encoded once,
-// in one ffmpeg run: each segment's image is decoded once and repeated
-// (one frame per picture of the segment), libass burns in the subtitles
-// from a script whose n-th cue lasts exactly the n-th frame, and x264
-// writes an IDR picture at each segment's start and P pictures (a changed
-// subtitle over the same image) in between. The pictures are then
-// lengthened with skipped pictures while the sound track is encoded.
-// Segments shown as video clips are encoded on their own, with the same
-// settings, and spliced in between.
+// stillsBatchPixels bounds the decoded pictures one encoding run holds:
+// ffmpeg decodes every image of its filter graph up front and keeps each
+// (and its fitted copy) for the loop filter, so a run's memory grows with
+// its number of shots. Eight 1920x1080 slides per run keep an encoder at
+// about a quarter of a GiB, whatever the length of the video.
+const stillsBatchPixels = 8 * 1920 * 1080
+
+// stillsBatch is the number of still shots one encoding run takes for
+// frames of w×h.
+func stillsBatch(w, h int) int {
+	return max(1, stillsBatchPixels/(w*h))
+}
+
+// stillBatch is one encoding run of still shots: shots[k] for k in
+// [from, to) of the still shots, whose pictures are pics[picFrom:picTo].
+type stillBatch struct {
+	shots          []int // shot numbers
+	picFrom, picTo int
+	name           string // the encoded file
+}
+
+// batchStills splits the still shots into runs of at most n shots, as
+// even as possible, keeping the order: a run's pictures follow the
+// previous run's.
+func batchStills(pics []picture, stillShots []int, n int) []stillBatch {
+	if len(stillShots) == 0 {
+		return nil
+	}
+	count := (len(stillShots) + n - 1) / n
+	var out []stillBatch
+	next := 0 // the first picture of the next run
+	for b := 0; b < count; b++ {
+		lo, hi := b*len(stillShots)/count, (b+1)*len(stillShots)/count
+		sb := stillBatch{shots: stillShots[lo:hi], picFrom: next, name: fmt.Sprintf("stills%03d.h264", b)}
+		last := stillShots[hi-1]
+		for next < len(pics) && pics[next].shot <= last {
+			next++
+		}
+		sb.picTo = next
+		out = append(out, sb)
+	}
+	return out
+}
+
+// stills renders still segments. Every distinct picture is encoded once:
+// the still shots are encoded in runs of a few shots (stillsBatch), each
+// run decoding its shots' images once and repeating each (one frame per
+// picture of the shot); libass burns in the subtitles from a script whose
+// n-th cue lasts exactly the run's n-th frame, and x264 writes an IDR
+// picture at each shot's start and P pictures (a changed subtitle over
+// the same image) in between. The runs' streams are then joined, each
+// picture lengthened with skipped pictures, while the sound track is
+// encoded. Segments shown as video clips are encoded on their own, with
+// the same settings, and spliced in between.
 func (r *renderer) stills(ctx context.Context) error {
 	p := r.p
 	pics := p.pictures()
-	weights := map[string]float64{"video": float64(len(pics))/float64(p.fps)*0.5 + 0.5, "audio": 1, "splice": 0.2, "mux": 0.5, "verify": 0.3}
-	if p.spec.Intro != "" || p.spec.Outro != "" {
-		weights["clips"] = float64(p.introFrames+p.outroFrames) / float64(p.fps) * 0.6
-	}
+	var stillShots []int
 	var clips []int
 	for k, sh := range p.shots {
 		if sh.clip {
 			clips = append(clips, k)
-			weights[clipName(k)] = float64(sh.to-sh.from) / float64(p.fps) * 0.6
+		} else {
+			stillShots = append(stillShots, k)
 		}
+	}
+	size := r.opts.stillsBatch
+	if size <= 0 {
+		size = stillsBatch(p.w, p.h)
+	}
+	batches := batchStills(pics, stillShots, size)
+	weights := map[string]float64{"audio": 1, "splice": 0.2, "mux": 0.5, "verify": 0.3}
+	if len(batches) == 0 {
+		weights["video"] = 0.5
+	}
+	for _, b := range batches {
+		weights[b.name] = float64(b.picTo-b.picFrom)/float64(p.fps)*0.5 + 0.5
+	}
+	if p.spec.Intro != "" || p.spec.Outro != "" {
+		weights["clips"] = float64(p.introFrames+p.outroFrames) / float64(p.fps) * 0.6
+	}
+	for _, k := range clips {
+		sh := p.shots[k]
+		weights[clipName(k)] = float64(sh.to-sh.from) / float64(p.fps) * 0.6
 	}
 	r.prog = newProgress(r.opts.OnProgress, weights)
 
-	var in inputs
-	var graph strings.Builder
-	var cues []subtitles.Cue
-	var keys []string
-	perShot := make([]int, len(p.shots))
-	for k, pic := range pics {
-		if perShot[pic.shot] == 0 {
-			keys = append(keys, fmt.Sprintf("eq(n,%d)", k))
-		}
-		perShot[pic.shot]++
-		if pic.text != "" {
-			cues = append(cues, p.assCue(k, k+1, pic.text))
-		}
-	}
-	var stillShots []int
-	for k, sh := range p.shots {
-		if sh.clip {
-			continue
-		}
-		stillShots = append(stillShots, k)
-		idx := in.add("-i", sh.image)
-		graph.WriteString(p.fitGraph(sh.fit, fmt.Sprintf("%d:v:0", idx), fmt.Sprintf("f%d", k)))
-		fmt.Fprintf(&graph, "[f%d]loop=loop=%d:size=1:start=0[p%d];", k, perShot[k]-1, k)
-	}
-	for _, k := range stillShots {
-		fmt.Fprintf(&graph, "[p%d]", k)
-	}
-	fmt.Fprintf(&graph, "concat=n=%d:v=1:a=0,settb=1/%d,setpts=N[base];", len(stillShots), p.fps)
-	graph.WriteString(p.watermark(&in, "base"))
-	if len(cues) > 0 {
-		if err := subtitles.WriteASSFile(r.path("stills.ass"), cues, p.w, p.h, p.style); err != nil {
-			return errcode.Wrap(err, errcode.FileSystemError, false, "")
-		}
-		graph.WriteString(",ass=filename=stills.ass")
-	}
-	graph.WriteString("," + yuvFilter + "[v]")
-	encodeStills := func(ctx context.Context) error {
-		args := append(in.args, "-filter_complex", graph.String(), "-map", "[v]",
-			"-frames:v", fmt.Sprint(len(pics)), "-force_key_frames", "expr:"+strings.Join(keys, "+"))
-		args = append(args, p.x264Args()...)
-		args = append(args, "stills.h264")
-		return r.run(ctx, args, p.frameTime(len(pics)), "video", "video")
+	par := r.opts.Parallel
+	if par <= 0 {
+		par = runtime.NumCPU()
 	}
 	var jobs []func(context.Context) error
-	if len(pics) > 0 {
-		jobs = append(jobs, encodeStills)
+	if len(batches) > 0 {
+		// At most par runs at once: memory stays bounded by par runs.
+		jobs = append(jobs, func(ctx context.Context) error {
+			return limited(ctx, par, len(batches), func(ctx context.Context, i int) error {
+				return r.encodeStills(ctx, pics, batches[i])
+			})
+		})
 	} else {
 		r.prog.set("video", "video", 1)
 	}
@@ -133,10 +161,6 @@ func (r *renderer) stills(ctx context.Context) error {
 		return r.encodeAudio(ctx, r.path("audio.m4a"))
 	})
 	if len(clips) > 0 {
-		par := r.opts.Parallel
-		if par <= 0 {
-			par = runtime.NumCPU()
-		}
 		jobs = append(jobs, func(ctx context.Context) error {
 			return limited(ctx, par, len(clips), func(ctx context.Context, i int) error {
 				return r.encodeClip(ctx, clips[i])
@@ -150,8 +174,8 @@ func (r *renderer) stills(ctx context.Context) error {
 
 	r.prog.set("splice", "splice", 0)
 	var names []string
-	if len(pics) > 0 {
-		names = append(names, "stills.h264")
+	for _, b := range batches {
+		names = append(names, b.name)
 	}
 	for _, k := range clips {
 		names = append(names, clipName(k))
@@ -160,15 +184,9 @@ func (r *renderer) stills(ctx context.Context) error {
 		return err
 	}
 	err := r.spliceAll(func(w *h264.Writer) error {
-		if len(pics) == 0 {
-			return r.copyClips(w, 0, len(p.shots))
-		}
-		rd, c, err := r.openStream("stills.h264")
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		next := 0 // the next picture of stills.h264
+		src := &stillsSource{r: r, batches: batches, cur: -1}
+		defer src.close()
+		next := 0 // the next picture
 		for k, sh := range p.shots {
 			if sh.clip {
 				if err := r.copyClips(w, k, k+1); err != nil {
@@ -177,12 +195,9 @@ func (r *renderer) stills(ctx context.Context) error {
 				continue
 			}
 			for ; next < len(pics) && pics[next].shot == k; next++ {
-				au, err := rd.Next()
+				au, err := src.picture(next)
 				if err != nil {
-					if errors.Is(err, io.EOF) {
-						return errcode.Newf(errcode.FFmpegFailed, false, "render: stills.h264 holds %d pictures, want %d", next, len(pics))
-					}
-					return badStream("stills.h264", err)
+					return err
 				}
 				if err := w.WriteUnit(au); err != nil {
 					return err
@@ -192,16 +207,110 @@ func (r *renderer) stills(ctx context.Context) error {
 				}
 			}
 		}
-		if _, err := rd.Next(); !errors.Is(err, io.EOF) {
-			return errcode.Newf(errcode.FFmpegFailed, false, "render: stills.h264 holds more than %d pictures", len(pics))
-		}
-		return nil
+		return src.close()
 	})
 	if err != nil {
 		return err
 	}
 	r.prog.set("splice", "splice", 1)
 	return r.mux(ctx, r.path("video.h264"), r.path("audio.m4a"))
+}
+
+// encodeStills encodes the pictures of one run of still shots into
+// b.name.
+func (r *renderer) encodeStills(ctx context.Context, pics []picture, b stillBatch) error {
+	p := r.p
+	var in inputs
+	var graph strings.Builder
+	var cues []subtitles.Cue
+	var keys []string
+	perShot := map[int]int{}
+	for n, pic := range pics[b.picFrom:b.picTo] {
+		if perShot[pic.shot] == 0 {
+			keys = append(keys, fmt.Sprintf("eq(n,%d)", n))
+		}
+		perShot[pic.shot]++
+		if pic.text != "" {
+			cues = append(cues, p.assCue(n, n+1, pic.text))
+		}
+	}
+	for _, k := range b.shots {
+		sh := p.shots[k]
+		idx := in.add("-i", sh.image)
+		graph.WriteString(p.fitGraph(sh.fit, fmt.Sprintf("%d:v:0", idx), fmt.Sprintf("f%d", k)))
+		fmt.Fprintf(&graph, "[f%d]loop=loop=%d:size=1:start=0[p%d];", k, perShot[k]-1, k)
+	}
+	for _, k := range b.shots {
+		fmt.Fprintf(&graph, "[p%d]", k)
+	}
+	fmt.Fprintf(&graph, "concat=n=%d:v=1:a=0,settb=1/%d,setpts=N[base];", len(b.shots), p.fps)
+	graph.WriteString(p.watermark(&in, "base"))
+	if len(cues) > 0 {
+		ass := strings.TrimSuffix(b.name, ".h264") + ".ass"
+		if err := subtitles.WriteASSFile(r.path(ass), cues, p.w, p.h, p.style); err != nil {
+			return errcode.Wrap(err, errcode.FileSystemError, false, "")
+		}
+		graph.WriteString(",ass=filename=" + ass)
+	}
+	graph.WriteString("," + yuvFilter + "[v]")
+	n := b.picTo - b.picFrom
+	args := append(in.args, "-filter_complex", graph.String(), "-map", "[v]",
+		"-frames:v", fmt.Sprint(n), "-force_key_frames", "expr:"+strings.Join(keys, "+"))
+	args = append(args, p.x264Args()...)
+	args = append(args, b.name)
+	return r.run(ctx, args, p.frameTime(n), b.name, "video")
+}
+
+// stillsSource reads the encoded pictures of the runs in order, one
+// file after the other, checking that each file holds its run's pictures.
+type stillsSource struct {
+	r       *renderer
+	batches []stillBatch
+	cur     int // the run read last; -1 before the first
+	rd      *h264.Reader
+	c       io.Closer
+}
+
+// picture returns picture n, the one after the previous call's.
+func (s *stillsSource) picture(n int) (*h264.AccessUnit, error) {
+	for s.rd == nil || n >= s.batches[s.cur].picTo {
+		if err := s.close(); err != nil {
+			return nil, err
+		}
+		s.cur++
+		if s.cur >= len(s.batches) {
+			return nil, errcode.Newf(errcode.Internal, false, "render: no encoded run holds picture %d", n)
+		}
+		rd, c, err := s.r.openStream(s.batches[s.cur].name)
+		if err != nil {
+			return nil, err
+		}
+		s.rd, s.c = rd, c
+	}
+	b := s.batches[s.cur]
+	au, err := s.rd.Next()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errcode.Newf(errcode.FFmpegFailed, false, "render: %s holds %d pictures, want %d", b.name, n-b.picFrom, b.picTo-b.picFrom)
+		}
+		return nil, badStream(b.name, err)
+	}
+	return au, nil
+}
+
+// close checks that the open file holds no more pictures and closes it.
+func (s *stillsSource) close() error {
+	if s.rd == nil {
+		return nil
+	}
+	b := s.batches[s.cur]
+	_, err := s.rd.Next()
+	s.c.Close()
+	s.rd, s.c = nil, nil
+	if !errors.Is(err, io.EOF) {
+		return errcode.Newf(errcode.FFmpegFailed, false, "render: %s holds more than %d pictures", b.name, b.picTo-b.picFrom)
+	}
+	return nil
 }
 
 // copyClips appends the encoded clips among shots [from, to).
