@@ -59,6 +59,15 @@ func (p *Pipeline) stockSource(pr *project.Project) (stockSearcher, error) {
 				WithDetail("field", "settings.visuals")
 		}
 	}
+	src, err := p.stockClient(which)
+	if err != nil {
+		return nil, err
+	}
+	return countedStock{src, p}, nil
+}
+
+// stockClient returns the client of a stock service.
+func (p *Pipeline) stockClient(which string) (stockSearcher, error) {
 	switch which {
 	case project.ProviderPexels:
 		if p.cfg.PexelsAPIKey == "" {
@@ -74,6 +83,32 @@ func (p *Pipeline) stockSource(pr *project.Project) (stockSearcher, error) {
 			HTTPClient: p.client(limits.Pixabay), Downloads: p.cfg.HTTPClient, Logger: p.log})
 	}
 	return nil, errcode.Newf(errcode.InvalidInput, false, "unknown stock footage service %q", which).WithDetail("field", "settings.providers.stock")
+}
+
+// countedStock counts a stock service's searches and downloads per day
+// (pexels_requests, pexels_downloads, ...) for /api/v1/quotas.
+type countedStock struct {
+	stockSearcher
+	p *Pipeline
+}
+
+func (c countedStock) record(ctx context.Context, what string, err error) {
+	if c.p.cfg.Quota == nil || limits.Busy(err) != nil || errcode.Code(err) == errcode.Cancelled {
+		return
+	}
+	c.p.cfg.Quota.Record(context.WithoutCancel(ctx), c.Name()+"_"+what, 1)
+}
+
+func (c countedStock) Search(ctx context.Context, q stock.Query) ([]stock.Asset, error) {
+	found, err := c.stockSearcher.Search(ctx, q)
+	c.record(ctx, "requests", err)
+	return found, err
+}
+
+func (c countedStock) Download(ctx context.Context, a stock.Asset, path string, max int64) (int64, error) {
+	n, err := c.stockSearcher.Download(ctx, a, path, max)
+	c.record(ctx, "downloads", err)
+	return n, err
 }
 
 // stockCache returns the shared download cache.

@@ -106,6 +106,12 @@ func TestStockVideoFromPexels(t *testing.T) {
 	if downloads != n {
 		t.Fatalf("%d downloads for %d segments", downloads, n)
 	}
+	if u, err := s.quota.Usage(ctx, "pexels_downloads"); err != nil || u.Used != int64(n) {
+		t.Errorf("pexels_downloads usage %+v, %v", u, err)
+	}
+	if u, err := s.quota.Usage(ctx, "pexels_requests"); err != nil || u.Used < int64(n) {
+		t.Errorf("pexels_requests usage %+v, %v", u, err)
+	}
 	id2 := s.project("Rivers again", english, func(in *project.Input) { in.Settings.Visuals = project.VisualsStockVideo })
 	h, err = s.client.Chain(ctx, id2, "script", "assets")
 	if err != nil {
