@@ -145,14 +145,17 @@ func TestMetricsExposure(t *testing.T) {
 	e.waitStatus(id, project.Completed, 30*time.Second)
 	e.metrics.RenderFinished(60, 5)
 	e.metrics.UploadBytes(1 << 20)
-	resp, err := http.Get(e.srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	scrape := func() string {
+		t.Helper()
+		resp, err := http.Get(e.srv.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return string(b)
 	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	text := string(b)
-	for _, want := range []string{
+	wants := []string{
 		`ytmaker_tasks_processed_total{queue="video_generation",task="generate_script_task"} 1`,
 		`ytmaker_tasks_processed_total{queue="video_generation",task="generate_assets_task"} 2`,
 		`ytmaker_tasks_retried_total{queue="video_generation",task="generate_assets_task"} 1`,
@@ -164,7 +167,23 @@ func TestMetricsExposure(t *testing.T) {
 		`ytmaker_render_last_speed_ratio 12`,
 		`ytmaker_upload_bytes_total 1.048576e+06`,
 		`ytmaker_http_requests_total{code="202",route="POST /api/v1/projects/{id}/generate"} 1`,
-	} {
+	}
+	// A task is counted after its handler returns, which may be a moment
+	// after the state file says the project is complete.
+	var text string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		text = scrape()
+		missing := 0
+		for _, want := range wants {
+			if !strings.Contains(text, want) {
+				missing++
+			}
+		}
+		if missing == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, want := range wants {
 		if !strings.Contains(text, want) {
 			t.Errorf("metrics lack %s", want)
 		}
