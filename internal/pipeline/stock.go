@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"image"
 	_ "image/jpeg" // decoders for checking stock photos
@@ -9,9 +10,13 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/atomicfile"
 	"github.com/ytmaker/ytmaker/internal/limits"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/providers/stock"
@@ -63,7 +68,45 @@ func (p *Pipeline) stockSource(pr *project.Project) (stockSearcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return countedStock{src, p}, nil
+	return cachedStock{countedStock{src, p}, filepath.Join(p.cfg.StockCacheDir, "searches")}, nil
+}
+
+// searchTTL is how long a search's results are reused (Pixabay asks for
+// 24 hours of caching; it also spares Pexels' hourly limit).
+const searchTTL = 24 * time.Hour
+
+// cachedStock reuses a search's results for searchTTL, from files in dir
+// shared by all projects and workers.
+type cachedStock struct {
+	stockSearcher
+	dir string
+}
+
+func (c cachedStock) Search(ctx context.Context, q stock.Query) ([]stock.Asset, error) {
+	file := filepath.Join(c.dir, hashOf(c.Name(), q.Terms, string(q.Kind), string(q.Orientation),
+		strconv.Itoa(q.Width), strconv.Itoa(q.Height), strconv.Itoa(q.PerPage))+".json")
+	if fi, err := os.Stat(file); err == nil && time.Since(fi.ModTime()) < searchTTL {
+		var found []stock.Asset
+		if b, err := os.ReadFile(file); err == nil && json.Unmarshal(b, &found) == nil {
+			return found, nil
+		}
+	}
+	found, err := c.stockSearcher.Search(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if found == nil {
+		found = []stock.Asset{}
+	}
+	atomicfile.WriteJSON(file, found, 0o644) // a cache: a failed write only costs a search
+	if ents, err := os.ReadDir(c.dir); err == nil && len(ents) > 500 {
+		for _, e := range ents {
+			if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > searchTTL {
+				os.Remove(filepath.Join(c.dir, e.Name()))
+			}
+		}
+	}
+	return found, nil
 }
 
 // stockClient returns the client of a stock service.

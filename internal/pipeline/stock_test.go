@@ -112,6 +112,7 @@ func TestStockVideoFromPexels(t *testing.T) {
 	if u, err := s.quota.Usage(ctx, "pexels_requests"); err != nil || u.Used < int64(n) {
 		t.Errorf("pexels_requests usage %+v, %v", u, err)
 	}
+	calls := len(px.Requests())
 	id2 := s.project("Rivers again", english, func(in *project.Input) { in.Settings.Visuals = project.VisualsStockVideo })
 	h, err = s.client.Chain(ctx, id2, "script", "assets")
 	if err != nil {
@@ -123,10 +124,13 @@ func TestStockVideoFromPexels(t *testing.T) {
 	if px.Downloads() != downloads {
 		t.Errorf("the second project downloaded %d files again", px.Downloads()-downloads)
 	}
+	if got := len(px.Requests()); got != calls {
+		t.Errorf("the second project sent %d requests; searches are reused for 24 h", got-calls)
+	}
 	if m := readManifest(t, s, id2); len(m.Credits) != n {
 		t.Errorf("second project credits %+v", m.Credits)
 	}
-	ents, _ := os.ReadDir(filepath.Join(s.dataDir, "cache", "stock"))
+	ents, _ := filepath.Glob(filepath.Join(s.dataDir, "cache", "stock", "*.mp4"))
 	if len(ents) != n {
 		t.Errorf("cache holds %d files, want %d", len(ents), n)
 	}
