@@ -84,19 +84,6 @@ type Asset struct {
 // Key identifies the asset across services ("pexels-video-123").
 func (a Asset) Key() string { return a.Provider + "-" + string(a.Kind) + "-" + a.ID }
 
-// Credit is the attribution line the service asks for.
-func (a Asset) Credit() string {
-	what := "Video"
-	if a.Kind == Photo {
-		what = "Photo"
-	}
-	name := map[string]string{"pexels": "Pexels", "pixabay": "Pixabay"}[a.Provider]
-	if a.Author == "" {
-		return what + " from " + name + ": " + a.PageURL
-	}
-	return what + " by " + a.Author + " on " + name + ": " + a.PageURL
-}
-
 var (
 	errTooLarge = errors.New("file too large")
 	errEmpty    = errors.New("empty file")
