@@ -79,6 +79,13 @@ type Config struct {
 	// recently used files go first); StockMaxDownloadMB caps one
 	// download (STOCK_MAX_DOWNLOAD_MB).
 	StockCacheMB, StockMaxDownloadMB int
+	// ImageProvider picks the picture generator when a project leaves it
+	// to "auto": stability, openai, gemini, offline, or "" for the first
+	// configured (IMAGE_PROVIDER).
+	ImageProvider       string
+	OpenAIImagesBaseURL string // "" means OPENAI_BASE_URL
+	OpenAIImageModel    string
+	GeminiImageModel    string
 
 	DIDAPIKey  string
 	DIDBaseURL string
@@ -281,6 +288,16 @@ func Load(src Sources) (*Config, error) {
 	if c.StockMaxDownloadMB, err = intValue("STOCK_MAX_DOWNLOAD_MB", get("STOCK_MAX_DOWNLOAD_MB", ""), 200, 1, 4096); err != nil {
 		return nil, err
 	}
+	c.ImageProvider = strings.ToLower(get("IMAGE_PROVIDER", ""))
+	switch c.ImageProvider {
+	case "", "auto":
+		c.ImageProvider = ""
+	case "stability", "openai", "gemini", "offline":
+	default:
+		return nil, &Error{Key: "IMAGE_PROVIDER", Value: c.ImageProvider, Reason: "must be stability, openai, gemini or offline"}
+	}
+	c.OpenAIImageModel = get("OPENAI_IMAGE_MODEL", "")
+	c.GeminiImageModel = get("GEMINI_IMAGE_MODEL", "")
 	c.DIDAPIKey = get("DID_API_KEY", "")
 	c.GoogleTTSAPIKey = get("GOOGLE_TTS_API_KEY", "")
 	c.TTSProvider = strings.ToLower(get("TTS_PROVIDER", ""))
@@ -312,6 +329,7 @@ func Load(src Sources) (*Config, error) {
 		{"DID_BASE_URL", &c.DIDBaseURL, "https://api.d-id.com"},
 		{"GOOGLE_TTS_BASE_URL", &c.GoogleTTSBaseURL, "https://texttospeech.googleapis.com"},
 		{"OPENAI_TTS_BASE_URL", &c.OpenAITTSBaseURL, ""},
+		{"OPENAI_IMAGES_BASE_URL", &c.OpenAIImagesBaseURL, ""},
 		{"ELEVENLABS_BASE_URL", &c.ElevenLabsBaseURL, "https://api.elevenlabs.io"},
 		{"YOUTUBE_BASE_URL", &c.YouTubeBaseURL, "https://www.googleapis.com"},
 		{"GOOGLE_OAUTH_TOKEN_URL", &c.GoogleOAuthTokenURL, "https://oauth2.googleapis.com/token"},
@@ -606,7 +624,8 @@ var Keys = append([]string{"REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACK
 	"SCRIPT_TIME_LIMIT", "ASSETS_TIME_LIMIT", "RENDER_TIME_LIMIT", "THUMBNAIL_TIME_LIMIT", "UPLOAD_TIME_LIMIT",
 	"BATCH_TIME_LIMIT", "BATCH_CONCURRENCY", "ASSET_CONCURRENCY", "REDIS_SERVER", "FFMPEG", "FFPROBE",
 	"GEMINI_API_KEY", "GEMINI_MODEL", "GEMINI_BASE_URL", "LLM_PROVIDER", "OPENAI_BASE_URL", "OPENAI_API_KEY",
-	"OPENAI_MODEL", "STABILITY_API_KEY", "STABILITY_BASE_URL",
+	"OPENAI_MODEL", "STABILITY_API_KEY", "STABILITY_BASE_URL", "IMAGE_PROVIDER", "OPENAI_IMAGES_BASE_URL",
+	"OPENAI_IMAGE_MODEL", "GEMINI_IMAGE_MODEL",
 	"DID_API_KEY", "DID_BASE_URL", "GOOGLE_TTS_API_KEY", "GOOGLE_TTS_BASE_URL", "TTS_PROVIDER", "OPENAI_TTS_BASE_URL",
 	"OPENAI_TTS_MODEL", "OPENAI_TTS_VOICE", "ELEVENLABS_API_KEY", "ELEVENLABS_BASE_URL", "ELEVENLABS_VOICE_ID",
 	"ELEVENLABS_MODEL", "YOUTUBE_CLIENT_ID",

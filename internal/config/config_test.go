@@ -174,6 +174,18 @@ func TestProviderSettings(t *testing.T) {
 	if err != nil || c.TTSProvider != "elevenlabs" || c.ElevenLabsBaseURL != "https://api.elevenlabs.io" || c.ElevenLabsVoiceID != "v" {
 		t.Fatalf("voice settings: %+v %v", c, err)
 	}
+	c, err = Load(Sources{Env: env(map[string]string{"IMAGE_PROVIDER": "Gemini", "GEMINI_IMAGE_MODEL": "gemini-3-pro-image",
+		"OPENAI_IMAGES_BASE_URL": "http://localhost:8080/v1/", "OPENAI_IMAGE_MODEL": "gpt-image-2"})})
+	if err != nil || c.ImageProvider != "gemini" || c.GeminiImageModel != "gemini-3-pro-image" ||
+		c.OpenAIImagesBaseURL != "http://localhost:8080/v1" || c.OpenAIImageModel != "gpt-image-2" {
+		t.Fatalf("image settings: %+v %v", c, err)
+	}
+	for k, v := range map[string]string{"IMAGE_PROVIDER": "imagen", "OPENAI_IMAGES_BASE_URL": "localhost:8080"} {
+		var ce *Error
+		if _, err := Load(Sources{Env: env(map[string]string{k: v})}); !errors.As(err, &ce) || ce.Key != k {
+			t.Errorf("%s=%s: %v", k, v, err)
+		}
+	}
 }
 
 func TestSentinelSettings(t *testing.T) {

@@ -57,7 +57,7 @@ func New(cfg Config) *mcp.Server {
 			"project_id at once; follow progress with get_project. settings takes the API's project settings: format " +
 			"(1920x1080 or 1080x1920), voice, motion (none or kenburns), subtitles (true/false), music (a file in " +
 			"DATA_DIR/music), music_volume (0-1), max_segments (3-50), providers {script: auto|gemini|offline, tts: " +
-			"auto|google|offline, images: auto|stability|offline, avatar: auto|did|none} and youtube {upload, title, " +
+			"auto|google|offline, images: auto|stability|openai|gemini|offline, avatar: auto|did|none} and youtube {upload, title, " +
 			"description, tags, privacy: public|unlisted|private, publish_at (RFC 3339), category_id}. Invalid values are " +
 			"refused with INVALID_INPUT naming the field."}, t.createVideo)
 	mcp.AddTool(s, &mcp.Tool{Name: "get_project", Title: "Get a project",
@@ -109,7 +109,7 @@ var settingsHelp = map[string]string{
 	"max_segments": "most segments in the script, 3-50 (default 12)",
 	"avatar":       "add a talking avatar when the avatar service is configured",
 	"youtube":      "upload settings: upload (default true), title, description, tags, privacy (public, unlisted, private; default private), publish_at (RFC 3339, keeps it private until then), category_id",
-	"providers":    "service per stage: script auto|gemini|offline, tts auto|google|offline, images auto|stability|offline, avatar auto|did|none (auto: online when its key is set)",
+	"providers":    "service per stage: script auto|gemini|offline, tts auto|google|offline, images auto|stability|openai|gemini|offline, avatar auto|did|none (auto: online when its key is set)",
 }
 
 // createSchema is create_video's input schema: inferred from its Go

@@ -18,7 +18,6 @@ import (
 	"github.com/ytmaker/ytmaker/internal/media/tts"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/providers/did"
-	"github.com/ytmaker/ytmaker/internal/providers/stability"
 	"github.com/ytmaker/ytmaker/internal/providers/stock"
 	"github.com/ytmaker/ytmaker/internal/script"
 	"github.com/ytmaker/ytmaker/internal/stage"
@@ -42,7 +41,7 @@ type SegmentAssets struct {
 	Voice       string               `json:"voice_engine"`
 	Image       string               `json:"image"`
 	ImageHash   string               `json:"image_hash"`
-	ImageSource string               `json:"image_source"` // stability | slide | slide-fallback
+	ImageSource string               `json:"image_source"` // stability | openai | gemini | slide | slide-fallback
 	// Stills are the slides of the later paragraphs of a segment merged
 	// from several, each shown while its paragraph is spoken.
 	Stills     []Still `json:"stills,omitempty"`
@@ -100,22 +99,6 @@ type AssetsResult struct {
 	Credits []Credit `json:"credits,omitempty"`
 }
 
-func (p *Pipeline) imageClient(pr *project.Project) (*stability.Client, error) {
-	switch pr.Settings.Providers.Images {
-	case project.ProviderOffline:
-		return nil, nil
-	case project.ProviderStab:
-		if p.cfg.StabilityAPIKey == "" {
-			return nil, missingKey("stability", "STABILITY_API_KEY")
-		}
-	}
-	if p.cfg.StabilityAPIKey == "" {
-		return nil, nil
-	}
-	return stability.New(stability.Config{APIKey: p.cfg.StabilityAPIKey, BaseURL: p.cfg.StabilityBaseURL,
-		HTTPClient: p.client(limits.Stability), Logger: p.log})
-}
-
 func (p *Pipeline) avatarClient(pr *project.Project) (*did.Client, string) {
 	if pr.Settings.Avatar != nil && !*pr.Settings.Avatar {
 		return nil, "skipped: turned off in the project settings"
@@ -154,7 +137,7 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	images, err := p.imageClient(pr)
+	images, err := p.imageClient(ctx, pr)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +184,7 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 		audioHash := hashOf("audio", seg.Text, lang, pr.Settings.Voice, engine.Name())
 		imgSource := "slide"
 		if images != nil {
-			imgSource = "stability"
+			imgSource = images.Name()
 		}
 		if stockSrc != nil {
 			imgSource = stockSrc.Name() + ":" + pr.Settings.Visuals + ":" + strings.Join(seg.SearchTerms, "|")
@@ -315,9 +298,7 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 			var stills []Still
 			if images != nil {
 				rel = fmt.Sprintf("assets/images/segment_%02d.png", it.seg+1)
-				_, err := images.Generate(ctx, stability.Request{Prompt: seg.ImagePrompt, AspectRatio: aspect,
-					StylePreset: "cinematic", OutPath: abs(job, rel)})
-				if err != nil {
+				if err := images.Paint(ctx, seg.ImagePrompt, aspect, abs(job, rel)); err != nil {
 					if ctx.Err() != nil {
 						return context.Cause(ctx)
 					}
@@ -333,7 +314,7 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 					report(fmt.Sprintf("Image %d/%d failed", it.seg+1, n))
 					return nil
 				}
-				source = "stability"
+				source = images.Name()
 			} else {
 				rel = fmt.Sprintf("assets/images/segment_%02d.png", it.seg+1)
 				var err error
@@ -467,10 +448,10 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 	}
 	for _, s := range man.Segments {
 		res.AudioSeconds += s.Seconds
-		switch s.ImageSource {
-		case "stability":
+		switch {
+		case generatedSources[s.ImageSource]:
 			res.ImagesAI++
-		case "slide":
+		case s.ImageSource == "slide":
 			res.ImagesSlides++
 		}
 		if s.Stock != nil {

@@ -5,3 +5,6 @@ func ScriptProvider(c *Config, choice string) (string, error) { return c.scriptP
 
 // VoiceProvider exposes Config.voiceProvider to the external tests.
 func VoiceProvider(c *Config, choice string) (string, error) { return c.voiceProvider(choice) }
+
+// ImageProvider exposes Config.imageProvider to the external tests.
+func ImageProvider(c *Config, choice string) (string, error) { return c.imageProvider(choice) }

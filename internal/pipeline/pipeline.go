@@ -60,6 +60,12 @@ type Config struct {
 	StockCacheDir    string
 	StockCacheBytes  int64
 	StockMaxDownload int64
+	// ImageProvider is the picture generator for projects that leave it
+	// to "auto": stability, openai, gemini, offline, or "" for Stability
+	// when its key is set, else slides. OpenAI-compatible pictures use
+	// OpenAIImagesBaseURL (default OpenAIBaseURL) and OpenAIAPIKey;
+	// Gemini pictures GeminiAPIKey. "" models mean the providers' defaults.
+	ImageProvider, OpenAIImagesBaseURL, OpenAIImageModel, GeminiImageModel string
 
 	DIDAPIKey  string
 	DIDBaseURL string

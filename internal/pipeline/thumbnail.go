@@ -40,7 +40,7 @@ func (p *Pipeline) runThumbnail(ctx context.Context, job stage.Job) (any, error)
 	var pictures []string
 	if man, err := loadManifest(job); err == nil {
 		for _, s := range man.Segments {
-			if s.ImageSource == "stability" && fileExists(abs(job, s.Image)) {
+			if generatedSources[s.ImageSource] && fileExists(abs(job, s.Image)) {
 				pictures = append(pictures, abs(job, s.Image))
 			}
 		}

@@ -123,6 +123,8 @@ func services(c *config.Config) Config {
 		PexelsAPIKey: c.PexelsAPIKey, PexelsBaseURL: c.PexelsBaseURL, PixabayAPIKey: c.PixabayAPIKey, PixabayBaseURL: c.PixabayBaseURL,
 		StockCacheDir: filepath.Join(c.DataDir, "cache", "stock"), StockCacheBytes: int64(c.StockCacheMB) << 20,
 		StockMaxDownload: int64(c.StockMaxDownloadMB) << 20,
+		ImageProvider:    c.ImageProvider, OpenAIImagesBaseURL: c.OpenAIImagesBaseURL, OpenAIImageModel: c.OpenAIImageModel,
+		GeminiImageModel: c.GeminiImageModel,
 		DIDAPIKey:        c.DIDAPIKey, DIDBaseURL: c.DIDBaseURL,
 		GoogleTTSAPIKey: c.GoogleTTSAPIKey, GoogleTTSBaseURL: c.GoogleTTSBaseURL,
 		TTSProvider: c.TTSProvider, OpenAITTSBaseURL: c.OpenAITTSBaseURL, OpenAITTSModel: c.OpenAITTSModel,
@@ -135,7 +137,7 @@ func services(c *config.Config) Config {
 // Defaults names the service each kind of work uses for a project that
 // leaves the choice to "auto", decided as the stages decide it: "script"
 // (gemini, openai or offline), "tts" (google, elevenlabs, openai or
-// offline), "images" (stability or offline), "avatar" (did or none) and
+// offline), "images" (stability, openai, gemini or offline), "avatar" (did or none) and
 // "upload" (youtube or none).
 func Defaults(c *config.Config) map[string]string {
 	pc := services(c)
@@ -149,8 +151,11 @@ func Defaults(c *config.Config) map[string]string {
 	if v, err := pc.voiceProvider(""); err == nil {
 		d["tts"] = v
 	}
-	if pc.StabilityAPIKey != "" {
-		d["images"] = project.ProviderStab
+	if pc.ImageProvider != "" {
+		d["images"] = pc.ImageProvider
+	}
+	if v, err := pc.imageProvider(""); err == nil {
+		d["images"] = v
 	}
 	if pc.DIDAPIKey != "" {
 		d["avatar"] = project.ProviderDID

@@ -121,7 +121,7 @@ type Providers struct {
 	// OPENAI_MODEL) for this project.
 	ScriptModel string `json:"script_model,omitempty"`
 	TTS         string `json:"tts,omitempty"`    // auto | google | openai | elevenlabs | offline
-	Images      string `json:"images,omitempty"` // auto | stability | offline
+	Images      string `json:"images,omitempty"` // auto | stability | openai | gemini | offline
 	Avatar      string `json:"avatar,omitempty"` // auto | did | none
 	// Stock is the stock footage service of visuals stock_video and
 	// stock_photo: auto (Pexels if its key is set, else Pixabay) | pexels
@@ -354,7 +354,7 @@ func (p *Providers) validate() error {
 	if err := check("settings.providers.tts", &p.TTS, ProviderGoogle, ProviderOpenAI, ProviderElevenLabs, ProviderOffline); err != nil {
 		return err
 	}
-	if err := check("settings.providers.images", &p.Images, ProviderStab, ProviderOffline); err != nil {
+	if err := check("settings.providers.images", &p.Images, ProviderStab, ProviderOpenAI, ProviderGemini, ProviderOffline); err != nil {
 		return err
 	}
 	if err := check("settings.providers.stock", &p.Stock, ProviderPexels, ProviderPixabay); err != nil {

@@ -226,3 +226,12 @@ func TestCaptionSettings(t *testing.T) {
 		}
 	}
 }
+
+func TestImageProvidersAccepted(t *testing.T) {
+	for _, v := range []string{"", "auto", "stability", "OpenAI", " gemini ", "offline"} {
+		in := Input{Name: "n", Content: "x", Settings: Settings{Providers: Providers{Images: v}}}
+		if err := in.Validate(); err != nil {
+			t.Errorf("images %q: %v", v, err)
+		}
+	}
+}

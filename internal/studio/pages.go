@@ -137,7 +137,7 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request, v *view) {
 	d := newData{Languages: languages, Music: s.musicFiles(), Providers: []providerChoice{
 		{"script", []string{project.ProviderGemini, project.ProviderOpenAI, project.ProviderOffline}},
 		{"tts", []string{project.ProviderGoogle, project.ProviderOpenAI, project.ProviderElevenLabs, project.ProviderOffline}},
-		{"images", []string{project.ProviderStab, project.ProviderOffline}},
+		{"images", []string{project.ProviderStab, project.ProviderOpenAI, project.ProviderGemini, project.ProviderOffline}},
 		{"avatar", []string{project.ProviderDID, project.ProviderNone}},
 	}}
 	d.Templates, d.Brands = s.newFormChoices(r)

@@ -60,9 +60,8 @@ const (
 // Provider is one service as the list shows it.
 type Provider struct {
 	// Name identifies it: gemini, openai, offline-writer, google-tts,
-	// elevenlabs, openai-speech, offline-voice, stability, pexels,
-	// pixabay, slides, d-id,
-	// youtube.
+	// elevenlabs, openai-speech, offline-voice, stability, openai-images,
+	// gemini-images, pexels, pixabay, slides, d-id, youtube.
 	Name string
 	// Kind is what it does (KindScript, ...).
 	Kind string
@@ -277,6 +276,7 @@ func entries(c *config.Config) []entry {
 	if speechBase == "" {
 		speechBase = c.OpenAIBaseURL
 	}
+	imagesBase := cmp.Or(c.OpenAIImagesBaseURL, c.OpenAIBaseURL)
 	en, zh := googletts.DefaultVoice(language.English), googletts.DefaultVoice(language.ChineseTraditional)
 	list := []entry{
 		{Provider: Provider{Name: "gemini", Kind: KindScript, Choice: project.ProviderGemini, Title: "Gemini",
@@ -357,6 +357,24 @@ func entries(c *config.Config) []entry {
 					return "", err
 				}
 				return cl.Check(ctx)
+			}},
+		{Provider: Provider{Name: "openai-images", Kind: KindImages, Choice: project.ProviderOpenAI, Title: "OpenAI-compatible images",
+			Configured: imagesBase != "" || c.OpenAIAPIKey != "", Host: host(imagesBase, openaicompat.DefaultBaseURL),
+			Model:    cmp.Or(c.OpenAIImageModel, openaicompat.DefaultImageModel),
+			Settings: []string{"OPENAI_IMAGES_BASE_URL", "OPENAI_IMAGE_MODEL", "OPENAI_API_KEY", "OPENAI_BASE_URL"}},
+			check: func(ctx context.Context, hc *http.Client) (string, error) {
+				return openaicompat.Check(ctx, openaicompat.CheckConfig{BaseURL: imagesBase, APIKey: c.OpenAIAPIKey,
+					Model: cmp.Or(c.OpenAIImageModel, openaicompat.DefaultImageModel), HTTPClient: hc})
+			}},
+		{Provider: Provider{Name: "gemini-images", Kind: KindImages, Choice: project.ProviderGemini, Title: "Gemini images",
+			Configured: c.GeminiAPIKey != "", Host: host(c.GeminiBaseURL, gemini.DefaultBaseURL),
+			Model: cmp.Or(c.GeminiImageModel, gemini.DefaultImageModel), Settings: []string{"GEMINI_API_KEY", "GEMINI_IMAGE_MODEL", "GEMINI_BASE_URL"}},
+			check: func(ctx context.Context, hc *http.Client) (string, error) {
+				p, err := gemini.NewPainter(ctx, gemini.Config{APIKey: c.GeminiAPIKey, Model: c.GeminiImageModel, BaseURL: c.GeminiBaseURL, HTTPClient: hc})
+				if err != nil {
+					return "", err
+				}
+				return p.Check(ctx)
 			}},
 		{Provider: Provider{Name: "pexels", Kind: KindImages, Choice: project.ProviderPexels, Title: "Pexels (stock videos and photos)",
 			Configured: c.PexelsAPIKey != "", Host: host(c.PexelsBaseURL, stock.DefaultPexelsBaseURL),

@@ -56,27 +56,31 @@ func TestListDefaultsAndConfigured(t *testing.T) {
 			[]string{"offline-writer", "offline-voice", "slides"},
 			map[string]string{"script": "offline", "tts": "offline", "images": "offline", "avatar": "none", "upload": "none"}},
 		{"gemini and stability", map[string]string{"GEMINI_API_KEY": "g-secret-1", "STABILITY_API_KEY": "sk-secret-2"},
-			[]string{"gemini", "offline-writer", "offline-voice", "stability", "slides"},
+			[]string{"gemini", "offline-writer", "offline-voice", "stability", "gemini-images", "slides"},
 			map[string]string{"script": "gemini", "tts": "offline", "images": "stability", "avatar": "none", "upload": "none"}},
 		{"local ollama, elevenlabs, d-id", map[string]string{"OPENAI_BASE_URL": "http://localhost:11434/v1", "OPENAI_MODEL": "llama3.2",
 			"ELEVENLABS_API_KEY": "el-secret-3", "DID_API_KEY": "did-secret-4"},
-			[]string{"openai", "offline-writer", "elevenlabs", "offline-voice", "slides", "d-id"},
+			[]string{"openai", "offline-writer", "elevenlabs", "offline-voice", "openai-images", "slides", "d-id"},
 			map[string]string{"script": "openai", "tts": "elevenlabs", "images": "offline", "avatar": "did", "upload": "none"}},
 		{"openai key alone also speaks", map[string]string{"OPENAI_API_KEY": "sk-secret-5", "OPENAI_MODEL": "gpt-4o-mini"},
-			[]string{"openai", "offline-writer", "openai-speech", "offline-voice", "slides"},
+			[]string{"openai", "offline-writer", "openai-speech", "offline-voice", "openai-images", "slides"},
 			map[string]string{"script": "openai", "tts": "openai", "images": "offline", "avatar": "none", "upload": "none"}},
 		{"explicit choices win", map[string]string{"GEMINI_API_KEY": "g-secret-6", "GOOGLE_TTS_API_KEY": "t-secret-7",
 			"LLM_PROVIDER": "offline", "TTS_PROVIDER": "offline", "YOUTUBE_CLIENT_ID": "id", "YOUTUBE_CLIENT_SECRET": "yt-secret-8",
 			"YOUTUBE_REFRESH_TOKEN": "rt-secret-9"},
-			[]string{"gemini", "offline-writer", "google-tts", "offline-voice", "slides", "youtube"},
+			[]string{"gemini", "offline-writer", "google-tts", "offline-voice", "gemini-images", "slides", "youtube"},
 			map[string]string{"script": "offline", "tts": "offline", "images": "offline", "avatar": "none", "upload": "youtube"}},
+		{"one gemini key, pictures chosen", map[string]string{"GEMINI_API_KEY": "g-secret-10", "IMAGE_PROVIDER": "gemini",
+			"STABILITY_API_KEY": "sk-secret-11"},
+			[]string{"gemini", "offline-writer", "offline-voice", "stability", "gemini-images", "slides"},
+			map[string]string{"script": "gemini", "tts": "offline", "images": "gemini", "avatar": "none", "upload": "none"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cat := New(load(t, tc.env), Options{})
 			list := cat.List()
-			if len(list) != 13 {
-				t.Fatalf("%d services, want 13", len(list))
+			if len(list) != 15 {
+				t.Fatalf("%d services, want 15", len(list))
 			}
 			var configured []string
 			defaults := map[string]string{}
@@ -245,6 +249,55 @@ func TestGemini(t *testing.T) {
 	if strings.Contains(e.Message, "g-wrong-key") {
 		t.Fatalf("the key is in the message: %s", e.Message)
 	}
+	for _, r := range srv.Requests() {
+		if r.Method != "GET" || !strings.HasPrefix(r.Path, "/v1beta/models/") {
+			t.Fatalf("a test made %s %s", r.Method, r.Path)
+		}
+	}
+}
+
+func TestOpenAIImages(t *testing.T) {
+	chat := fakeopenai.New(fakeopenai.Options{})
+	defer chat.Close()
+	srv := fakeopenai.New(fakeopenai.Options{APIKey: "sk-right", Models: []string{"gpt-image-2", "gpt-image-1-mini"}})
+	defer srv.Close()
+	opts, _ := fresh()
+	good := New(load(t, map[string]string{"OPENAI_BASE_URL": chat.BaseURL(), "OPENAI_IMAGES_BASE_URL": srv.BaseURL(),
+		"OPENAI_API_KEY": "sk-right"}), opts)
+	if p := byName(good.List())["openai-images"]; !p.Configured || p.Model != "gpt-image-2" || p.Kind != KindImages || p.Choice != "openai" {
+		t.Fatalf("entry %+v", p)
+	}
+	testedOK(t, good, "openai-images", "gpt-image-2 is one of them")
+	srv.Fail(fakeopenai.Status(503))
+	testedFail(t, good, "openai-images", "OPENAI_UNAVAILABLE", true)
+	bad := New(load(t, map[string]string{"OPENAI_IMAGES_BASE_URL": srv.BaseURL(), "OPENAI_API_KEY": "sk-wrong-key"}), opts)
+	testedFail(t, bad, "openai-images", "OPENAI_AUTH_FAILED", false)
+	if len(chat.Requests()) != 0 {
+		t.Fatal("the images test called the chat server")
+	}
+	for _, r := range srv.Requests() {
+		if r.Path != "/v1/models" || r.Method != "GET" {
+			t.Fatalf("a test made %s %s, not only GET /v1/models", r.Method, r.Path)
+		}
+	}
+}
+
+func TestGeminiImages(t *testing.T) {
+	srv := fakegemini.New(fakegemini.Options{APIKey: "g-right", RejectModels: []string{"imagen-4.0-generate-001"}})
+	defer srv.Close()
+	opts, _ := fresh()
+	env := func(key, model string) map[string]string {
+		return map[string]string{"GEMINI_API_KEY": key, "GEMINI_IMAGE_MODEL": model, "GEMINI_BASE_URL": srv.URL()}
+	}
+	good := New(load(t, env("g-right", "")), opts)
+	if p := byName(good.List())["gemini-images"]; !p.Configured || p.Model != "gemini-3.1-flash-image" || p.Choice != "gemini" {
+		t.Fatalf("entry %+v", p)
+	}
+	testedOK(t, good, "gemini-images", "gemini-3.1-flash-image")
+	srv.Fail(fakegemini.Status(429))
+	testedFail(t, good, "gemini-images", "GEMINI_RATE_LIMITED", true)
+	testedFail(t, New(load(t, env("g-right", "imagen-4.0-generate-001")), opts), "gemini-images", "GEMINI_MODEL_NOT_FOUND", false)
+	testedFail(t, New(load(t, env("g-wrong-key", "")), opts), "gemini-images", "GEMINI_AUTH_FAILED", false)
 	for _, r := range srv.Requests() {
 		if r.Method != "GET" || !strings.HasPrefix(r.Path, "/v1beta/models/") {
 			t.Fatalf("a test made %s %s", r.Method, r.Path)

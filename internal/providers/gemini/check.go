@@ -25,3 +25,10 @@ func (w *Writer) Check(ctx context.Context) (string, error) {
 	}
 	return fmt.Sprintf("model %s is available", name), nil
 }
+
+// Check reads the Painter's image model, as Writer.Check does: nothing is
+// generated and nothing is billed.
+func (p *Painter) Check(ctx context.Context) (string, error) {
+	w := &Writer{client: p.client, model: p.model, apiKey: p.apiKey, log: p.log}
+	return w.Check(ctx)
+}

@@ -1,0 +1,170 @@
+package pipeline_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/fakes/fakegemini"
+	"github.com/ytmaker/ytmaker/internal/fakes/fakeopenai"
+	"github.com/ytmaker/ytmaker/internal/media/picture"
+	"github.com/ytmaker/ytmaker/internal/pipeline"
+	"github.com/ytmaker/ytmaker/internal/project"
+)
+
+func TestImageProviderResolution(t *testing.T) {
+	cases := []struct {
+		cfg    pipeline.Config
+		choice string
+		want   string
+		err    bool
+	}{
+		{pipeline.Config{}, "auto", "offline", false},
+		{pipeline.Config{StabilityAPIKey: "s"}, "", "stability", false},
+		// A Gemini or OpenAI key alone does not turn pictures on.
+		{pipeline.Config{GeminiAPIKey: "g", OpenAIAPIKey: "k"}, "auto", "offline", false},
+		{pipeline.Config{GeminiAPIKey: "g", ImageProvider: "gemini"}, "auto", "gemini", false},
+		{pipeline.Config{StabilityAPIKey: "s", ImageProvider: "gemini", GeminiAPIKey: "g"}, "stability", "stability", false},
+		{pipeline.Config{OpenAIImagesBaseURL: "http://localhost:8080/v1"}, "openai", "openai", false},
+		{pipeline.Config{OpenAIAPIKey: "k"}, "openai", "openai", false},
+		{pipeline.Config{StabilityAPIKey: "s", ImageProvider: "stability"}, "offline", "offline", false},
+		{pipeline.Config{}, "gemini", "", true},
+		{pipeline.Config{}, "openai", "", true},
+		{pipeline.Config{ImageProvider: "stability"}, "auto", "", true},
+	}
+	for _, c := range cases {
+		got, err := pipeline.ImageProvider(&c.cfg, c.choice)
+		if got != c.want || (err != nil) != c.err {
+			t.Errorf("%+v / %q: got %q, %v; want %q (error %v)", c.cfg, c.choice, got, err, c.want, c.err)
+		}
+		if err != nil {
+			if e, ok := errcode.As(err); !ok || e.Code != errcode.InvalidInput || e.Details["field"] != "settings.providers" {
+				t.Errorf("%q: error %v", c.choice, err)
+			}
+		}
+	}
+}
+
+// checkPictures checks that every segment of project id shows a picture
+// from source, a checked image of the format's orientation.
+func checkPictures(t *testing.T, s *system, id int64, source string, portrait bool) pipeline.AssetsResult {
+	t.Helper()
+	var assets pipeline.AssetsResult
+	json.Unmarshal(s.state(id).Stages.Assets.Result, &assets)
+	if assets.ImagesAI != assets.Segments || assets.ImagesFallback != 0 {
+		t.Fatalf("assets %+v: want every picture generated", assets)
+	}
+	var man pipeline.Manifest
+	dir := s.engine.Store().ProjectDir(id)
+	raw, _ := os.ReadFile(filepath.Join(dir, "assets", "assets.json"))
+	if err := json.Unmarshal(raw, &man); err != nil {
+		t.Fatal(err)
+	}
+	for _, seg := range man.Segments {
+		data, err := os.ReadFile(filepath.Join(dir, seg.Image))
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := picture.Check(data)
+		if seg.ImageSource != source || err != nil || info.Format != "png" || portrait != (info.Height > info.Width) {
+			t.Fatalf("segment %d: source %q, picture %+v %v", seg.Index, seg.ImageSource, info, err)
+		}
+	}
+	return assets
+}
+
+// TestWholeChainWithOpenAIImages makes a video whose pictures come from
+// an OpenAI-compatible images endpoint with its own base URL, in the
+// portrait format, with real ffmpeg.
+func TestWholeChainWithOpenAIImages(t *testing.T) {
+	t.Setenv("OPENAI_API_KEY", "env-key-must-not-be-used")
+	t.Setenv("OPENAI_BASE_URL", "http://127.0.0.1:1/v1")
+	img := fakeopenai.New(fakeopenai.Options{APIKey: "sk-img", MaxImageSide: 480})
+	t.Cleanup(img.Close)
+	s := start(t, options{configure: func(c *pipeline.Config) {
+		c.OpenAIAPIKey, c.OpenAIImagesBaseURL, c.OpenAIImageModel = "sk-img", img.BaseURL(), "gpt-image-2.5-flare"
+		c.ImageProvider = "openai"
+	}})
+	ctx := context.Background()
+	id := s.project("Rivers", english, func(in *project.Input) {
+		in.Settings.Format, in.Settings.Providers.Script, in.Settings.Providers.TTS = "shorts", "offline", "offline"
+	})
+	h, err := s.client.Chain(ctx, id, "script", "assets", "render")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Get(ctx, 3*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	assets := checkPictures(t, s, id, "openai", true)
+	reqs := img.Requests()
+	if len(reqs) != assets.Segments {
+		t.Fatalf("%d image requests for %d segments", len(reqs), assets.Segments)
+	}
+	for _, r := range reqs {
+		if r.Path != "/v1/images/generations" || !r.Auth || r.Image.Size != "1024x1536" || r.Image.Model != "gpt-image-2.5-flare" || r.Status != 200 {
+			t.Fatalf("image request %+v", r)
+		}
+	}
+	var render pipeline.RenderResult
+	json.Unmarshal(s.state(id).Stages.Render.Result, &render)
+	checkVideo(t, render.VideoPath, 1080, 1920)
+}
+
+// TestWholeChainGeminiOnly makes a video with one Gemini key giving the
+// script and the pictures (landscape), with real ffmpeg, and checks that
+// a failing picture falls back to a slide as Stability's do.
+func TestWholeChainGeminiOnly(t *testing.T) {
+	gem := fakegemini.New(fakegemini.Options{APIKey: "test-key", MaxImageSide: 480})
+	t.Cleanup(gem.Close)
+	s := start(t, options{gemini: gem, configure: func(c *pipeline.Config) { c.GeminiImageModel = "gemini-3-pro-image" }})
+	ctx := context.Background()
+	id := s.project("Rivers", english, func(in *project.Input) { in.Settings.Providers.Images = "gemini" })
+	h, err := s.client.Chain(ctx, id, "script", "assets", "render")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Get(ctx, 3*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	assets := checkPictures(t, s, id, "gemini", false)
+	var images int
+	for _, r := range gem.Requests() {
+		if r.Model == "gemini-3-pro-image" {
+			images++
+			if r.AspectRatio != "16:9" || r.Status != 200 || len(r.Modalities) != 2 {
+				t.Fatalf("image request %+v", r)
+			}
+		}
+	}
+	if images != assets.Segments {
+		t.Fatalf("%d image requests for %d segments", images, assets.Segments)
+	}
+	var render pipeline.RenderResult
+	json.Unmarshal(s.state(id).Stages.Render.Result, &render)
+	checkVideo(t, render.VideoPath, 1920, 1080)
+
+	// One picture the model declines, in a long project: a slide instead.
+	id2 := s.project("Planet", longText(), func(in *project.Input) { in.Settings.Providers.Images = "gemini" })
+	h, err = s.client.Chain(ctx, id2, "script")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Get(ctx, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	gem.Fail(fakegemini.NoMedia())
+	h, _ = s.client.Chain(ctx, id2, "assets")
+	if _, err := h.Get(ctx, 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	var a2 pipeline.AssetsResult
+	json.Unmarshal(s.state(id2).Stages.Assets.Result, &a2)
+	if a2.ImagesFallback != 1 || a2.ImagesAI != a2.Segments-1 {
+		t.Fatalf("assets %+v: want one slide in place of the declined picture", a2)
+	}
+}
