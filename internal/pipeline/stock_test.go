@@ -12,6 +12,7 @@ import (
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/fakes/fakestock"
 	"github.com/ytmaker/ytmaker/internal/fakes/fakeyoutube"
+	"github.com/ytmaker/ytmaker/internal/media/ffmpeg"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/project"
 )
@@ -183,5 +184,66 @@ func TestStockFallsBackToSlidesAndNeedsAKey(t *testing.T) {
 	_, err = h.Get(ctx, time.Minute)
 	if e, ok := errcode.As(err); !ok || e.Code != errcode.InvalidInput || !strings.Contains(e.Message, "PEXELS_API_KEY") {
 		t.Fatalf("no Pexels key: %v", err)
+	}
+}
+
+// TestStockPhotosAndBadDownloads: stock_photo places checked photos; a
+// download that is no video is refused with a coded error, never kept
+// in the cache or the project, and too many of them fail the stage.
+func TestStockPhotosAndBadDownloads(t *testing.T) {
+	px := fakestock.NewPexels(stockLibrary(t, 8))
+	t.Cleanup(px.Close)
+	s := start(t, options{configure: func(c *pipeline.Config) {
+		c.PexelsAPIKey, c.PexelsBaseURL = "stock-key", px.URL()
+	}})
+	ctx := context.Background()
+	id := s.project("Rivers", english, func(in *project.Input) { in.Settings.Visuals = project.VisualsStockPhoto })
+	h, err := s.client.Chain(ctx, id, "script", "assets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Get(ctx, 3*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	man := readManifest(t, s, id)
+	photos := 0
+	for _, sg := range man.Segments {
+		if sg.Stock != nil {
+			photos++
+			if sg.Stock.Kind != "photo" || !strings.HasSuffix(sg.Image, ".jpg") || sg.Stock.Width <= sg.Stock.Height {
+				t.Errorf("segment %d: %+v", sg.Index, sg)
+			}
+		}
+	}
+	// The fake draws three landscape photos.
+	if photos != min(3, len(man.Segments)) {
+		t.Fatalf("%d photos for %d segments", photos, len(man.Segments))
+	}
+
+	px.Fail(fakestock.NotVideo(), fakestock.NotVideo())
+	id2 := s.project("Rivers", english, func(in *project.Input) { in.Settings.Visuals = project.VisualsStockVideo })
+	h, err = s.client.Chain(ctx, id2, "script", "assets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.Get(ctx, 3*time.Minute)
+	e, ok := errcode.As(err)
+	if !ok || e.Code != errcode.TooManyImagesFailed || !strings.Contains(e.Message, "PEXELS_BAD_RESPONSE") && !strings.Contains(e.Message, "not a video") {
+		t.Fatalf("bad downloads: %v", err)
+	}
+	if px.PendingFaults() != 0 {
+		t.Fatalf("%d faults unused", px.PendingFaults())
+	}
+	// What was refused is in neither the cache nor the project.
+	ff, err := ffmpeg.New(ffmpeg.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(s.dataDir, "cache", "stock", "*.mp4"))
+	placed, _ := filepath.Glob(filepath.Join(s.engine.Store().ProjectDir(id2), "assets", "stock", "*"))
+	for _, f := range append(files, placed...) {
+		if _, err := ff.Probe(ctx, f); err != nil {
+			t.Errorf("%s kept but unreadable: %v", f, err)
+		}
 	}
 }
