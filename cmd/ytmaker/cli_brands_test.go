@@ -50,9 +50,13 @@ func TestGenerateBrandFlags(t *testing.T) {
 	if err := os.WriteFile(file, []byte("Bees dance. They tell where flowers are."), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	in, err := generateOptions{contentFile: file, theme: "Ocean", brand: "rivers", promptTemplate: "kids"}.input()
-	if err != nil || in.Settings.Theme != "ocean" || in.Settings.Brand != "rivers" || in.Settings.PromptTemplate != "kids" {
+	in, err := generateOptions{contentFile: file, theme: "Ocean", brand: "rivers", promptTemplate: "kids", visuals: "stock_video"}.input()
+	if err != nil || in.Settings.Theme != "ocean" || in.Settings.Brand != "rivers" || in.Settings.PromptTemplate != "kids" ||
+		in.Settings.Visuals != "stock_video" {
 		t.Fatalf("%v %+v", err, in.Settings)
+	}
+	if _, err := (generateOptions{contentFile: file, visuals: "clipart"}).input(); err == nil || !strings.Contains(err.Error(), "settings.visuals") {
+		t.Fatalf("bad visuals: %v", err)
 	}
 	if _, err := (generateOptions{contentFile: file, brand: "../x"}).input(); err == nil || !strings.Contains(err.Error(), "settings.brand") {
 		t.Fatalf("bad brand name: %v", err)

@@ -26,7 +26,7 @@ import (
 // generateOptions are generate's own flags.
 type generateOptions struct {
 	name, contentFile, language, format, motion, voice, privacy, title string
-	captions, theme, brand, promptTemplate                             string
+	captions, theme, brand, promptTemplate, visuals                    string
 	noSubtitles, wait, asJSON, noUpload, review                        bool
 }
 
@@ -46,7 +46,7 @@ func (o generateOptions) input() (project.Input, error) {
 	}
 	in := project.Input{Name: o.name, Content: string(content), Language: o.language}
 	in.Settings.Format, in.Settings.Motion, in.Settings.Voice = o.format, o.motion, o.voice
-	in.Settings.Captions = o.captions
+	in.Settings.Captions, in.Settings.Visuals = o.captions, o.visuals
 	in.Settings.Theme, in.Settings.Brand, in.Settings.PromptTemplate = o.theme, o.brand, o.promptTemplate
 	in.Settings.YouTube.Privacy, in.Settings.YouTube.Title = o.privacy, o.title
 	if o.noSubtitles {
@@ -96,6 +96,7 @@ runs the job itself (starting Redis if needed) and waits for it.
 	cf.fs.StringVar(&o.title, "title", "", "YouTube title; default the script's")
 	cf.fs.StringVar(&o.captions, "captions", "", "caption style: sentence (default), word (the spoken word highlighted), punch (1-3 words, large) or none")
 	cf.fs.StringVar(&o.theme, "theme", "", "slide theme: auto (default, chosen from the text) or one of "+strings.Join(slides.ThemeNames(), ", "))
+	cf.fs.StringVar(&o.visuals, "visuals", "", "pictures: generated (default), stock_video or stock_photo (Pexels or Pixabay; PEXELS_API_KEY or PIXABAY_API_KEY), or slides")
 	cf.fs.StringVar(&o.brand, "brand", "", "brand preset (ytmaker brands list): channel cards, logo watermark")
 	cf.fs.StringVar(&o.promptTemplate, "prompt-template", "", "script prompt template (ytmaker prompts list); default the built-in one")
 	cf.fs.BoolVar(&o.noSubtitles, "no-subtitles", false, "do not burn subtitles in (same as --captions none)")
