@@ -56,11 +56,12 @@ func (p *plan) pictures() []picture {
 }
 
 // stillsBatchPixels bounds the decoded pictures one encoding run holds:
-// ffmpeg decodes every image of its filter graph up front and keeps each
-// (and its fitted copy) for the loop filter, so a run's memory grows with
-// its number of shots. Eight 1920x1080 slides per run keep an encoder at
-// about a quarter of a GiB, whatever the length of the video.
-const stillsBatchPixels = 8 * 1920 * 1080
+// ffmpeg decodes every image of its filter graph up front and keeps it
+// for the loop filter, about 13 MiB per 1920x1080 slide on top of the
+// encoder's own ~230 MiB, so a run's memory grows with its number of
+// shots. Six 1080p slides per run keep an encoder at about 300 MiB,
+// whatever the length of the video.
+const stillsBatchPixels = 6 * 1920 * 1080
 
 // stillsBatch is the number of still shots one encoding run takes for
 // frames of w×h.
