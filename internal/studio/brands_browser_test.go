@@ -15,6 +15,7 @@ import (
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/media/slides"
+	"github.com/ytmaker/ytmaker/internal/project"
 )
 
 // TestBrowserBrands makes a brand with a logo on the Brands page (the
@@ -115,6 +116,9 @@ func TestBrowserBrands(t *testing.T) {
 	if got := eval[string](b, `Array.from(document.querySelectorAll("#f-brand option")).map(o => o.value).join(",")`); got != ",rivers" {
 		t.Fatalf("brand choices %q", got)
 	}
+	if got := eval[string](b, `Array.from(document.querySelectorAll("#f-visuals option")).map(o => o.value).join(",")`); got != "generated,stock_video,stock_photo,slides" {
+		t.Fatalf("visuals choices %q", got)
+	}
 	if got := eval[string](b, `Array.from(document.querySelectorAll("#f-template option")).map(o => o.textContent).join(",")`); !strings.HasPrefix(got, "default") {
 		t.Fatalf("template choices %q", got)
 	}
@@ -123,6 +127,8 @@ func TestBrowserBrands(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("f-content"), shortText),
 		chromedp.SetValue(chromedp.ID("f-theme"), theme),
 		chromedp.SetValue(chromedp.ID("f-brand"), "rivers"),
+		chromedp.SetValue(chromedp.ID("f-visuals"), project.VisualsSlides),
+		chromedp.SetValue(chromedp.ID("f-prov-stock"), project.ProviderPixabay),
 		chromedp.Click(chromedp.ID("f-submit")),
 	)
 	b.waitFor(`/^\/projects\/\d+$/.test(location.pathname) && document.getElementById("status")`, 20*time.Second)
@@ -131,7 +137,8 @@ func TestBrowserBrands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Settings.Brand != "rivers" || p.Settings.Theme != theme || p.Settings.PromptTemplate != "" {
+	if p.Settings.Brand != "rivers" || p.Settings.Theme != theme || p.Settings.PromptTemplate != "" ||
+		p.Settings.Visuals != project.VisualsSlides || p.Settings.Providers.Stock != project.ProviderPixabay {
 		t.Fatalf("project settings %+v", p.Settings)
 	}
 	b.waitFor(`document.querySelector('.settings a[href="/brands/rivers/edit"]')`, 10*time.Second)

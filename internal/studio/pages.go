@@ -138,6 +138,7 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request, v *view) {
 		{"script", []string{project.ProviderGemini, project.ProviderOpenAI, project.ProviderOffline}},
 		{"tts", []string{project.ProviderGoogle, project.ProviderOpenAI, project.ProviderElevenLabs, project.ProviderOffline}},
 		{"images", []string{project.ProviderStab, project.ProviderOpenAI, project.ProviderGemini, project.ProviderOffline}},
+		{"stock", []string{project.ProviderPexels, project.ProviderPixabay}},
 		{"avatar", []string{project.ProviderDID, project.ProviderNone}},
 	}}
 	d.Templates, d.Brands = s.newFormChoices(r)

@@ -221,12 +221,13 @@
           format: String(fd.get("format") || ""),
           voice: String(fd.get("voice") || ""),
           motion: String(fd.get("motion") || ""),
+          visuals: String(fd.get("visuals") || ""),
           captions: String(fd.get("captions") || ""),
           music: String(fd.get("music") || ""),
           prompt_template: String(fd.get("prompt_template") || ""),
           theme: String(fd.get("theme") || ""),
           brand: String(fd.get("brand") || ""),
-          providers: { script: fd.get("provider-script"), tts: fd.get("provider-tts"), images: fd.get("provider-images"), avatar: fd.get("provider-avatar") },
+          providers: { script: fd.get("provider-script"), tts: fd.get("provider-tts"), images: fd.get("provider-images"), stock: fd.get("provider-stock"), avatar: fd.get("provider-avatar") },
           youtube: { upload: $("#f-upload").checked, title: String(fd.get("title") || ""), description: String(fd.get("description") || ""),
             tags: tags, privacy: String(fd.get("privacy") || "") }
         }
