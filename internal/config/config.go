@@ -94,15 +94,19 @@ type Config struct {
 	GoogleTTSBaseURL string
 
 	// TTSProvider picks the voice when a project leaves it to "auto":
-	// google, openai, elevenlabs, offline, or "" for the first configured.
-	TTSProvider       string
-	OpenAITTSBaseURL  string
-	OpenAITTSModel    string
-	OpenAITTSVoice    string
-	ElevenLabsAPIKey  string
-	ElevenLabsBaseURL string
-	ElevenLabsVoiceID string
-	ElevenLabsModel   string
+	// google, gemini, openai, elevenlabs, offline, or "" for the first
+	// configured.
+	TTSProvider string
+	// GeminiTTSModel and GeminiTTSVoice choose Gemini speech's model and
+	// prebuilt voice ("" for the defaults).
+	GeminiTTSModel, GeminiTTSVoice string
+	OpenAITTSBaseURL               string
+	OpenAITTSModel                 string
+	OpenAITTSVoice                 string
+	ElevenLabsAPIKey               string
+	ElevenLabsBaseURL              string
+	ElevenLabsVoiceID              string
+	ElevenLabsModel                string
 
 	YouTubeClientID      string
 	YouTubeClientSecret  string
@@ -304,10 +308,12 @@ func Load(src Sources) (*Config, error) {
 	switch c.TTSProvider {
 	case "", "auto":
 		c.TTSProvider = ""
-	case "google", "openai", "elevenlabs", "offline":
+	case "google", "gemini", "openai", "elevenlabs", "offline":
 	default:
-		return nil, &Error{Key: "TTS_PROVIDER", Value: c.TTSProvider, Reason: "must be google, openai, elevenlabs or offline"}
+		return nil, &Error{Key: "TTS_PROVIDER", Value: c.TTSProvider, Reason: "must be google, gemini, openai, elevenlabs or offline"}
 	}
+	c.GeminiTTSModel = get("GEMINI_TTS_MODEL", "")
+	c.GeminiTTSVoice = get("GEMINI_TTS_VOICE", "")
 	c.OpenAITTSModel = get("OPENAI_TTS_MODEL", "")
 	c.OpenAITTSVoice = get("OPENAI_TTS_VOICE", "")
 	c.ElevenLabsAPIKey = get("ELEVENLABS_API_KEY", "")
@@ -626,7 +632,7 @@ var Keys = append([]string{"REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACK
 	"GEMINI_API_KEY", "GEMINI_MODEL", "GEMINI_BASE_URL", "LLM_PROVIDER", "OPENAI_BASE_URL", "OPENAI_API_KEY",
 	"OPENAI_MODEL", "STABILITY_API_KEY", "STABILITY_BASE_URL", "IMAGE_PROVIDER", "OPENAI_IMAGES_BASE_URL",
 	"OPENAI_IMAGE_MODEL", "GEMINI_IMAGE_MODEL",
-	"DID_API_KEY", "DID_BASE_URL", "GOOGLE_TTS_API_KEY", "GOOGLE_TTS_BASE_URL", "TTS_PROVIDER", "OPENAI_TTS_BASE_URL",
+	"DID_API_KEY", "DID_BASE_URL", "GOOGLE_TTS_API_KEY", "GOOGLE_TTS_BASE_URL", "TTS_PROVIDER", "GEMINI_TTS_MODEL", "GEMINI_TTS_VOICE", "OPENAI_TTS_BASE_URL",
 	"OPENAI_TTS_MODEL", "OPENAI_TTS_VOICE", "ELEVENLABS_API_KEY", "ELEVENLABS_BASE_URL", "ELEVENLABS_VOICE_ID",
 	"ELEVENLABS_MODEL", "YOUTUBE_CLIENT_ID",
 	"YOUTUBE_CLIENT_SECRET", "YOUTUBE_REFRESH_TOKEN", "YOUTUBE_BASE_URL", "GOOGLE_OAUTH_TOKEN_URL",

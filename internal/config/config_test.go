@@ -161,7 +161,7 @@ func TestProviderSettings(t *testing.T) {
 		t.Fatalf("got %q %q %q", c.LLMProvider, c.OpenAIBaseURL, c.OpenAIModel)
 	}
 	for k, v := range map[string]string{"LLM_PROVIDER": "claude", "OPENAI_BASE_URL": "localhost:11434",
-		"TTS_PROVIDER": "gemini", "ELEVENLABS_BASE_URL": "api.elevenlabs.io", "OPENAI_TTS_BASE_URL": "ftp://x"} {
+		"TTS_PROVIDER": "azure", "ELEVENLABS_BASE_URL": "api.elevenlabs.io", "OPENAI_TTS_BASE_URL": "ftp://x"} {
 		var ce *Error
 		if _, err := Load(Sources{Env: env(map[string]string{k: v})}); !errors.As(err, &ce) || ce.Key != k {
 			t.Errorf("%s=%s: %v", k, v, err)

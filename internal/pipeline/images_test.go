@@ -168,3 +168,49 @@ func TestWholeChainGeminiOnly(t *testing.T) {
 		t.Fatalf("assets %+v: want one slide in place of the declined picture", a2)
 	}
 }
+
+// TestGeminiSpeechNarrates: with one Gemini key the narration comes from
+// Gemini speech when the project asks for it; each narration is a checked
+// WAV and the video renders.
+func TestGeminiSpeechNarrates(t *testing.T) {
+	gem := fakegemini.New(fakegemini.Options{APIKey: "test-key", MaxImageSide: 480})
+	t.Cleanup(gem.Close)
+	s := start(t, options{gemini: gem, configure: func(c *pipeline.Config) { c.GeminiTTSVoice = "Puck" }})
+	ctx := context.Background()
+	id := s.project("Tides", english, func(in *project.Input) { in.Settings.Providers.TTS = "gemini" })
+	h, err := s.client.Chain(ctx, id, "script", "assets", "render")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Get(ctx, 3*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	var man pipeline.Manifest
+	raw, _ := os.ReadFile(filepath.Join(s.engine.Store().ProjectDir(id), "assets", "assets.json"))
+	if err := json.Unmarshal(raw, &man); err != nil || len(man.Segments) == 0 {
+		t.Fatalf("manifest: %v", err)
+	}
+	for _, seg := range man.Segments {
+		if seg.Voice != "gemini-tts" {
+			t.Fatalf("segment voiced by %q, want gemini-tts", seg.Voice)
+		}
+	}
+	var speech int
+	for _, r := range gem.Requests() {
+		if r.Voice != "" {
+			speech++
+			if r.Voice != "Puck" || r.Status != 200 {
+				t.Fatalf("speech request %+v", r)
+			}
+		}
+	}
+	if a := s.state(id).Stages.Assets.Attempts; a != 1 {
+		t.Fatalf("assets took %d attempts: a narration was refused", a)
+	}
+	if speech < len(man.Segments) { // a segment may be read in several parts
+		t.Fatalf("%d speech requests for %d segments", speech, len(man.Segments))
+	}
+	var render pipeline.RenderResult
+	json.Unmarshal(s.state(id).Stages.Render.Result, &render)
+	checkVideo(t, render.VideoPath, 1920, 1080)
+}

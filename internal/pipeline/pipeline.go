@@ -66,6 +66,8 @@ type Config struct {
 	// OpenAIImagesBaseURL (default OpenAIBaseURL) and OpenAIAPIKey;
 	// Gemini pictures GeminiAPIKey. "" models mean the providers' defaults.
 	ImageProvider, OpenAIImagesBaseURL, OpenAIImageModel, GeminiImageModel string
+	// Gemini speech: model and prebuilt voice ("" for the defaults).
+	GeminiTTSModel, GeminiTTSVoice string
 
 	DIDAPIKey  string
 	DIDBaseURL string

@@ -11,6 +11,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/media/wav"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/providers/elevenlabs"
+	"github.com/ytmaker/ytmaker/internal/providers/gemini"
 	"github.com/ytmaker/ytmaker/internal/providers/googletts"
 	"github.com/ytmaker/ytmaker/internal/providers/openaicompat"
 )
@@ -18,6 +19,7 @@ import (
 // Voice services (settings.providers.tts, TTS_PROVIDER).
 const (
 	voiceGoogle     = project.ProviderGoogle
+	voiceGemini     = project.ProviderGemini
 	voiceOpenAI     = project.ProviderOpenAI
 	voiceElevenLabs = project.ProviderElevenLabs
 	voiceOffline    = project.ProviderOffline
@@ -42,6 +44,11 @@ func (c *Config) voiceProvider(choice string) (string, error) {
 	case voiceGoogle:
 		if c.GoogleTTSAPIKey == "" {
 			return "", missingKey("google", "GOOGLE_TTS_API_KEY")
+		}
+		return choice, nil
+	case voiceGemini:
+		if c.GeminiAPIKey == "" {
+			return "", missingKey("gemini", "GEMINI_API_KEY")
 		}
 		return choice, nil
 	case voiceElevenLabs:
@@ -82,6 +89,9 @@ func (p *Pipeline) ttsEngine(pr *project.Project) (tts.Engine, error) {
 			return nil, err
 		}
 		return googleEngine{c}, nil
+	case voiceGemini:
+		return gemini.NewSpeaker(context.Background(), gemini.Config{APIKey: p.cfg.GeminiAPIKey, BaseURL: p.cfg.GeminiBaseURL,
+			Model: p.cfg.GeminiTTSModel, HTTPClient: p.client(limits.Gemini), Logger: p.log}, p.cfg.GeminiTTSVoice)
 	case voiceElevenLabs:
 		return elevenlabs.New(elevenlabs.Config{APIKey: p.cfg.ElevenLabsAPIKey, BaseURL: p.cfg.ElevenLabsBaseURL,
 			VoiceID: p.cfg.ElevenLabsVoiceID, Model: p.cfg.ElevenLabsModel, HTTPClient: p.client(limits.ElevenLabs), Logger: p.log})
@@ -98,7 +108,8 @@ func (p *Pipeline) ttsEngine(pr *project.Project) (tts.Engine, error) {
 
 // checkedEngines are the engines whose narration checkNarration checks:
 // the online services, whose answers the pipeline does not control.
-var checkedEngines = map[string]bool{openaicompat.SpeechEngine: true, elevenlabs.Engine: true, googletts.Engine: true}
+var checkedEngines = map[string]bool{openaicompat.SpeechEngine: true, elevenlabs.Engine: true, googletts.Engine: true,
+	gemini.SpeechEngine: true}
 
 // Bounds of a plausible narration, against the time the text takes to
 // read at an ordinary pace.

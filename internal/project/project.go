@@ -351,7 +351,7 @@ func (p *Providers) validate() error {
 	if len(p.ScriptModel) > 200 || strings.ContainsFunc(p.ScriptModel, unicode.IsControl) {
 		return InvalidField("settings.providers.script_model", "must be a model name of at most 200 characters")
 	}
-	if err := check("settings.providers.tts", &p.TTS, ProviderGoogle, ProviderOpenAI, ProviderElevenLabs, ProviderOffline); err != nil {
+	if err := check("settings.providers.tts", &p.TTS, ProviderGoogle, ProviderGemini, ProviderOpenAI, ProviderElevenLabs, ProviderOffline); err != nil {
 		return err
 	}
 	if err := check("settings.providers.images", &p.Images, ProviderStab, ProviderOpenAI, ProviderGemini, ProviderOffline); err != nil {

@@ -136,7 +136,7 @@ type providerChoice struct {
 func (s *Server) newPage(w http.ResponseWriter, r *http.Request, v *view) {
 	d := newData{Languages: languages, Music: s.musicFiles(), Providers: []providerChoice{
 		{"script", []string{project.ProviderGemini, project.ProviderOpenAI, project.ProviderOffline}},
-		{"tts", []string{project.ProviderGoogle, project.ProviderOpenAI, project.ProviderElevenLabs, project.ProviderOffline}},
+		{"tts", []string{project.ProviderGoogle, project.ProviderGemini, project.ProviderOpenAI, project.ProviderElevenLabs, project.ProviderOffline}},
 		{"images", []string{project.ProviderStab, project.ProviderOpenAI, project.ProviderGemini, project.ProviderOffline}},
 		{"stock", []string{project.ProviderPexels, project.ProviderPixabay}},
 		{"avatar", []string{project.ProviderDID, project.ProviderNone}},

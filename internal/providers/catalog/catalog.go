@@ -60,7 +60,7 @@ const (
 // Provider is one service as the list shows it.
 type Provider struct {
 	// Name identifies it: gemini, openai, offline-writer, google-tts,
-	// elevenlabs, openai-speech, offline-voice, stability, openai-images,
+	// gemini-speech, elevenlabs, openai-speech, offline-voice, stability, openai-images,
 	// gemini-images, pexels, pixabay, slides, d-id, youtube.
 	Name string
 	// Kind is what it does (KindScript, ...).
@@ -310,6 +310,17 @@ func entries(c *config.Config) []entry {
 					return "", err
 				}
 				return cl.Check(ctx)
+			}},
+		{Provider: Provider{Name: "gemini-speech", Kind: KindTTS, Choice: project.ProviderGemini, Title: "Gemini speech",
+			Configured: c.GeminiAPIKey != "", Host: host(c.GeminiBaseURL, gemini.DefaultBaseURL),
+			Model: cmp.Or(c.GeminiTTSModel, gemini.DefaultSpeechModel), Voice: cmp.Or(c.GeminiTTSVoice, gemini.DefaultVoice),
+			Settings: []string{"GEMINI_API_KEY", "GEMINI_TTS_MODEL", "GEMINI_TTS_VOICE", "GEMINI_BASE_URL"}},
+			check: func(ctx context.Context, hc *http.Client) (string, error) {
+				sp, err := gemini.NewSpeaker(ctx, gemini.Config{APIKey: c.GeminiAPIKey, Model: c.GeminiTTSModel, BaseURL: c.GeminiBaseURL, HTTPClient: hc}, c.GeminiTTSVoice)
+				if err != nil {
+					return "", err
+				}
+				return sp.Check(ctx)
 			}},
 		{Provider: Provider{Name: "elevenlabs", Kind: KindTTS, Choice: project.ProviderElevenLabs, Title: "ElevenLabs",
 			Configured: c.ElevenLabsAPIKey != "", Host: host(c.ElevenLabsBaseURL, elevenlabs.DefaultBaseURL),

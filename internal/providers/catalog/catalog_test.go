@@ -56,7 +56,7 @@ func TestListDefaultsAndConfigured(t *testing.T) {
 			[]string{"offline-writer", "offline-voice", "slides"},
 			map[string]string{"script": "offline", "tts": "offline", "images": "offline", "avatar": "none", "upload": "none"}},
 		{"gemini and stability", map[string]string{"GEMINI_API_KEY": "g-secret-1", "STABILITY_API_KEY": "sk-secret-2"},
-			[]string{"gemini", "offline-writer", "offline-voice", "stability", "gemini-images", "slides"},
+			[]string{"gemini", "offline-writer", "gemini-speech", "offline-voice", "stability", "gemini-images", "slides"},
 			map[string]string{"script": "gemini", "tts": "offline", "images": "stability", "avatar": "none", "upload": "none"}},
 		{"local ollama, elevenlabs, d-id", map[string]string{"OPENAI_BASE_URL": "http://localhost:11434/v1", "OPENAI_MODEL": "llama3.2",
 			"ELEVENLABS_API_KEY": "el-secret-3", "DID_API_KEY": "did-secret-4"},
@@ -68,19 +68,19 @@ func TestListDefaultsAndConfigured(t *testing.T) {
 		{"explicit choices win", map[string]string{"GEMINI_API_KEY": "g-secret-6", "GOOGLE_TTS_API_KEY": "t-secret-7",
 			"LLM_PROVIDER": "offline", "TTS_PROVIDER": "offline", "YOUTUBE_CLIENT_ID": "id", "YOUTUBE_CLIENT_SECRET": "yt-secret-8",
 			"YOUTUBE_REFRESH_TOKEN": "rt-secret-9"},
-			[]string{"gemini", "offline-writer", "google-tts", "offline-voice", "gemini-images", "slides", "youtube"},
+			[]string{"gemini", "offline-writer", "google-tts", "gemini-speech", "offline-voice", "gemini-images", "slides", "youtube"},
 			map[string]string{"script": "offline", "tts": "offline", "images": "offline", "avatar": "none", "upload": "youtube"}},
 		{"one gemini key, pictures chosen", map[string]string{"GEMINI_API_KEY": "g-secret-10", "IMAGE_PROVIDER": "gemini",
 			"STABILITY_API_KEY": "sk-secret-11"},
-			[]string{"gemini", "offline-writer", "offline-voice", "stability", "gemini-images", "slides"},
+			[]string{"gemini", "offline-writer", "gemini-speech", "offline-voice", "stability", "gemini-images", "slides"},
 			map[string]string{"script": "gemini", "tts": "offline", "images": "gemini", "avatar": "none", "upload": "none"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cat := New(load(t, tc.env), Options{})
 			list := cat.List()
-			if len(list) != 15 {
-				t.Fatalf("%d services, want 15", len(list))
+			if len(list) != 16 {
+				t.Fatalf("%d services, want 16", len(list))
 			}
 			var configured []string
 			defaults := map[string]string{}
@@ -298,6 +298,25 @@ func TestGeminiImages(t *testing.T) {
 	testedFail(t, good, "gemini-images", "GEMINI_RATE_LIMITED", true)
 	testedFail(t, New(load(t, env("g-right", "imagen-4.0-generate-001")), opts), "gemini-images", "GEMINI_MODEL_NOT_FOUND", false)
 	testedFail(t, New(load(t, env("g-wrong-key", "")), opts), "gemini-images", "GEMINI_AUTH_FAILED", false)
+	for _, r := range srv.Requests() {
+		if r.Method != "GET" || !strings.HasPrefix(r.Path, "/v1beta/models/") {
+			t.Fatalf("a test made %s %s", r.Method, r.Path)
+		}
+	}
+}
+
+func TestGeminiSpeech(t *testing.T) {
+	srv := fakegemini.New(fakegemini.Options{APIKey: "g-right"})
+	defer srv.Close()
+	opts, _ := fresh()
+	env := map[string]string{"GEMINI_API_KEY": "g-right", "GEMINI_TTS_VOICE": "Puck", "GEMINI_BASE_URL": srv.URL()}
+	good := New(load(t, env), opts)
+	if p := byName(good.List())["gemini-speech"]; !p.Configured || p.Model != "gemini-3.8-flash-tts" || p.Voice != "Puck" || p.Choice != "gemini" {
+		t.Fatalf("entry %+v", p)
+	}
+	testedOK(t, good, "gemini-speech", "gemini-3.8-flash-tts")
+	env["GEMINI_API_KEY"] = "g-wrong-key"
+	testedFail(t, New(load(t, env), opts), "gemini-speech", "GEMINI_AUTH_FAILED", false)
 	for _, r := range srv.Requests() {
 		if r.Method != "GET" || !strings.HasPrefix(r.Path, "/v1beta/models/") {
 			t.Fatalf("a test made %s %s", r.Method, r.Path)
