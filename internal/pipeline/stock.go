@@ -116,13 +116,13 @@ func (p *Pipeline) stockClient(which string) (stockSearcher, error) {
 		if p.cfg.PexelsAPIKey == "" {
 			return nil, missingKey("pexels", "PEXELS_API_KEY")
 		}
-		return stock.NewPexels(stock.PexelsConfig{APIKey: p.cfg.PexelsAPIKey, BaseURL: p.cfg.PexelsBaseURL,
+		return stock.NewPexels(stock.Config{APIKey: p.cfg.PexelsAPIKey, BaseURL: p.cfg.PexelsBaseURL,
 			HTTPClient: p.client(limits.Pexels), Downloads: p.cfg.HTTPClient, Logger: p.log})
 	case project.ProviderPixabay:
 		if p.cfg.PixabayAPIKey == "" {
 			return nil, missingKey("pixabay", "PIXABAY_API_KEY")
 		}
-		return stock.NewPixabay(stock.PixabayConfig{APIKey: p.cfg.PixabayAPIKey, BaseURL: p.cfg.PixabayBaseURL,
+		return stock.NewPixabay(stock.Config{APIKey: p.cfg.PixabayAPIKey, BaseURL: p.cfg.PixabayBaseURL,
 			HTTPClient: p.client(limits.Pixabay), Downloads: p.cfg.HTTPClient, Logger: p.log})
 	}
 	return nil, errcode.Newf(errcode.InvalidInput, false, "unknown stock footage service %q", which).WithDetail("field", "settings.providers.stock")

@@ -391,7 +391,7 @@ func entries(c *config.Config) []entry {
 			Configured: c.PexelsAPIKey != "", Host: host(c.PexelsBaseURL, stock.DefaultPexelsBaseURL),
 			Settings: []string{"PEXELS_API_KEY", "PEXELS_BASE_URL"}},
 			check: func(ctx context.Context, hc *http.Client) (string, error) {
-				cl, err := stock.NewPexels(stock.PexelsConfig{APIKey: c.PexelsAPIKey, BaseURL: c.PexelsBaseURL, HTTPClient: hc})
+				cl, err := stock.NewPexels(stock.Config{APIKey: c.PexelsAPIKey, BaseURL: c.PexelsBaseURL, HTTPClient: hc})
 				if err != nil {
 					return "", err
 				}
@@ -404,7 +404,7 @@ func entries(c *config.Config) []entry {
 			Configured: c.PixabayAPIKey != "", Host: host(c.PixabayBaseURL, stock.DefaultPixabayBaseURL),
 			Settings: []string{"PIXABAY_API_KEY", "PIXABAY_BASE_URL"}},
 			check: func(ctx context.Context, hc *http.Client) (string, error) {
-				cl, err := stock.NewPixabay(stock.PixabayConfig{APIKey: c.PixabayAPIKey, BaseURL: c.PixabayBaseURL, HTTPClient: hc})
+				cl, err := stock.NewPixabay(stock.Config{APIKey: c.PixabayAPIKey, BaseURL: c.PixabayBaseURL, HTTPClient: hc})
 				if err != nil {
 					return "", err
 				}

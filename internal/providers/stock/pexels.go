@@ -3,11 +3,9 @@ package stock
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/ytmaker/ytmaker/errcode"
 )
@@ -16,33 +14,18 @@ import (
 // videos under /videos/.
 const DefaultPexelsBaseURL = "https://api.pexels.com"
 
-// PexelsConfig configures a Pexels client.
-type PexelsConfig struct {
-	APIKey     string // required; sent as the Authorization header, never logged
-	BaseURL    string // "" means DefaultPexelsBaseURL
-	HTTPClient *http.Client
-	// Downloads fetches the files (from Pexels' CDN, outside the API's
-	// limits); nil means HTTPClient.
-	Downloads *http.Client
-	Timeout   time.Duration // bounds each search; 0 means DefaultTimeout
-	Logger    *slog.Logger
-}
-
-// Pexels searches Pexels. It is safe for concurrent use.
+// Pexels searches Pexels (the key goes in the Authorization header). It
+// is safe for concurrent use.
 type Pexels struct {
 	base
 	dl base
 }
 
 // NewPexels returns a Pexels client.
-func NewPexels(cfg PexelsConfig) (*Pexels, error) {
-	b, err := newBase("PEXELS", "Pexels", cfg.APIKey, cfg.BaseURL, DefaultPexelsBaseURL, cfg.HTTPClient, cfg.Timeout, cfg.Logger)
+func NewPexels(cfg Config) (*Pexels, error) {
+	b, dl, err := cfg.clients("PEXELS", "Pexels", DefaultPexelsBaseURL)
 	if err != nil {
 		return nil, err
-	}
-	dl := b
-	if cfg.Downloads != nil {
-		dl.http = cfg.Downloads
 	}
 	return &Pexels{base: b, dl: dl}, nil
 }

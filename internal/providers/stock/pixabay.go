@@ -3,11 +3,8 @@ package stock
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
-	"net/http"
 	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/ytmaker/ytmaker/errcode"
 )
@@ -16,33 +13,18 @@ import (
 // videos at /api/videos/.
 const DefaultPixabayBaseURL = "https://pixabay.com"
 
-// PixabayConfig configures a Pixabay client.
-type PixabayConfig struct {
-	APIKey     string // required; sent as the key parameter, never logged
-	BaseURL    string // "" means DefaultPixabayBaseURL
-	HTTPClient *http.Client
-	// Downloads fetches the files (from Pixabay's CDN, outside the API's
-	// limits); nil means HTTPClient.
-	Downloads *http.Client
-	Timeout   time.Duration // bounds each search; 0 means DefaultTimeout
-	Logger    *slog.Logger
-}
-
-// Pixabay searches Pixabay. It is safe for concurrent use.
+// Pixabay searches Pixabay (the key goes in the key parameter). It is
+// safe for concurrent use.
 type Pixabay struct {
 	base
 	dl base
 }
 
 // NewPixabay returns a Pixabay client.
-func NewPixabay(cfg PixabayConfig) (*Pixabay, error) {
-	b, err := newBase("PIXABAY", "Pixabay", cfg.APIKey, cfg.BaseURL, DefaultPixabayBaseURL, cfg.HTTPClient, cfg.Timeout, cfg.Logger)
+func NewPixabay(cfg Config) (*Pixabay, error) {
+	b, dl, err := cfg.clients("PIXABAY", "Pixabay", DefaultPixabayBaseURL)
 	if err != nil {
 		return nil, err
-	}
-	dl := b
-	if cfg.Downloads != nil {
-		dl.http = cfg.Downloads
 	}
 	return &Pixabay{base: b, dl: dl}, nil
 }

@@ -100,6 +100,32 @@ type base struct {
 	log     *slog.Logger
 }
 
+// Config configures a Pexels or Pixabay client.
+type Config struct {
+	APIKey     string // required; never logged
+	BaseURL    string // "" means the service's default
+	HTTPClient *http.Client
+	// Downloads fetches the files (from the service's CDN, outside the
+	// API's limits); nil means HTTPClient.
+	Downloads *http.Client
+	Timeout   time.Duration // bounds each search; 0 means DefaultTimeout
+	Logger    *slog.Logger
+}
+
+// clients returns the search client and the download client of cfg for
+// service (its error-code prefix), named name, at defaultURL by default.
+func (cfg Config) clients(service, name, defaultURL string) (search, download base, err error) {
+	b, err := newBase(service, name, cfg.APIKey, cfg.BaseURL, defaultURL, cfg.HTTPClient, cfg.Timeout, cfg.Logger)
+	if err != nil {
+		return base{}, base{}, err
+	}
+	dl := b
+	if cfg.Downloads != nil {
+		dl.http = cfg.Downloads
+	}
+	return b, dl, nil
+}
+
 func newBase(service, name, key, baseURL, defaultURL string, hc *http.Client, timeout time.Duration, log *slog.Logger) (base, error) {
 	if key == "" {
 		return base{}, errcode.New(service+"_NOT_CONFIGURED", name+" API key is not set", false)

@@ -24,7 +24,7 @@ func library(t *testing.T) fakestock.Options {
 }
 
 func newPexels(t *testing.T, srv *fakestock.Server, key string) *stock.Pexels {
-	c, err := stock.NewPexels(stock.PexelsConfig{APIKey: key, BaseURL: srv.URL(), HTTPClient: srv.Client()})
+	c, err := stock.NewPexels(stock.Config{APIKey: key, BaseURL: srv.URL(), HTTPClient: srv.Client()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func newPexels(t *testing.T, srv *fakestock.Server, key string) *stock.Pexels {
 }
 
 func newPixabay(t *testing.T, srv *fakestock.Server, key string) *stock.Pixabay {
-	c, err := stock.NewPixabay(stock.PixabayConfig{APIKey: key, BaseURL: srv.URL(), HTTPClient: srv.Client()})
+	c, err := stock.NewPixabay(stock.Config{APIKey: key, BaseURL: srv.URL(), HTTPClient: srv.Client()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,11 +136,11 @@ func TestErrors(t *testing.T) {
 			q := stock.Query{Terms: "sea", Kind: stock.Photo}
 			if tc.pexels {
 				srv = fakestock.NewPexels(opts)
-				c, _ := stock.NewPexels(stock.PexelsConfig{APIKey: tc.key, BaseURL: srv.URL(), HTTPClient: srv.Client(), Timeout: 300 * time.Millisecond})
+				c, _ := stock.NewPexels(stock.Config{APIKey: tc.key, BaseURL: srv.URL(), HTTPClient: srv.Client(), Timeout: 300 * time.Millisecond})
 				search = func() error { _, err := c.Search(ctx, q); return err }
 			} else {
 				srv = fakestock.NewPixabay(opts)
-				c, _ := stock.NewPixabay(stock.PixabayConfig{APIKey: tc.key, BaseURL: srv.URL(), HTTPClient: srv.Client(), Timeout: 300 * time.Millisecond})
+				c, _ := stock.NewPixabay(stock.Config{APIKey: tc.key, BaseURL: srv.URL(), HTTPClient: srv.Client(), Timeout: 300 * time.Millisecond})
 				search = func() error { _, err := c.Search(ctx, q); return err }
 			}
 			defer srv.Close()
@@ -203,10 +203,10 @@ func TestDownloadFaults(t *testing.T) {
 }
 
 func TestNotConfigured(t *testing.T) {
-	if _, err := stock.NewPexels(stock.PexelsConfig{}); errcode.Code(err) != "PEXELS_NOT_CONFIGURED" {
+	if _, err := stock.NewPexels(stock.Config{}); errcode.Code(err) != "PEXELS_NOT_CONFIGURED" {
 		t.Errorf("pexels: %v", err)
 	}
-	if _, err := stock.NewPixabay(stock.PixabayConfig{}); errcode.Code(err) != "PIXABAY_NOT_CONFIGURED" {
+	if _, err := stock.NewPixabay(stock.Config{}); errcode.Code(err) != "PIXABAY_NOT_CONFIGURED" {
 		t.Errorf("pixabay: %v", err)
 	}
 }
