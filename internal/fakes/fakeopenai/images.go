@@ -96,21 +96,12 @@ func (s *Server) images(w http.ResponseWriter, r *http.Request, body []byte, rec
 		// The fake encodes only what the standard library writes.
 		msg, param = fmt.Sprintf("The fake serves output_format png and jpeg, not '%s'.", ir.OutputFormat), "output_format"
 	}
-	if msg != "" {
-		writeError(w, http.StatusBadRequest, msg, "invalid_request_error", param, "")
-		return
-	}
-	if !s.knownModel(req.Model) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("The model `%s` does not exist or you do not have access to it.", req.Model),
-			"invalid_request_error", "", "model_not_found")
+	if s.refuse(w, msg, param, req.Model) {
 		return
 	}
 
-	fault, _ := s.faults.Pop()
-	rec.Fault = fault.String()
-	if fault.base.Apply(w, r, droppedImage, func(code int, msg string) {
-		writeStatusFault(w, code, msg, fault.code)
-	}) {
+	fault, answered := s.applyFault(w, r, rec, droppedImage)
+	if answered {
 		return
 	}
 	pw, ph := fakeimage.Scale(width, height, s.opts.MaxImageSide)

@@ -147,11 +147,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case r.URL.Path == "/v1/models" && r.Method == http.MethodGet:
-		fault, _ := s.faults.Pop()
-		rec.Fault = fault.String()
-		if fault.base.Apply(w, r, droppedModels, func(code int, msg string) {
-			writeStatusFault(w, code, msg, fault.code)
-		}) {
+		if _, answered := s.applyFault(w, r, &rec, droppedModels); answered {
 			return
 		}
 		s.listModels(w)
@@ -237,21 +233,12 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request, body []byte, rec *
 	if req.ResponseFormat != nil {
 		rec.ResponseFormat = req.ResponseFormat.Type
 	}
-	if msg, param := s.validateChat(req, rec); msg != "" {
-		writeError(w, http.StatusBadRequest, msg, "invalid_request_error", param, "")
-		return
-	}
-	if !s.knownModel(req.Model) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("The model `%s` does not exist or you do not have access to it.", req.Model),
-			"invalid_request_error", "", "model_not_found")
+	if msg, param := s.validateChat(req, rec); s.refuse(w, msg, param, req.Model) {
 		return
 	}
 
-	fault, _ := s.faults.Pop()
-	rec.Fault = fault.String()
-	if fault.base.Apply(w, r, droppedChat, func(code int, msg string) {
-		writeStatusFault(w, code, msg, fault.code)
-	}) {
+	fault, answered := s.applyFault(w, r, rec, droppedChat)
+	if answered {
 		return
 	}
 
@@ -477,4 +464,31 @@ func cut(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// refuse answers a request that names a bad parameter (msg about param,
+// when msg is not empty) with 400, or an unknown model with 404, as
+// OpenAI does; it reports whether it answered.
+func (s *Server) refuse(w http.ResponseWriter, msg, param, model string) bool {
+	if msg != "" {
+		writeError(w, http.StatusBadRequest, msg, "invalid_request_error", param, "")
+		return true
+	}
+	if !s.knownModel(model) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("The model `%s` does not exist or you do not have access to it.", model),
+			"invalid_request_error", "", "model_not_found")
+		return true
+	}
+	return false
+}
+
+// applyFault takes the next queued fault, records it in rec and applies
+// it (dropped is the start of the answer a dropped connection cuts); it
+// reports whether the fault answered the request.
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, rec *Request, dropped string) (Fault, bool) {
+	fault, _ := s.faults.Pop()
+	rec.Fault = fault.String()
+	return fault, fault.base.Apply(w, r, dropped, func(code int, msg string) {
+		writeStatusFault(w, code, msg, fault.code)
+	})
 }

@@ -76,21 +76,12 @@ func (s *Server) speech(w http.ResponseWriter, r *http.Request, body []byte, rec
 		// The fake encodes only what needs no codec.
 		msg, param = fmt.Sprintf("The fake serves response_format wav and pcm, not '%s'.", sp.ResponseFormat), "response_format"
 	}
-	if msg != "" {
-		writeError(w, http.StatusBadRequest, msg, "invalid_request_error", param, "")
-		return
-	}
-	if !s.knownModel(req.Model) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("The model `%s` does not exist or you do not have access to it.", req.Model),
-			"invalid_request_error", "", "model_not_found")
+	if s.refuse(w, msg, param, req.Model) {
 		return
 	}
 
-	fault, _ := s.faults.Pop()
-	rec.Fault = fault.String()
-	if fault.base.Apply(w, r, droppedSpeech, func(code int, msg string) {
-		writeStatusFault(w, code, msg, fault.code)
-	}) {
+	fault, answered := s.applyFault(w, r, rec, droppedSpeech)
+	if answered {
 		return
 	}
 	secs := math.Max(0.3, language.ReadingSeconds(req.Input)/sp.Speed)
