@@ -88,6 +88,26 @@ func (b *tab) do(d time.Duration, steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
+// upload sets the files of the file input with id. The live page may
+// redraw the control between finding its node and setting the files (the
+// node then no longer exists); the step is tried again on a fresh node
+// until d passes.
+func (b *tab) upload(d time.Duration, id string, files []string) {
+	b.t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		ctx, cancel := context.WithTimeout(b.ctx, time.Until(deadline))
+		err := chromedp.Do(ctx, chromedp.SetUploadFiles(chromedp.ID(id), files))
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) || !strings.Contains(err.Error(), "Could not find node") {
+			b.t.Fatal(err)
+		}
+	}
+}
+
 // eval evaluates a JavaScript expression.
 func eval[T any](b *tab, expr string) T {
 	b.t.Helper()

@@ -75,7 +75,7 @@ func TestBrowserOwnMedia(t *testing.T) {
 	if !eval[bool](b, `(el => { el.focus(); return document.activeElement === el && el.tabIndex >= 0; })(document.getElementById("media-2"))`) {
 		t.Fatal("the upload control cannot take the focus")
 	}
-	b.do(20*time.Second, chromedp.SetUploadFiles(chromedp.ID("media-2"), []string{pic}))
+	b.upload(20*time.Second, "media-2", []string{pic})
 	b.waitFor(`document.querySelector('.gallery li[data-segment="2"][data-own-media="image"] img.own') && document.querySelector('[data-media-remove="2"]')`, 30*time.Second)
 	// The gallery shows the uploaded picture itself.
 	b.waitFor(`document.querySelector('.gallery li[data-segment="2"] img.own').naturalWidth === 1600`, 20*time.Second)
@@ -86,7 +86,7 @@ func TestBrowserOwnMedia(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("these are notes, not a picture\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	b.do(20*time.Second, chromedp.SetUploadFiles(chromedp.ID("media-3"), []string{bad}))
+	b.upload(20*time.Second, "media-3", []string{bad})
 	b.waitFor(`document.getElementById("media-3-status").classList.contains("bad") && document.getElementById("media-3-status").textContent.includes("MP4, MOV")`, 30*time.Second)
 
 	b.do(10*time.Second, chromedp.Click(chromedp.ID("s-approve")))
