@@ -33,7 +33,7 @@ import (
 const (
 	taskCheckInterval    = 50 * time.Millisecond
 	delayedCheckInterval = 400 * time.Millisecond
-	orphanScanInterval   = 5 * time.Second  // tasks with no holder record
+	orphanScanInterval   = time.Second      // tasks with no holder record: one dequeued by a worker whose Redis connection broke before the reply waits no longer than needed
 	orphanAfter          = 18 * time.Second // lease score below now+18 s: not extended for 12 s
 	reconcileInterval    = 30 * time.Second
 	busyRetryDelay       = time.Second
