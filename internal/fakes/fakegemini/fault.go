@@ -1,6 +1,7 @@
 package fakegemini
 
 import (
+	"strings"
 	"time"
 
 	"github.com/ytmaker/ytmaker/internal/fakes/fakehttp"
@@ -23,15 +24,24 @@ const (
 )
 
 // Fault describes how the fake answers one generateContent call instead of
-// succeeding normally. Build one with Status, Delay, Drop, BadJSON,
-// MaxTokens, Safety, PromptBlocked, Text or DailyQuota, refine it with the
-// methods, and queue it with Server.Fail. Faults are values; the methods
-// return modified copies.
+// succeeding normally. Build one with Status, Billing, Delay, Drop,
+// BadJSON, MaxTokens, Safety, PromptBlocked, Text or DailyQuota, refine
+// it with the methods, and queue it with Server.Fail. Faults are values;
+// the methods return modified copies.
+//
+// A fault applies to the next call, whichever model it names, unless
+// ForModel ties it to one model: calls to other models then pass it by
+// (and take the faults queued behind it). An Always fault stays queued and
+// answers every call it applies to, as a key refused a model is refused
+// each time.
 type Fault struct {
 	base    fakehttp.Fault
 	output  outputKind
 	text    string
 	quotaID string
+	status  string // google.rpc status name, "" for the code's usual one
+	model   string // the only model the fault applies to; "" for any
+	always  bool
 }
 
 // Status answers with an HTTP error in the API's google.rpc shape:
@@ -39,6 +49,15 @@ type Fault struct {
 // 404 NOT_FOUND, 429 RESOURCE_EXHAUSTED, 500 INTERNAL, 503 UNAVAILABLE,
 // 504 DEADLINE_EXCEEDED, each with the service's usual message.
 func Status(code int) Fault { return Fault{base: fakehttp.Fault{Status: code}} }
+
+// Billing answers 400 FAILED_PRECONDITION, as the service answers a key
+// whose project must turn billing on for the call (the free tier is not
+// offered in its country, or not for the model).
+func Billing() Fault {
+	return Fault{base: fakehttp.Fault{Status: 400,
+		Message: "Gemini API free tier is not available in your country. Please enable billing on your project in Google AI Studio."},
+		status: "FAILED_PRECONDITION"}
+}
 
 // DailyQuota answers 429 RESOURCE_EXHAUSTED for a per-day quota, with a
 // QuotaFailure detail naming it.
@@ -97,13 +116,34 @@ func (f Fault) Delay(d time.Duration) Fault { f.base.Delay = d; return f }
 // Message replaces the error message of a Status fault.
 func (f Fault) Message(msg string) Fault { f.base.Message = msg; return f }
 
+// ForModel ties the fault to calls to model (as named in the path, such
+// as "gemini-3.1-flash-image"); calls to other models pass it by.
+func (f Fault) ForModel(model string) Fault { f.model = strings.TrimPrefix(model, "models/"); return f }
+
+// Always keeps the fault queued: it answers every call it applies to,
+// and holds back any fault queued behind it for those calls.
+func (f Fault) Always() Fault { f.always = true; return f }
+
+// appliesTo reports whether f answers a call to model ("" for
+// models.list).
+func (f Fault) appliesTo(model string) bool { return f.model == "" || f.model == model }
+
 // String describes the fault, as recorded in Request.Fault.
 func (f Fault) String() string {
-	var quota []string
-	if f.quotaID != "" {
-		quota = append(quota, "quota "+f.quotaID)
+	var notes []string
+	if f.status != "" {
+		notes = append(notes, f.status)
 	}
-	return f.base.Describe(f.output.String(), quota...)
+	if f.quotaID != "" {
+		notes = append(notes, "quota "+f.quotaID)
+	}
+	if f.model != "" {
+		notes = append(notes, "model "+f.model)
+	}
+	if f.always {
+		notes = append(notes, "always")
+	}
+	return f.base.Describe(f.output.String(), notes...)
 }
 
 // String describes an output fault in Request.Fault; "" for none.

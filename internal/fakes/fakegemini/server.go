@@ -21,7 +21,10 @@
 // makes the next two calls fail, and later calls succeed. Besides
 // generateContent the fake answers models.get (GET /v1beta/models/{model})
 // and models.list (GET /v1beta/models), the calls a key check makes; a
-// fault applies to whichever call comes next.
+// fault applies to whichever call comes next, unless ForModel ties it to
+// one model. A key that may not use a model at all is scripted with
+//
+//	srv.Fail(fakegemini.Status(403).ForModel("gemini-3.1-flash-image").Always())
 //
 // Image models (names containing "-image", such as gemini-3.1-flash-image)
 // asked for responseModalities IMAGE answer with a text part and an
@@ -178,10 +181,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	fault, _ := s.faults.Pop()
+	fault := s.nextFault(rec.Model)
 	rec.Fault = fault.String()
 	if fault.base.Apply(w, r, droppedAnswer, func(code int, msg string) {
-		rec.Status = writeError(w, code, msg, faultDetails(fault))
+		rec.Status = writeStatus(w, code, fault.status, msg, faultDetails(fault))
 	}) {
 		return
 	}
@@ -192,6 +195,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.Status = http.StatusOK
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// nextFault takes the first queued fault that applies to a call to model
+// ("" for models.list), leaving an Always fault queued; the zero Fault
+// when none does.
+func (s *Server) nextFault(model string) Fault {
+	f, _ := s.faults.Take(func(f *Fault) (use, keep bool) {
+		if !f.appliesTo(model) {
+			return false, false
+		}
+		return true, f.always
+	})
+	return f
 }
 
 // faultDetails returns the google.rpc details a Status fault carries.
@@ -242,8 +258,14 @@ var defaultMessages = map[int]string{
 // writeError answers code with msg, or the service's usual message when
 // msg is "", as a google.rpc.Status error, and returns code.
 func writeError(w http.ResponseWriter, code int, msg string, details []any) int {
+	return writeStatus(w, code, "", msg, details)
+}
+
+// writeStatus is writeError with the google.rpc status name given, or
+// the code's usual one when status is "".
+func writeStatus(w http.ResponseWriter, code int, status, msg string, details []any) int {
 	msg = cmp.Or(msg, defaultMessages[code], http.StatusText(code))
-	writeJSON(w, code, fakehttp.GoogleError(code, cmp.Or(statusNames[code], "UNKNOWN"), msg, details))
+	writeJSON(w, code, fakehttp.GoogleError(code, cmp.Or(status, statusNames[code], "UNKNOWN"), msg, details))
 	return code
 }
 
@@ -534,10 +556,10 @@ var listedModels = []string{"gemini-3.5-flash", "gemini-3.5-flash-lite", "gemini
 // models answers models.get (name set) and models.list (name "") with
 // Model resources in the API's shape.
 func (s *Server) models(w http.ResponseWriter, r *http.Request, rec *Request, version, name string) {
-	fault, _ := s.faults.Pop()
+	fault := s.nextFault(name)
 	rec.Fault = fault.String()
 	if fault.base.Apply(w, r, droppedModel, func(code int, msg string) {
-		rec.Status = writeError(w, code, msg, faultDetails(fault))
+		rec.Status = writeStatus(w, code, fault.status, msg, faultDetails(fault))
 	}) {
 		return
 	}

@@ -131,3 +131,44 @@ func TestFaultQueueOrder(t *testing.T) {
 		}
 	}
 }
+
+func TestFaultForModelAndAlways(t *testing.T) {
+	srv := New(Options{})
+	defer srv.Close()
+	image := srv.URL() + "/v1beta/models/gemini-3.1-flash-image:generateContent"
+	imageReq := `{"contents":[{"parts":[{"text":"a boat"}]}],"generationConfig":{"responseModalities":["IMAGE"]}}`
+	valid := `{"contents":[{"parts":[{"text":"Bees are busy."}]}]}`
+	srv.Fail(Status(403).ForModel("models/gemini-3.1-flash-image").Always(), Status(503), Billing().ForModel("gemini-3.8-flash-tts"))
+	// The text model passes the image model's fault by and takes the 503.
+	if code, _ := post(t, srv.URL()+endpoint, "k", valid); code != 503 {
+		t.Fatalf("text call: %d, want the 503 queued behind the image fault", code)
+	}
+	if code, _ := post(t, srv.URL()+endpoint, "k", valid); code != 200 {
+		t.Fatalf("second text call: %d", code)
+	}
+	for i := range 3 {
+		code, b := post(t, image, "k", imageReq)
+		var e errorBody
+		json.Unmarshal(b, &e)
+		if code != 403 || e.Error.Status != "PERMISSION_DENIED" {
+			t.Fatalf("image call %d: %d %s", i, code, b)
+		}
+	}
+	code, b := post(t, srv.URL()+"/v1beta/models/gemini-3.8-flash-tts:generateContent", "k",
+		`{"contents":[{"parts":[{"text":"Hello there."}]}],"generationConfig":{"responseModalities":["AUDIO"]}}`)
+	var e errorBody
+	json.Unmarshal(b, &e)
+	if code != 400 || e.Error.Status != "FAILED_PRECONDITION" || !strings.Contains(e.Error.Message, "billing") {
+		t.Fatalf("speech call: %d %s", code, b)
+	}
+	if n := srv.PendingFaults(); n != 1 {
+		t.Fatalf("%d faults pending, want the image model's, kept", n)
+	}
+	want := []string{"status 503", "", "status 403, model gemini-3.1-flash-image, always", "status 403, model gemini-3.1-flash-image, always",
+		"status 403, model gemini-3.1-flash-image, always", "status 400, FAILED_PRECONDITION, model gemini-3.8-flash-tts"}
+	for i, r := range srv.Requests() {
+		if r.Fault != want[i] {
+			t.Errorf("request %d fault %q, want %q", i, r.Fault, want[i])
+		}
+	}
+}
