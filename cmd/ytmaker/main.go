@@ -186,7 +186,7 @@ func (cf *configFlags) load(args []string) (*config.Config, int) {
 		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
 		return nil, 2
 	}
-	c, err := config.Load(config.Sources{Flags: flags, Env: os.LookupEnv, DotEnv: dot})
+	c, err := config.Load(config.Sources{Flags: flags, Env: os.LookupEnv, DotEnv: dot, EnvNames: envNames})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ytmaker: %v\n", err)
 		return nil, 2
@@ -195,6 +195,17 @@ func (cf *configFlags) load(args []string) (*config.Config, int) {
 		fmt.Fprintf(os.Stderr, "ytmaker: warning: %s\n", w)
 	}
 	return c, -1
+}
+
+// envNames lists the names set in the environment.
+func envNames() []string {
+	var out []string
+	for _, kv := range os.Environ() {
+		if k, _, ok := strings.Cut(kv, "="); ok {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // useRedisPassword gives c.RedisURL the password of the Redis YTMaker

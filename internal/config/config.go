@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/ytmaker/ytmaker/internal/limits"
+	"github.com/ytmaker/ytmaker/internal/quota"
 	"github.com/ytmaker/ytmaker/internal/rdb"
 	"github.com/ytmaker/ytmaker/internal/taskspec"
 )
@@ -57,6 +58,11 @@ type Config struct {
 	LimitWait time.Duration
 	// MaxRenders is the most renders this worker runs at once (MAX_RENDERS).
 	MaxRenders int
+	// DailyLimits are the daily budgets of the providers by counter
+	// ("elevenlabs_characters": 10000), from <PROVIDER>_DAILY_<UNIT>
+	// settings; counters not listed are unlimited. A call that would pass
+	// its budget waits for the reset at midnight Pacific time.
+	DailyLimits map[string]int64
 
 	GeminiAPIKey  string
 	GeminiModel   string
@@ -149,6 +155,10 @@ type Sources struct {
 	Flags  map[string]string           // key → value of flags given on the command line
 	Env    func(string) (string, bool) // usually os.LookupEnv
 	DotEnv map[string]string           // parsed .env (may be nil)
+	// EnvNames lists the names set in the environment (nil: none), so
+	// that a misspelt <PROVIDER>_DAILY_<UNIT> setting is an error rather
+	// than a budget silently not applied.
+	EnvNames func() []string
 }
 
 // lookup returns the value of key from the first source that has it.
@@ -265,6 +275,9 @@ func Load(src Sources) (*Config, error) {
 		return nil, err
 	}
 	if c.MaxRenders, err = intValue("MAX_RENDERS", get("MAX_RENDERS", ""), limits.DefaultRenders(), 1, 256); err != nil {
+		return nil, err
+	}
+	if c.DailyLimits, err = dailyLimits(src, get); err != nil {
 		return nil, err
 	}
 	c.RedisServer = get("REDIS_SERVER", "redis-server")
@@ -638,12 +651,17 @@ var Keys = append([]string{"REDIS_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACK
 	"YOUTUBE_CLIENT_SECRET", "YOUTUBE_REFRESH_TOKEN", "YOUTUBE_BASE_URL", "GOOGLE_OAUTH_TOKEN_URL",
 	"YOUTUBE_DAILY_QUOTA", "YOUTUBE_UPLOAD_COST", "YOUTUBE_THUMBNAIL_COST", "LIMIT_WAIT", "MAX_RENDERS"}, limitKeys()...)
 
-// limitKeys lists the settings of the provider limits.
+// limitKeys lists the settings of the provider limits and daily budgets.
 func limitKeys() []string {
 	var out []string
 	for _, p := range limits.Providers {
 		in, pm := limits.EnvNames(p)
 		out = append(out, in, pm)
+	}
+	for _, p := range quota.CountedProviders() {
+		for _, u := range quota.Units(p) {
+			out = append(out, DailyLimitKey(p, u))
+		}
 	}
 	return out
 }

@@ -46,12 +46,13 @@ func YouTubeConfig(c *config.Config) youtube.Config {
 	return yc
 }
 
-// NewQuota returns the shared quota tracker with the YouTube limits of c.
+// NewQuota returns the shared quota tracker with the YouTube limits and
+// the providers' daily budgets of c.
 func NewQuota(c *config.Config, rdb redis.Cmdable, log *slog.Logger) *quota.Tracker {
 	// Every tracker keeps its own ledger file (a process may hold two).
 	name := owner.Host() + "-" + owner.Self().String() + "-" + uuid.NewString()[:8]
 	ledger := quota.OpenLedger(filepath.Join(c.DataDir, "quota-ledger"), name, 72*time.Hour, time.Now())
-	return quota.New(rdb, quota.Options{Logger: log, Ledger: ledger, YouTube: quota.YouTubeCosts{DailyUnits: int64(c.YouTubeDailyQuota),
+	return quota.New(rdb, quota.Options{Logger: log, Ledger: ledger, Limits: quota.DailyLimits(c.DailyLimits), YouTube: quota.YouTubeCosts{DailyUnits: int64(c.YouTubeDailyQuota),
 		Upload: int64(c.YouTubeUploadCost), Thumbnail: int64(c.YouTubeThumbnailCost)}})
 }
 

@@ -1,8 +1,10 @@
 // Package quota keeps the usage counters of the paid APIs in Redis, so every
 // worker process sees and respects the same daily budget.
 //
-// Daily counters (YouTube units, the YouTube videos.insert bucket, Gemini
-// requests and tokens) live under one key per service and day, where the day
+// Daily counters (YouTube units, the YouTube videos.insert bucket, and
+// each provider's requests, LLM tokens, TTS characters, images and stock
+// downloads, named "<provider>_<unit>" by Service) live under one key per
+// service and day, where the day
 // is the calendar day in America/Los_Angeles: YouTube resets its quota at
 // midnight Pacific time and the other services are counted on the same clock
 // so that one report covers one day. Reserve checks and adds in a single Lua
@@ -186,8 +188,8 @@ func New(client redis.Cmdable, opts Options) *Tracker {
 	}
 	t.limits = map[string]Limit{
 		YouTube:        {Daily: t.youtube.DailyUnits, Unit: "units", Code: errcode.YouTubeQuotaExceeded},
-		GeminiRequests: {Unit: "requests", Code: "GEMINI_QUOTA_EXHAUSTED"},
-		GeminiTokens:   {Unit: "tokens", Code: "GEMINI_QUOTA_EXHAUSTED"},
+		GeminiRequests: {Unit: UnitRequests, Code: DailyLimitCode(ProviderGemini)},
+		GeminiTokens:   {Unit: UnitTokens, Code: DailyLimitCode(ProviderGemini)},
 	}
 	if t.youtube.InsertCallsPerDay > 0 {
 		t.limits[YouTubeInsert] = Limit{Daily: t.youtube.InsertCallsPerDay, Unit: "calls", Code: errcode.YouTubeQuotaExceeded}
@@ -242,13 +244,21 @@ func (t *Tracker) creditsKey(service string) string  { return rdb.QuotaCreditsKe
 func (t *Tracker) creditServicesKey() string         { return rdb.QuotaCreditServicesKey(t.prefix) }
 
 // limit returns the configured limit of service (zero Daily: unlimited).
+// A counted provider's service takes its unit and code from its name.
 func (t *Tracker) limit(service string) Limit {
 	l, ok := t.limits[service]
+	p, u, counted := SplitService(service)
 	if !ok {
 		l = Limit{Unit: "units"}
+		if counted {
+			l.Unit = u
+		}
 	}
 	if l.Code == "" {
 		l.Code = Exhausted
+		if counted {
+			l.Code = DailyLimitCode(p)
+		}
 	}
 	return l
 }
