@@ -128,9 +128,28 @@ func (w *bitWriter) se(v int32) {
 	}
 }
 
-// copyBits appends bits [from, to) of src.
+// byte8 writes the eight bits of v.
+func (w *bitWriter) byte8(v byte) {
+	if w.nbit == 0 {
+		w.b = append(w.b, v)
+		return
+	}
+	s := uint(w.nbit)
+	w.b = append(w.b, w.cur<<(8-s)|v>>s)
+	w.cur = v & (1<<s - 1)
+}
+
+// copyBits appends bits [from, to) of src, a byte at a time where it can:
+// rewriting a slice header shifts the whole slice data behind it.
 func (w *bitWriter) copyBits(src []byte, from, to int) {
-	for p := from; p < to; p++ {
+	p := from
+	for ; p < to && p&7 != 0; p++ {
+		w.bit(uint32(src[p>>3]>>(7-uint(p&7))) & 1)
+	}
+	for ; p+8 <= to; p += 8 {
+		w.byte8(src[p>>3])
+	}
+	for ; p < to; p++ {
 		w.bit(uint32(src[p>>3]>>(7-uint(p&7))) & 1)
 	}
 }

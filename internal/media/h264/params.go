@@ -31,6 +31,10 @@ type SPS struct {
 	CropLeft, CropRight     int
 	CropTop, CropBottom     int
 	VUIPresent              bool
+
+	// pocPos and pocEnd delimit pic_order_cnt_type and the fields that
+	// depend on it, in bits of the RBSP.
+	pocPos, pocEnd int
 }
 
 // ChromaArrayType is the ChromaArrayType variable of the specification.
@@ -110,6 +114,7 @@ func ParseSPS(n NAL) (*SPS, error) {
 		}
 	}
 	s.Log2MaxFrameNum = int(r.ue()) + 4
+	s.pocPos = r.pos
 	s.PicOrderCntType = int(r.ue())
 	switch s.PicOrderCntType {
 	case 0:
@@ -126,6 +131,7 @@ func ParseSPS(n NAL) (*SPS, error) {
 			r.se()
 		}
 	}
+	s.pocEnd = r.pos
 	s.MaxNumRefFrames = int(r.ue())
 	s.GapsInFrameNumAllowed = r.flag()
 	s.WidthInMbs = int(r.ue()) + 1

@@ -26,6 +26,59 @@ type Writer struct {
 	skips           int
 	skipCache       map[[2]int]NAL // skipped pictures by frame_num and POC lsb
 	cachePPS        int            // PPS id skipCache was built with
+
+	// With pocType0 set (NewMotionWriter), every SPS is written with
+	// pic_order_cnt_type 0 (outSPS holds those, by id) and every picture
+	// gets the count 2*sinceIDR.
+	pocType0 bool
+	outSPS   map[int]*SPS
+	sinceIDR int
+	motions  int
+}
+
+// NewMotionWriter returns a Writer that can also write motion pictures
+// (WriteMotion) between the pictures of streams encoded without B-frames
+// (pic_order_cnt_type 2, CAVLC). It rewrites the streams to
+// pic_order_cnt_type 0, which non-reference pictures in a row need.
+func NewMotionWriter(w io.Writer) *Writer {
+	wr := NewWriter(w)
+	wr.pocType0, wr.outSPS = true, map[int]*SPS{}
+	return wr
+}
+
+// Motions returns the number of synthesized motion pictures written.
+func (w *Writer) Motions() int { return w.motions }
+
+// spsOut returns the SPS as written for id.
+func (w *Writer) spsOut(id int) (*SPS, bool) {
+	if w.pocType0 {
+		s, ok := w.outSPS[id]
+		return s, ok
+	}
+	s, ok := w.params.SPS[id]
+	return s, ok
+}
+
+// writeParam writes an SPS or PPS NAL unit, rewriting an SPS in
+// pocType0 mode.
+func (w *Writer) writeParam(n NAL) error {
+	if !w.pocType0 || n.Type() != TypeSPS {
+		return w.writeNAL(n)
+	}
+	s, err := ParseSPS(n)
+	if err != nil {
+		return err
+	}
+	out, err := spsWithPOCType0(n, s)
+	if err != nil {
+		return err
+	}
+	os, err := ParseSPS(out)
+	if err != nil {
+		return fmt.Errorf("h264: rewritten SPS: %w", err)
+	}
+	w.outSPS[s.ID] = os
+	return w.writeNAL(out)
 }
 
 // NewWriter returns a Writer that writes to w. Call Flush when done.
@@ -97,6 +150,9 @@ func (w *Writer) WriteUnit(au *AccessUnit) error {
 	sps, ok := w.params.SPS[pps.SPSID]
 	if !ok {
 		return fmt.Errorf("h264: PPS %d refers to unknown SPS %d", pps.ID, pps.SPSID)
+	}
+	if w.pocType0 {
+		return w.writeUnitPOC0(au, sps, pps)
 	}
 	rewriteID := pic.IDR && w.lastIDR && pic.IDRPicID == w.lastIDRPicID
 	newID := pic.IDRPicID
@@ -170,7 +226,7 @@ func (w *Writer) WriteSkip(n int) error {
 		return fmt.Errorf("%w: repeating a non-reference picture", ErrUnsupported)
 	}
 	pps := w.params.PPS[w.ppsID]
-	sps, ok := w.params.SPS[pps.SPSID]
+	sps, ok := w.spsOut(pps.SPSID)
 	if !ok {
 		return fmt.Errorf("h264: PPS %d refers to unknown SPS %d", pps.ID, pps.SPSID)
 	}
@@ -206,10 +262,104 @@ func (w *Writer) WriteSkip(n int) error {
 		}
 		w.prevRefFrameNum = fn
 		w.lastPOCLsb = poc
+		w.sinceIDR++
 		w.lastRef = true
 		w.lastIDR = false
 		w.frames++
 		w.skips++
 	}
+	return nil
+}
+
+// writeUnitPOC0 is WriteUnit in pocType0 mode: every slice is rewritten
+// with the next frame_num, idr_pic_id and picture order count.
+func (w *Writer) writeUnitPOC0(au *AccessUnit, sps *SPS, pps *PPS) error {
+	pic := au.Picture
+	if pic.RefIdc == 0 {
+		return fmt.Errorf("%w: non-reference pictures in a spliced stream", ErrUnsupported)
+	}
+	newID := pic.IDRPicID
+	if pic.IDR && w.lastIDR && pic.IDRPicID == w.lastIDRPicID {
+		newID = (w.lastIDRPicID + 1) % 65536
+	}
+	frameNum := 0
+	if pic.IDR {
+		w.sinceIDR = 0
+	} else {
+		frameNum = (w.prevRefFrameNum + 1) % sps.MaxFrameNum()
+	}
+	pocLsb := (2 * w.sinceIDR) % (1 << outPOCBits)
+	for i, n := range au.NALs {
+		var err error
+		switch {
+		case n.Type() == TypeSPS || n.Type() == TypePPS:
+			err = w.writeParam(n)
+		case n.IsVCL():
+			h := au.headers[i]
+			if h == nil {
+				if h, err = ParseSliceHeader(n, w.params); err != nil {
+					return err
+				}
+			}
+			if n, err = sliceWithPOC(n, h, sps, pps, frameNum, newID, pocLsb); err != nil {
+				return err
+			}
+			err = w.writeNAL(n)
+		default:
+			err = w.writeNAL(n)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if _, ok := w.outSPS[pps.SPSID]; !ok {
+		return fmt.Errorf("h264: picture before its SPS")
+	}
+	w.havePic = true
+	w.ppsID = pic.PPSID
+	w.lastRef = true
+	w.prevRefFrameNum = frameNum
+	w.lastPOCLsb = pocLsb
+	w.lastIDR = pic.IDR
+	if pic.IDR {
+		w.lastIDRPicID = newID
+	}
+	w.sinceIDR++
+	w.frames++
+	return nil
+}
+
+// WriteMotion appends a non-reference picture that shows the last
+// reference picture written with its blocks moved as f says (see
+// MotionPicture). Only a Writer made by NewMotionWriter can.
+func (w *Writer) WriteMotion(f *MotionField) error {
+	if !w.pocType0 {
+		return fmt.Errorf("%w: motion pictures need a motion writer", ErrUnsupported)
+	}
+	if !w.havePic {
+		return errors.New("h264: no picture to move")
+	}
+	pps := w.params.PPS[w.ppsID]
+	sps, ok := w.outSPS[pps.SPSID]
+	if !ok {
+		return fmt.Errorf("h264: PPS %d refers to unknown SPS %d", pps.ID, pps.SPSID)
+	}
+	// A non-reference picture takes the frame_num that follows the last
+	// reference picture, as the next reference picture will (7.4.3).
+	fn := (w.prevRefFrameNum + 1) % sps.MaxFrameNum()
+	poc := (2 * w.sinceIDR) % (1 << outPOCBits)
+	nal, err := MotionPicture(sps, pps, f, fn, poc)
+	if err != nil {
+		return err
+	}
+	if err := w.writeNAL(nal); err != nil {
+		return err
+	}
+	w.lastPOCLsb = poc
+	w.lastIDR = false
+	w.lastRef = false // WriteSkip would repeat the reference picture instead
+	w.sinceIDR++
+	w.frames++
+	w.motions++
 	return nil
 }
