@@ -80,6 +80,9 @@ type Manifest struct {
 	AvatarStatus string          `json:"avatar_status"` // made | skipped: reason
 	// Credits name the makers and pages of the stock assets shown.
 	Credits []Credit `json:"credits,omitempty"`
+	// Warnings tell what was made otherwise than asked, such as slides
+	// in place of pictures a service picked by auto refused to draw.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // AssetsResult is generate_assets_task's result.
@@ -97,6 +100,8 @@ type AssetsResult struct {
 	StockPhotos    int     `json:"stock_photos,omitempty"`
 	// Credits of the stock assets, also added to the YouTube description.
 	Credits []Credit `json:"credits,omitempty"`
+	// Warnings as in the manifest.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func (p *Pipeline) avatarClient(pr *project.Project) (*did.Client, string) {
@@ -148,6 +153,9 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 	if stockSrc != nil || pr.Settings.Visuals == project.VisualsSlides {
 		images = nil
 	}
+	// Gemini pictures picked by auto: a key refused them gets slides.
+	imagesBack := &autoFallback{on: images != nil && images.Name() == imagesGemini &&
+		!chosen(pr.Settings.Providers.Images, p.cfg.ImageProvider)}
 	fs, err := p.fontSet()
 	if err != nil {
 		return nil, err
@@ -230,6 +238,7 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 	done := res.Reused + res.OwnMedia
 	var imageFailures []int
 	var imageErrs []error
+	var refusedImages []int // slides in place of pictures refused for good
 	report := func(what string) {
 		mu.Lock()
 		done++
@@ -294,10 +303,11 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 				report(fmt.Sprintf("Narration %d/%d done", it.seg+1, n))
 				return nil
 			}
-			var rel, source string
+			rel := fmt.Sprintf("assets/images/segment_%02d.png", it.seg+1)
+			var source string
 			var stills []Still
-			if images != nil {
-				rel = fmt.Sprintf("assets/images/segment_%02d.png", it.seg+1)
+			refused := imagesBack.refused() != nil
+			if images != nil && !refused {
 				if err := images.Paint(ctx, seg.ImagePrompt, aspect, abs(job, rel)); err != nil {
 					if ctx.Err() != nil {
 						return context.Cause(ctx)
@@ -305,24 +315,43 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 					if busy(err) {
 						return nil
 					}
-					mu.Lock()
-					imageFailures = append(imageFailures, it.seg)
-					imageErrs = append(imageErrs, err)
-					man.Segments[it.seg].ImageError = err.Error()
-					mu.Unlock()
-					job.Logger().Warn("image generation failed", "segment", it.seg+1, "err", err)
-					report(fmt.Sprintf("Image %d/%d failed", it.seg+1, n))
-					return nil
+					fallBack, first := imagesBack.refuse(err)
+					if !fallBack {
+						mu.Lock()
+						imageFailures = append(imageFailures, it.seg)
+						imageErrs = append(imageErrs, err)
+						man.Segments[it.seg].ImageError = err.Error()
+						mu.Unlock()
+						job.Logger().Warn("image generation failed", "segment", it.seg+1, "err", err)
+						report(fmt.Sprintf("Image %d/%d failed", it.seg+1, n))
+						return nil
+					}
+					if first {
+						job.Logger().Warn("Gemini pictures refused for this key; slides instead", "segment", it.seg+1, "err", err)
+					}
+					refused = true
+				} else {
+					source = images.Name()
 				}
-				source = images.Name()
-			} else {
-				rel = fmt.Sprintf("assets/images/segment_%02d.png", it.seg+1)
+			}
+			if source == "" {
 				var err error
 				stills, err = p.drawSlides(fs, pr, br, sc, it.seg, w, h, job, rel)
 				if err != nil {
 					return err
 				}
 				source = "slide"
+			}
+			if refused {
+				// Not checkpointed: a later run asks the service again
+				// (billing may have been turned on).
+				mu.Lock()
+				refusedImages = append(refusedImages, it.seg)
+				m := &man.Segments[it.seg]
+				m.Image, m.ImageSource, m.Stills = rel, "slide-fallback", stills
+				mu.Unlock()
+				report(fmt.Sprintf("Image %d/%d: slide (Gemini pictures refused)", it.seg+1, n))
+				return nil
 			}
 			sa.Image, sa.ImageSource, sa.Stills = rel, source, stills
 			if err := job.SaveCheckpoint(imageKey(it.seg), sa); err != nil {
@@ -396,6 +425,15 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 		report(fmt.Sprintf("Stock %s %d/%d ready", a.Kind, i+1, n))
 	}
 
+	if err := imagesBack.refused(); err != nil {
+		man.Warnings = append(man.Warnings, fmt.Sprintf("Gemini refused this key pictures (%v): %d pictures are slides; "+
+			"choose the images service (IMAGE_PROVIDER or the project's settings) to make this an error", err, len(refusedImages)))
+		for _, i := range refusedImages {
+			man.Segments[i].ImageError = err.Error()
+		}
+		res.ImagesFallback += len(refusedImages)
+	}
+
 	// A few failed images are replaced by slides; too many fail the stage
 	// (retried if any failure was transient: the finished ones are kept).
 	if len(imageFailures) > 0 {
@@ -464,11 +502,15 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 	}
 	res.Avatar = man.AvatarStatus
 	man.Credits = creditsOf(&man)
-	res.Credits = man.Credits
+	res.Credits, res.Warnings = man.Credits, man.Warnings
 	if err := atomicfile.WriteJSON(res.ManifestPath, man, 0o644); err != nil {
 		return nil, err
 	}
-	job.Progress(100, fmt.Sprintf("Assets ready: %d narrations (%.0f s), %d images", n, res.AudioSeconds, n))
+	ready := fmt.Sprintf("Assets ready: %d narrations (%.0f s), %d images", n, res.AudioSeconds, n)
+	for _, w := range man.Warnings {
+		ready += ". Warning: " + w
+	}
+	job.Progress(100, ready)
 	return res, nil
 }
 

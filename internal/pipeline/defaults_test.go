@@ -27,7 +27,12 @@ func TestDefaults(t *testing.T) {
 		{map[string]string{"LLM_PROVIDER": "gemini", "TTS_PROVIDER": "elevenlabs", "YOUTUBE_CLIENT_ID": "i",
 			"YOUTUBE_CLIENT_SECRET": "s", "YOUTUBE_REFRESH_TOKEN": "r"},
 			map[string]string{"script": "gemini", "tts": "elevenlabs", "images": "offline", "avatar": "none", "upload": "youtube"}, false},
-		// Gemini or OpenAI pictures only when chosen.
+		// One Gemini key gives the pictures too; OpenAI pictures only when
+		// chosen.
+		{map[string]string{"GEMINI_API_KEY": "g"},
+			map[string]string{"script": "gemini", "tts": "offline", "images": "gemini", "avatar": "none", "upload": "none"}, false},
+		{map[string]string{"GEMINI_API_KEY": "g", "IMAGE_PROVIDER": "offline"},
+			map[string]string{"script": "gemini", "tts": "offline", "images": "offline", "avatar": "none", "upload": "none"}, false},
 		{map[string]string{"GEMINI_API_KEY": "g", "IMAGE_PROVIDER": "gemini"},
 			map[string]string{"script": "gemini", "tts": "offline", "images": "gemini", "avatar": "none", "upload": "none"}, false},
 		{map[string]string{"OPENAI_API_KEY": "k", "STABILITY_API_KEY": "s", "IMAGE_PROVIDER": "openai"},

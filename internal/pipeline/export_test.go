@@ -8,3 +8,6 @@ func VoiceProvider(c *Config, choice string) (string, error) { return c.voicePro
 
 // ImageProvider exposes Config.imageProvider to the external tests.
 func ImageProvider(c *Config, choice string) (string, error) { return c.imageProvider(choice) }
+
+// RefusedForGood exposes refusedForGood to the external tests.
+func RefusedForGood(err error) bool { return refusedForGood(err) }

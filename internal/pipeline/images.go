@@ -32,10 +32,12 @@ type painter interface {
 
 // imageProvider decides which service draws a project's pictures: the
 // project's choice, else IMAGE_PROVIDER, else Stability when its key is
-// set, else offline slides. OpenAI-compatible and Gemini pictures are
-// used only when chosen, so that a key set for scripts or speech does not
-// start paying for pictures. A service chosen explicitly but not
-// configured is an INVALID_INPUT error.
+// set, else Gemini when its key is set (one key then gives script, voice
+// and pictures), else offline slides. OpenAI-compatible pictures are used
+// only when chosen: an OpenAI-compatible URL is often a chat-only server.
+// A service chosen explicitly but not configured is an INVALID_INPUT
+// error. Gemini pictures picked by auto fall back to slides when the key
+// is refused them (see autoFallback).
 func (c *Config) imageProvider(choice string) (string, error) {
 	if choice == "" || choice == project.ProviderAuto {
 		choice = c.ImageProvider
@@ -59,8 +61,11 @@ func (c *Config) imageProvider(choice string) (string, error) {
 	case imagesOffline:
 		return choice, nil
 	}
-	if c.StabilityAPIKey != "" {
+	switch {
+	case c.StabilityAPIKey != "":
 		return imagesStability, nil
+	case c.GeminiAPIKey != "":
+		return imagesGemini, nil
 	}
 	return imagesOffline, nil
 }

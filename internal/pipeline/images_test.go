@@ -3,8 +3,11 @@ package pipeline_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +17,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/media/picture"
 	"github.com/ytmaker/ytmaker/internal/pipeline"
 	"github.com/ytmaker/ytmaker/internal/project"
+	"github.com/ytmaker/ytmaker/internal/providers/gemini"
 )
 
 func TestImageProviderResolution(t *testing.T) {
@@ -25,8 +29,13 @@ func TestImageProviderResolution(t *testing.T) {
 	}{
 		{pipeline.Config{}, "auto", "offline", false},
 		{pipeline.Config{StabilityAPIKey: "s"}, "", "stability", false},
-		// A Gemini or OpenAI key alone does not turn pictures on.
-		{pipeline.Config{GeminiAPIKey: "g", OpenAIAPIKey: "k"}, "auto", "offline", false},
+		// One Gemini key gives the pictures too; Stability comes first.
+		{pipeline.Config{GeminiAPIKey: "g", OpenAIAPIKey: "k"}, "auto", "gemini", false},
+		{pipeline.Config{GeminiAPIKey: "g", StabilityAPIKey: "s"}, "", "stability", false},
+		// An OpenAI key or URL alone does not turn pictures on (it may be
+		// a chat-only server).
+		{pipeline.Config{OpenAIAPIKey: "k", OpenAIBaseURL: "http://localhost:11434/v1"}, "auto", "offline", false},
+		{pipeline.Config{GeminiAPIKey: "g", ImageProvider: "offline"}, "auto", "offline", false},
 		{pipeline.Config{GeminiAPIKey: "g", ImageProvider: "gemini"}, "auto", "gemini", false},
 		{pipeline.Config{StabilityAPIKey: "s", ImageProvider: "gemini", GeminiAPIKey: "g"}, "stability", "stability", false},
 		{pipeline.Config{OpenAIImagesBaseURL: "http://localhost:8080/v1"}, "openai", "openai", false},
@@ -157,7 +166,7 @@ func TestWholeChainGeminiOnly(t *testing.T) {
 	if _, err := h.Get(ctx, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	gem.Fail(fakegemini.NoMedia())
+	gem.Fail(fakegemini.NoMedia().ForModel("gemini-3-pro-image"))
 	h, _ = s.client.Chain(ctx, id2, "assets")
 	if _, err := h.Get(ctx, 2*time.Minute); err != nil {
 		t.Fatal(err)
@@ -213,4 +222,123 @@ func TestGeminiSpeechNarrates(t *testing.T) {
 	var render pipeline.RenderResult
 	json.Unmarshal(s.state(id).Stages.Render.Result, &render)
 	checkVideo(t, render.VideoPath, 1920, 1080)
+}
+
+func TestRefusedForGood(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"403 permission denied", errcode.HTTP("GEMINI", 403, nil, "Gemini PERMISSION_DENIED: no access"), true},
+		{"400 billing", errcode.New(gemini.CodeFailedPrecondition, "Gemini FAILED_PRECONDITION: enable billing", false), true},
+		{"404 model", errcode.New(gemini.CodeModelNotFound, "Gemini NOT_FOUND: models/x", false), true},
+		{"400 invalid key", errcode.New(gemini.CodeAuthFailed, "Gemini INVALID_ARGUMENT: API key not valid", false), false},
+		{"401", errcode.HTTP("GEMINI", 401, nil, "Gemini UNAUTHENTICATED"), false},
+		{"daily quota", errcode.New(gemini.CodeQuotaExceeded, "Gemini RESOURCE_EXHAUSTED", false), false},
+		{"rate limited", errcode.HTTP("GEMINI", 429, nil, "Gemini RESOURCE_EXHAUSTED"), false},
+		{"blocked", errcode.New(gemini.CodeBlocked, "Gemini blocked the image prompt", false), false},
+		{"no image", errcode.New(gemini.CodeNoImage, "Gemini returned no image", true), false},
+		{"plain error", errors.New("boom"), false},
+		{"wrapped 403", fmt.Errorf("paint: %w", errcode.HTTP("GEMINI", 403, nil, "denied")), true},
+	} {
+		if got := pipeline.RefusedForGood(c.err); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestGeminiPicturesRefusedBecomeSlides: a Gemini key that writes the
+// script but is refused pictures for good (a free-tier key) gives a video
+// of slides with a warning when the pictures were left to auto; the
+// service is not asked again after the refusal. Chosen explicitly, the
+// refusal fails the stage with the coded error.
+func TestGeminiPicturesRefusedBecomeSlides(t *testing.T) {
+	gem := fakegemini.New(fakegemini.Options{APIKey: "test-key", MaxImageSide: 480})
+	t.Cleanup(gem.Close)
+	s := start(t, options{gemini: gem})
+	ctx := context.Background()
+	model := gemini.DefaultImageModel
+	imageCalls := func(from int) (n int) {
+		for _, r := range gem.Requests()[from:] {
+			if r.Model == model {
+				n++
+			}
+		}
+		return n
+	}
+	for _, c := range []struct {
+		name   string
+		fault  fakegemini.Fault
+		code   string
+		render bool
+	}{
+		{"403", fakegemini.Status(403).Message("Permission denied: this key may not use " + model + "."), "GEMINI_AUTH_FAILED", true},
+		{"billing", fakegemini.Billing(), gemini.CodeFailedPrecondition, false},
+		{"no model", fakegemini.Status(404), gemini.CodeModelNotFound, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			gem.ClearFaults()
+			gem.Fail(c.fault.ForModel(model).Always())
+			from := gem.Calls()
+			id := s.project("Rivers", english, func(in *project.Input) { in.Settings.Providers.TTS = "offline" })
+			stages := []string{"script", "assets"}
+			if c.render {
+				stages = append(stages, "render")
+			}
+			h, err := s.client.Chain(ctx, id, stages...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h.Get(ctx, 3*time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			st := s.state(id)
+			var script pipeline.ScriptResult
+			json.Unmarshal(st.Stages.Script.Result, &script)
+			var assets pipeline.AssetsResult
+			json.Unmarshal(st.Stages.Assets.Result, &assets)
+			if script.Provider != "gemini" || assets.ImagesAI != 0 || assets.ImagesFallback != assets.Segments || st.Stages.Assets.Attempts != 1 {
+				t.Fatalf("script %+v, assets %+v after %d attempts: want every picture a slide at the first attempt",
+					script, assets, st.Stages.Assets.Attempts)
+			}
+			if len(assets.Warnings) != 1 || !strings.Contains(assets.Warnings[0], c.code) || !strings.Contains(assets.Warnings[0], "slides") {
+				t.Fatalf("warnings %q: want one naming %s", assets.Warnings, c.code)
+			}
+			man := readManifest(t, s, id)
+			if len(man.Warnings) != 1 || man.Warnings[0] != assets.Warnings[0] {
+				t.Fatalf("manifest warnings %q", man.Warnings)
+			}
+			for _, seg := range man.Segments {
+				if seg.ImageSource != "slide-fallback" || !strings.Contains(seg.ImageError, c.code) {
+					t.Fatalf("segment %d: source %q, error %q", seg.Index, seg.ImageSource, seg.ImageError)
+				}
+				if _, err := os.Stat(filepath.Join(s.engine.Store().ProjectDir(id), seg.Image)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Refused once, the service is not asked again: only the calls
+			// already under way (at most 4 assets at a time) were made.
+			if n := imageCalls(from); n < 1 || n > 4 {
+				t.Fatalf("%d image calls, want 1 to 4", n)
+			}
+			if c.render {
+				var render pipeline.RenderResult
+				json.Unmarshal(s.state(id).Stages.Render.Result, &render)
+				checkVideo(t, render.VideoPath, 1920, 1080)
+			}
+		})
+	}
+
+	// Chosen explicitly, the refusal fails the stage with the coded error.
+	gem.ClearFaults()
+	gem.Fail(fakegemini.Status(403).ForModel(model).Always())
+	id := s.project("Rivers", english, func(in *project.Input) {
+		in.Settings.Providers.TTS, in.Settings.Providers.Images = "offline", "gemini"
+	})
+	h, _ := s.client.Chain(ctx, id, "script", "assets")
+	_, err := h.Get(ctx, 2*time.Minute)
+	if e, ok := errcode.As(err); !ok || e.Code != errcode.TooManyImagesFailed || e.Retryable || !strings.Contains(e.Message, "GEMINI_AUTH_FAILED") {
+		t.Fatalf("chosen gemini, refused: %v; want TOO_MANY_IMAGES_FAILED naming GEMINI_AUTH_FAILED", err)
+	}
 }

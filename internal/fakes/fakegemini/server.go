@@ -96,7 +96,7 @@ type Request struct {
 
 // Server is a running fake. It is safe for concurrent use.
 //
-// Its methods URL, Client, Close, Fail, PendingFaults, Requests and Calls
+// Its methods URL, Client, Close, Fail, ClearFaults, PendingFaults, Requests and Calls
 // are those of fakehttp.Server. URL is the base URL to give the client
 // (genai.HTTPOptions.BaseURL). Each fault given to Fail applies to one
 // later call, in order; calls beyond the queue succeed.

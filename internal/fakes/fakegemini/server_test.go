@@ -164,8 +164,12 @@ func TestFaultForModelAndAlways(t *testing.T) {
 	if n := srv.PendingFaults(); n != 1 {
 		t.Fatalf("%d faults pending, want the image model's, kept", n)
 	}
+	srv.ClearFaults()
+	if code, _ := post(t, image, "k", imageReq); code != 200 {
+		t.Fatalf("image call after ClearFaults: %d", code)
+	}
 	want := []string{"status 503", "", "status 403, model gemini-3.1-flash-image, always", "status 403, model gemini-3.1-flash-image, always",
-		"status 403, model gemini-3.1-flash-image, always", "status 400, FAILED_PRECONDITION, model gemini-3.8-flash-tts"}
+		"status 403, model gemini-3.1-flash-image, always", "status 400, FAILED_PRECONDITION, model gemini-3.8-flash-tts", ""}
 	for i, r := range srv.Requests() {
 		if r.Fault != want[i] {
 			t.Errorf("request %d fault %q, want %q", i, r.Fault, want[i])

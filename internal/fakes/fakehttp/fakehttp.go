@@ -58,6 +58,9 @@ func (s *Server[F, R]) Close() { s.ts.Close() }
 // Fail queues faults; each applies to one later call, in order.
 func (s *Server[F, R]) Fail(faults ...F) { s.faults.Push(faults...) }
 
+// ClearFaults drops every queued fault, those that stay included.
+func (s *Server[F, R]) ClearFaults() { s.faults.Clear() }
+
 // PendingFaults returns how many queued faults have not been used yet.
 func (s *Server[F, R]) PendingFaults() int { return s.faults.Len() }
 
