@@ -248,10 +248,14 @@ func (s *Server) switchLanguage(w http.ResponseWriter, r *http.Request) {
 }
 
 // safeNext keeps a redirect target on this site: a path, never a
-// scheme-relative or absolute URL.
+// scheme-relative or absolute URL. Browsers drop tabs and line breaks from
+// a Location and read a backslash as a slash, so "/\t/evil.example" would
+// lead to //evil.example: a target holding a control character, a space
+// or a backslash anywhere is refused (a path from RequestURI never has
+// one; they arrive escaped).
 func safeNext(next string) string {
-	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n") || strings.HasPrefix(next, "/signin") {
+	if next == "" || next[0] != '/' || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/signin") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '\\' }) {
 		return "/"
 	}
 	return next

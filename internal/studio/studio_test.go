@@ -105,6 +105,14 @@ func TestSafeNext(t *testing.T) {
 		"https://evil.example/": "/",
 		"/signin":               "/",
 		"/x\r\nSet-Cookie: a=b": "/",
+		"/\t/evil.example":      "/", // browsers drop the tab: //evil.example
+		"/\n/evil.example":      "/",
+		"/\r/evil.example":      "/",
+		"/\x00/evil.example":    "/",
+		"/ /evil.example":       "/",
+		"/\x7f/evil.example":    "/",
+		"/a\\..\\/evil":         "/",
+		"/projects/3?q=a%09b":   "/projects/3?q=a%09b",
 	} {
 		if got := safeNext(in); got != want {
 			t.Errorf("%q: %q, want %q", in, got, want)
@@ -209,8 +217,10 @@ func TestChineseFromHeaderAndSwitch(t *testing.T) {
 	if !strings.Contains(p.body, `lang="en"`) || !strings.Contains(p.body, "New project") {
 		t.Fatal("the cookie did not win over Accept-Language")
 	}
-	if p := e.get(c, "/lang/en?next=//evil.example", nil); p.header.Get("Location") != "/" {
-		t.Fatalf("open redirect: %v", p.header.Get("Location"))
+	for _, next := range []string{"//evil.example", "/%09/evil.example", "/%0A/evil.example", "/%5C%09evil.example"} {
+		if p := e.get(c, "/lang/en?next="+next, nil); p.header.Get("Location") != "/" {
+			t.Fatalf("open redirect through %s: %q", next, p.header.Get("Location"))
+		}
 	}
 }
 
@@ -259,6 +269,10 @@ func TestSignInWithTheToken(t *testing.T) {
 	}
 	if p := e.get(c, next, nil); p.code != 200 || !strings.Contains(p.body, "Private") || !strings.Contains(p.body, "Sign out") {
 		t.Fatalf("signed in: %d", p.code)
+	}
+	// A signed-in browser sent to the sign-in page goes on, but never off the site.
+	if p := e.get(c, "/signin?next=/%09/evil.example/", nil); p.code != http.StatusSeeOther || p.header.Get("Location") != "/" {
+		t.Fatalf("signed in, next with a tab: %d %q", p.code, p.header.Get("Location"))
 	}
 	// The API takes the session cookie from same-origin requests...
 	if p := e.get(c, "/api/v1/projects", nil); p.code != 200 {
