@@ -129,6 +129,8 @@ type Server struct {
 
 	tokenSum [sha256.Size]byte
 	origins  map[string]bool // AllowedOrigins, for CORS
+	// corsMethods answers preflights: every method of the route table.
+	corsMethods string
 	hosts    hostCheck       // Host values served without a token
 
 	done      chan struct{}
@@ -179,10 +181,17 @@ func New(cfg Config) *Server {
 			return progress.Subscribe(ctx, s.rdb, id)
 		}, 64)
 	}
+	var methods []string
 	for _, rt := range s.routeTable() {
 		s.mux.HandleFunc(rt.method+" "+rt.pattern, rt.handler)
 		s.routes = append(s.routes, rt)
+		if !contains(methods, rt.method) {
+			methods = append(methods, rt.method)
+		}
 	}
+	// A front end on an allowed origin may use every method a route has
+	// (PUT included: scripts, media, brands, templates).
+	s.corsMethods = strings.Join(methods, ", ")
 	if cfg.Monitor != nil {
 		s.mux.Handle("/monitor/", cfg.Monitor)
 	}
@@ -369,10 +378,13 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	h := w.Header()
 	h.Set("Access-Control-Allow-Origin", origin)
 	h.Add("Vary", "Origin")
+	// Let the front end's script read where a new resource is and how
+	// long to wait after a 429.
+	h.Set("Access-Control-Expose-Headers", "Location, Retry-After")
 	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
 		return false
 	}
-	h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE")
+	h.Set("Access-Control-Allow-Methods", s.corsMethods)
 	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Last-Event-ID, Range")
 	h.Set("Access-Control-Max-Age", "600")
 	w.WriteHeader(http.StatusNoContent)

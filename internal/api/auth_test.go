@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -261,9 +262,21 @@ func TestAllowedOriginsGetCORS(t *testing.T) {
 		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
 		t.Fatalf("preflight: %d %v", resp.StatusCode, resp.Header)
 	}
+	// Every method a route has may be asked for: PUT saves scripts,
+	// media, brands and templates.
+	for _, m := range []string{"PUT", "PATCH", "DELETE", "POST"} {
+		resp = do("OPTIONS", "http://localhost:3000", "Access-Control-Request-Method", m)
+		allowed := strings.Split(resp.Header.Get("Access-Control-Allow-Methods"), ", ")
+		if resp.StatusCode != 204 || !slices.Contains(allowed, m) {
+			t.Errorf("preflight for %s: %d, allowed %q", m, resp.StatusCode, allowed)
+		}
+	}
 	resp = do("POST", "http://localhost:3000", "Authorization", "Bearer tok", "Sec-Fetch-Site", "cross-site")
 	if resp.StatusCode != 201 || resp.Header.Get("Access-Control-Allow-Origin") != "http://localhost:3000" {
 		t.Fatalf("allowed origin: %d %v", resp.StatusCode, resp.Header)
+	}
+	if exp := resp.Header.Get("Access-Control-Expose-Headers"); !strings.Contains(exp, "Location") {
+		t.Fatalf("the created project's Location is hidden from the front end: %q", exp)
 	}
 	resp = do("POST", "http://evil.example", "Authorization", "Bearer tok", "Sec-Fetch-Site", "cross-site")
 	if resp.StatusCode != 403 || resp.Header.Get("Access-Control-Allow-Origin") != "" {
