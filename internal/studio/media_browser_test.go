@@ -95,6 +95,15 @@ func TestBrowserOwnMedia(t *testing.T) {
 		t.Fatal("the page was reloaded")
 	}
 	b.waitFor(`document.querySelector('.gallery li[data-segment="2"][data-own-media="image"]') && document.querySelectorAll('.gallery li[data-segment]').length >= 3`, 20*time.Second)
+	// The hidden upload controls take no room (a 512-pixel-wide one made
+	// the page scroll sideways when the gallery sat beside the script).
+	b.waitFor(`document.getElementById("media-2")`, 20*time.Second)
+	if w := eval[float64](b, `Math.max(...[...document.querySelectorAll("input.visually-hidden")].map(e => e.getBoundingClientRect().width))`); w > 1 {
+		t.Fatalf("a hidden upload control is %.0f pixels wide", w)
+	}
+	if w := eval[[]int](b, `[document.documentElement.scrollWidth, document.documentElement.clientWidth]`); w[0] > w[1] {
+		t.Fatalf("the project page is %d pixels wide in a %d-pixel window", w[0], w[1])
+	}
 
 	// The frame in the middle of segment 2 shows the picture (the same
 	// shape as the frame: scaled to fill it).
