@@ -42,6 +42,10 @@ func runServe(ctx context.Context, args []string) int {
 		fmt.Fprintf(os.Stderr, "ytmaker: refusing to listen on %s without API_TOKEN: anyone on the network could drive YTMaker. Set API_TOKEN (clients then send \"Authorization: Bearer <token>\"), or bind to 127.0.0.1.\n", c.HTTPAddr)
 		return 2
 	}
+	if !dataDirOK(c) {
+		return 1
+	}
+	warnMissingTools(c)
 	if !useRedisPassword(ctx, c, true) {
 		return 1
 	}
@@ -197,6 +201,12 @@ func shutdownHTTP(srv *http.Server) {
 // API; metricsAddr, if set, serves the process's own /metrics there.
 func runComponents(name string, c *config.Config, worker, beat bool, metricsAddr string) int {
 	log := c.Logger(os.Stderr)
+	if !dataDirOK(c) {
+		return 1
+	}
+	if worker {
+		warnMissingTools(c)
+	}
 	if !useRedisPassword(context.Background(), c, false) {
 		return 1
 	}
