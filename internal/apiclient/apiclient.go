@@ -128,9 +128,18 @@ func (e *UnreachableError) Error() string {
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
 
+// url joins the base URL and path. path is already escaped (its names
+// went through url.PathEscape), so it is kept as the raw path: setting it
+// as Path alone would escape its % again, and the server would see
+// "..%2Fx" for the name "../x".
 func (c *Client) url(path string, q url.Values) string {
 	u := *c.base
-	u.Path = strings.TrimRight(u.Path, "/") + path
+	raw := strings.TrimRight(u.EscapedPath(), "/") + path
+	if p, err := url.PathUnescape(raw); err == nil {
+		u.Path, u.RawPath = p, raw
+	} else {
+		u.Path, u.RawPath = strings.TrimRight(u.Path, "/")+path, ""
+	}
 	u.RawQuery = q.Encode()
 	return u.String()
 }

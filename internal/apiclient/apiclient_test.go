@@ -295,3 +295,35 @@ func TestBaseURL(t *testing.T) {
 		}
 	}
 }
+
+// Names are escaped once: the server reads back exactly the name given,
+// slashes, spaces and percent signs included, and a base URL's own path
+// is kept.
+func TestPathNamesEscapedOnce(t *testing.T) {
+	got := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.URL.EscapedPath()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, `{"success":false,"error":{"code":"TASK_NOT_FOUND","message":"no"}}`)
+	}))
+	defer srv.Close()
+	for base, prefix := range map[string]string{srv.URL: "", srv.URL + "/ytm/": "/ytm"} {
+		c, err := New(base, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, want := range map[string]string{
+			"../x":        "/api/v1/tasks/..%2Fx",
+			"a b%c":       "/api/v1/tasks/a%20b%25c",
+			"p1-r1-chain": "/api/v1/tasks/p1-r1-chain",
+		} {
+			if _, err := c.Task(context.Background(), name); err == nil {
+				t.Fatalf("%q: no error", name)
+			}
+			if p := <-got; p != prefix+want {
+				t.Errorf("base %s, task %q: the server saw %s, want %s", base, name, p, prefix+want)
+			}
+		}
+	}
+}
