@@ -42,6 +42,9 @@ func (p *plan) kenBurnsGraph(k, n int, in, out string) string {
 // segments and clips into one stream.
 func (r *renderer) kenBurns(ctx context.Context) error {
 	p := r.p
+	if !r.opts.everyFrame && !p.legacyMotion && p.kbUsable() {
+		return r.kenBurnsMotion(ctx)
+	}
 	n := len(p.shots)
 	weights := map[string]float64{"audio": 0.5, "splice": 0.1, "mux": 0.3, "verify": 0.2}
 	for i, sh := range p.shots {

@@ -158,6 +158,11 @@ type Options struct {
 	// legacyMotion selects the earlier motion encoder settings, for
 	// benchmarks.
 	legacyMotion bool
+	// everyFrame encodes every Ken Burns frame with x264 (the renderer
+	// before synthesised motion), for benchmarks and tests.
+	everyFrame bool
+	// kbReference renders Ken Burns as exactly as it can (tests).
+	kbReference bool
 	// stillsBatch, when positive, is the number of still shots one
 	// encoding run takes (tests); 0 means stillsBatch for the frame.
 	stillsBatch int
@@ -200,6 +205,10 @@ type plan struct {
 	// legacyMotion encodes motion with the stills' search settings, as
 	// earlier versions did (benchmark baseline).
 	legacyMotion bool
+	// kbUp is how much a still is enlarged before zoompan crops it (its
+	// crop moves by two samples: kbUp 2 is whole pixels on screen), and
+	// kbStep the most frames from one encoded anchor to the next.
+	kbUp, kbStep int
 }
 
 // shot is one still (or a clip) on screen for narration frames [from, to)
@@ -607,6 +616,12 @@ func render(ctx context.Context, spec Spec, opts Options, slow bool) (*Result, e
 		return nil, err
 	}
 	p.legacyMotion = opts.legacyMotion
+	p.kbUp, p.kbStep = 2, kbStep
+	if opts.kbReference {
+		// Every frame encoded, at a quarter pixel's precision and nearly
+		// losslessly: the exact motion, to measure the others against.
+		p.kbUp, p.kbStep, p.crf = 8, 1, 1
+	}
 	if err := os.MkdirAll(filepath.Dir(spec.OutPath), 0o755); err != nil {
 		return nil, errcode.Wrap(err, errcode.FileSystemError, false, "").WithStage(Stage)
 	}

@@ -328,11 +328,16 @@ func (r *renderer) copyClips(w *h264.Writer, from, to int) error {
 
 // writeStream writes a spliced stream and checks its length.
 func writeStream(path string, fill func(*h264.Writer) error, wantFrames int) error {
+	return writeStreamWith(path, h264.NewWriter, fill, wantFrames)
+}
+
+// writeStreamWith is writeStream with the Writer newWriter makes.
+func writeStreamWith(path string, newWriter func(io.Writer) *h264.Writer, fill func(*h264.Writer) error, wantFrames int) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return errcode.Wrap(err, errcode.FileSystemError, false, "")
 	}
-	w := h264.NewWriter(f)
+	w := newWriter(f)
 	err = fill(w)
 	if err == nil {
 		err = w.Flush()
