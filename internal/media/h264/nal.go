@@ -1,8 +1,11 @@
 // Package h264 reads and writes H.264 Annex B byte streams at the level of
 // NAL units, parameter sets and slice headers. It is enough to splice
-// streams encoded with identical parameters and to lengthen a picture by
+// streams encoded with identical parameters, to lengthen a picture by
 // appending synthesized P pictures made only of skipped macroblocks, which
-// repeat the previous picture exactly at a cost of a few bytes each.
+// repeat the previous picture exactly at a cost of a few bytes each, and
+// to move a picture by synthesized P pictures made only of motion vectors
+// (MotionPicture), which show the previous reference picture with every
+// 8x8 block moved by its own vector.
 package h264
 
 import "bytes"
