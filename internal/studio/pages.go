@@ -197,8 +197,8 @@ type problem struct {
 }
 
 func (s *Server) loadProject(r *http.Request) (*projectData, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := pathID(r.PathValue("id"))
+	if !ok {
 		return nil, &apiError{Status: http.StatusNotFound, Body: wire.Error{Code: "PROJECT_NOT_FOUND"}}
 	}
 	d := &projectData{P: &wire.Project{}}
@@ -344,9 +344,9 @@ func (s *Server) projectLive(w http.ResponseWriter, r *http.Request) {
 
 // assetFile serves one segment's picture or narration.
 func (s *Server) assetFile(w http.ResponseWriter, r *http.Request) {
-	id, err1 := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	n, err2 := strconv.Atoi(r.PathValue("n"))
-	if err1 != nil || err2 != nil || id <= 0 || n <= 0 || n > 1000 {
+	id, ok1 := pathID(r.PathValue("id"))
+	n, ok2 := pathID(r.PathValue("n"))
+	if !ok1 || !ok2 || n > 1000 {
 		http.NotFound(w, r)
 		return
 	}
@@ -391,8 +391,8 @@ func (s *Server) batchesPage(w http.ResponseWriter, r *http.Request, v *view) {
 }
 
 func (s *Server) loadBatch(r *http.Request) (*wire.Batch, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := pathID(r.PathValue("id"))
+	if !ok {
 		return nil, &apiError{Status: http.StatusNotFound, Body: wire.Error{Code: "BATCH_NOT_FOUND"}}
 	}
 	var b wire.Batch
@@ -470,4 +470,15 @@ func (s *Server) systemPage(w http.ResponseWriter, r *http.Request, v *view) {
 	}
 	v.Nav, v.Title, v.Data = "system", v.T("system.title"), d
 	s.render(w, http.StatusOK, "system", v)
+}
+
+// pathID reads an ID (or segment number) from a page's path: a positive
+// integer written the canonical way, as the API takes it. "01" or "+1"
+// is not page 1.
+func pathID(s string) (int64, bool) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != s {
+		return 0, false
+	}
+	return id, true
 }

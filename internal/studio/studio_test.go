@@ -161,6 +161,13 @@ func TestPagesRenderWithData(t *testing.T) {
 		{"/system", "video_generation", 200},
 		{"/system", "GEMINI_API_KEY", 200},
 		{"/nowhere", "Not found", 404},
+		// A name or ID that cannot exist is not found, not a server error,
+		// and an ID is written the canonical way.
+		{"/brands/EVIL/edit", "Not found", 404},
+		{"/brands/nope/edit", "Not found", 404},
+		{fmt.Sprintf("/projects/0%d", id), "Not found", 404},
+		{fmt.Sprintf("/projects/+%d", id), "Not found", 404},
+		{"/batches/01", "Not found", 404},
 	} {
 		p := e.get(c, c2.path, nil)
 		if p.code != c2.code || !strings.Contains(p.body, c2.want) {
@@ -316,7 +323,8 @@ func TestLiveParts(t *testing.T) {
 		t.Fatalf("live of a missing project: %d", p.code)
 	}
 	for _, path := range []string{fmt.Sprintf("/projects/%d/assets/image/1", id), fmt.Sprintf("/projects/%d/assets/x/1", id),
-		fmt.Sprintf("/projects/%d/assets/audio/0", id), "/projects/0/assets/image/1"} {
+		fmt.Sprintf("/projects/%d/assets/audio/0", id), "/projects/0/assets/image/1",
+		fmt.Sprintf("/projects/0%d/assets/image/1", id), fmt.Sprintf("/projects/%d/assets/image/01", id)} {
 		if p := e.get(c, path, nil); p.code != 404 {
 			t.Errorf("%s: %d", path, p.code)
 		}

@@ -262,17 +262,28 @@ func (r *recorder) Write(b []byte) (int, error) {
 
 var _ io.Writer = (*recorder)(nil)
 
-// fail answers a page whose data could not be read: the API's 404 as the
-// not-found page, anything else as an error page with the API's message.
+// fail answers a page whose data could not be read: the API's 404 (and
+// its 422 for a name that cannot exist, such as /brands/EVIL/edit) as the
+// not-found page, another refusal of the request with the API's status
+// and message, and anything else (the API unreachable or failing) as a
+// 502 error page.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, v *view, err error) {
-	if ae, ok := err.(*apiError); ok && ae.Status == http.StatusNotFound {
-		s.notFound(w, r, v)
-		return
+	code := http.StatusBadGateway
+	if ae, ok := err.(*apiError); ok {
+		switch {
+		case ae.Status == http.StatusNotFound || ae.Status == http.StatusUnprocessableEntity:
+			s.notFound(w, r, v)
+			return
+		case ae.Status >= 400 && ae.Status < 500:
+			code = ae.Status
+		}
 	}
-	s.log.Warn("studio page failed", "path", r.URL.Path, "err", err)
+	if code >= 500 {
+		s.log.Warn("studio page failed", "path", r.URL.Path, "err", err)
+	}
 	v.Title = v.T("error.title")
 	v.Data = map[string]string{"Message": err.Error()}
-	s.render(w, http.StatusBadGateway, "notfound", v)
+	s.render(w, code, "notfound", v)
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request, v *view) {
