@@ -429,3 +429,17 @@ func TestSystemPageServices(t *testing.T) {
 		t.Fatalf("same-origin test: %d %s", p.code, p.body)
 	}
 }
+
+func TestNotUploadedReasonInThePageLanguage(t *testing.T) {
+	for _, c := range []struct{ lang, status, want string }{
+		{"en", "not uploaded: no YouTube credentials (set YOUTUBE_CLIENT_ID and YOUTUBE_CLIENT_SECRET, then ...)", "Not uploaded: no YouTube channel is connected"},
+		{"zh-TW", "not uploaded: no YouTube credentials (set YOUTUBE_CLIENT_ID and YOUTUBE_CLIENT_SECRET, then ...)", "未上傳：尚未連結 YouTube 頻道"},
+		{"zh-TW", "not uploaded: uploading is turned off for this project (settings.youtube.upload)", "未上傳：這個專案關閉了上傳"},
+		{"zh-TW", "not uploaded: something new", "未上傳：something new"},
+		{"en", "not uploaded: something new", "Not uploaded: something new"},
+	} {
+		if got := notUploaded(c.lang, c.status); !strings.HasPrefix(got, c.want) {
+			t.Errorf("%s %q: %q, want %q...", c.lang, c.status, got, c.want)
+		}
+	}
+}

@@ -105,6 +105,7 @@ func funcs(lang string) template.FuncMap {
 			return map[string]string{"What": translate(lang, k+".what"), "Do": translate(lang, k+".do")}
 		},
 		"statusClass": statusClass,
+		"notUploaded": func(status string) string { return notUploaded(lang, status) },
 		"add":         func(a, b int) int { return a + b },
 		"json": func(v any) (template.JS, error) {
 			b, err := json.Marshal(v)
@@ -289,4 +290,22 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, v *view, err error
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request, v *view) {
 	v.Title = v.T("notfound.title")
 	s.render(w, http.StatusNotFound, "notfound", v)
+}
+
+// notUploaded says why a video was not uploaded, in the page's language:
+// the upload stage's known reasons are translated, any other is shown as
+// it came.
+func notUploaded(lang, status string) string {
+	reason := strings.TrimPrefix(status, "not uploaded: ")
+	for prefix, key := range map[string]string{
+		"no YouTube credentials":    "project.notuploaded.nocredentials",
+		"uploading is turned off":   "project.notuploaded.off",
+		"the video is not finished": "project.notuploaded.unfinished",
+	} {
+		if strings.HasPrefix(reason, prefix) {
+			reason = translate(lang, key)
+			break
+		}
+	}
+	return translate(lang, "project.notuploaded", reason)
 }
