@@ -1,8 +1,31 @@
 // Package align estimates when each word of a text is spoken in a
 // recording of it, for narration engines that report no word times
-// (espeak-ng from the command line, OpenAI-compatible speech).
+// (espeak-ng from the command line, OpenAI-compatible speech). It has two
+// methods.
 //
-// The method works on the loudness of the audio alone:
+// Follow, when a template is at hand (the same text said by an engine
+// that reports word times: festival, for English), carries the template's
+// times over to the recording:
+//
+//  1. Features: every 10 ms of both recordings, the log energy in 16 bands
+//     of the mel scale (80 Hz to 7.6 kHz, 25 ms Hamming window),
+//     normalised per recording, band by band, to zero mean and unit
+//     variance so that a high and a low voice, loud or quiet, compare;
+//     with their first differences over ±10 ms, weighted twice, since
+//     where the sound changes matters more for timing than what it is.
+//     (Mel cepstra, the usual features for one voice, align worse across
+//     voices.)
+//  2. Warping: dynamic time warping of the template's frames to the
+//     recording's (Euclidean distance; diagonal, horizontal and vertical
+//     steps at the same cost, which favours the diagonal), within a band
+//     of a quarter of the recording around the diagonal.
+//  3. Times: a word's start in the template goes to the last recording
+//     frame matched to it, so that a pause the recording makes and the
+//     template does not comes before the word; a start that still lands
+//     in a pause (a silence of at least 70 ms) moves to its end, an end to
+//     its start.
+//
+// Words, without a template, works on the loudness of the audio alone:
 //
 //  1. Loudness: the RMS level of every 10 ms of audio, in dB. Frames more
 //     than 38 dB below the loud end of the recording (its 98th
@@ -26,9 +49,12 @@
 //     to the quietest point within 40 ms, where the energy dip between two
 //     words usually is.
 //
-// Measured against festival's own word times on an English corpus and
-// espeak-ng's word events on a Chinese one (see docs/BENCHMARKS.md), the
-// word starts are off by a median of a few tens of milliseconds.
+// Measured against the engines' own word times (docs/BENCHMARKS.md),
+// Follow's English word starts are off by a median of about 10 ms and
+// less than 120 ms for 95 % of words; Words' Chinese starts (with
+// espeak-ng's word lengths) by a median of about 20 ms, 95 % within 50 ms,
+// but its English starts, from the spelling, by 200 ms and more for the
+// worst 5 %.
 package align
 
 import (

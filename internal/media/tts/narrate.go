@@ -59,6 +59,15 @@ func Narrate(ctx context.Context, eng Engine, req Request, opts NarrateOptions) 
 	if req.Language == "" {
 		req.Language = language.Detect(req.Text)
 	}
+	// festival, when installed, records the templates of English pieces
+	// whose engine reports no word times (see templates): the offline
+	// chooser's own (none when it was told not to use festival), else the
+	// one on the PATH.
+	var fest *Festival
+	findFestival := true
+	if o, ok := eng.(*Offline); ok {
+		fest, findFestival = o.festival, false
+	}
 	// A chooser hands the work to the engine for the language, so that a
 	// batch engine behind it is used as one.
 	if c, ok := eng.(interface {
@@ -153,9 +162,13 @@ func Narrate(ctx context.Context, eng Engine, req Request, opts NarrateOptions) 
 	if es == nil && language.IsCJK(req.Language) {
 		es, _ = NewESpeak(ESpeakConfig{})
 	}
+	tmpls := templates(ctx, eng, fest, findFestival, req.Language, reqs, results, dir)
+	if err := ctx.Err(); err != nil {
+		return Narration{}, cancelled(ctx, err)
+	}
 	pieceWords := make([][]WordTiming, len(pieces))
 	for i, p := range pieces {
-		ws, err := wordTimes(ctx, p.text, req.Language, results[i], es)
+		ws, err := wordTimes(ctx, p.text, req.Language, results[i], es, tmpls[i])
 		if err != nil {
 			return Narration{}, errcode.Wrap(err, errcode.TTSFailed, false, "time the words of the narration")
 		}
@@ -194,6 +207,49 @@ func Narrate(ctx context.Context, eng Engine, req Request, opts NarrateOptions) 
 		Result:    Result{Path: req.OutPath, Duration: info.Duration(), SampleRate: info.SampleRate, Engine: results[0].Engine},
 		Sentences: timings,
 	}, nil
+}
+
+// templates records, for the English pieces whose engine reported no word
+// times, the same text with festival, which does: align.Follow carries its
+// word times over to the engine's recording. festival is fest, else (when
+// find is set) the one on the PATH. Without festival, or when it fails,
+// the result is all nil and the words are timed from the loudness of the
+// audio alone (align.Words). The recordings go to dir.
+func templates(ctx context.Context, eng Engine, fest *Festival, find bool, lang string, reqs []Request, results []Result, dir string) []*Result {
+	out := make([]*Result, len(reqs))
+	if base, _, _ := strings.Cut(strings.ToLower(lang), "-"); base != "en" {
+		return out
+	}
+	if _, ok := eng.(*Festival); ok {
+		return out
+	}
+	var treqs []Request
+	var idx []int
+	for i, r := range reqs {
+		if len(results[i].Words) > 0 || FestivalText(r.Text) == "" {
+			continue
+		}
+		// The engine's voice is not festival's: festival's own voice.
+		treqs = append(treqs, Request{Text: r.Text, Language: lang, OutPath: filepath.Join(dir, fmt.Sprintf("%03d.template.wav", i))})
+		idx = append(idx, i)
+	}
+	if fest == nil && find {
+		fest, _ = NewFestival(FestivalConfig{})
+	}
+	if len(treqs) == 0 || fest == nil {
+		return out
+	}
+	res, err := fest.SynthesizeBatch(ctx, treqs)
+	if err != nil {
+		fest.log.Warn("festival: no word-time templates; timing words from loudness", "error", err)
+		return out
+	}
+	for k, i := range idx {
+		if len(res[k].Words) > 0 {
+			out[i] = &res[k]
+		}
+	}
+	return out
 }
 
 func speakable(s string) bool {

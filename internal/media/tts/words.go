@@ -13,11 +13,14 @@ import (
 
 // wordTimes returns the words of text (as written) with the times they
 // are spoken in res's audio: the engine's own times mapped onto the
-// written words when it reports them, else the times align.Words finds in
-// the audio. lengths, when the engine is espeak-ng and the text is
-// Chinese, come from espeak-ng saying each word on its own (tones make
-// syllable lengths vary too much for a guess from the characters).
-func wordTimes(ctx context.Context, text, lang string, res Result, es *ESpeak) ([]WordTiming, error) {
+// written words when it reports them; else, given a template (the same
+// text said by an engine that reports word times), the template's times
+// carried over by align.Follow; else the times align.Words finds in the
+// loudness of the audio. lengths for align.Words, when the engine is
+// espeak-ng and the text is Chinese, come from espeak-ng saying each word
+// on its own (tones make syllable lengths vary too much for a guess from
+// the characters).
+func wordTimes(ctx context.Context, text, lang string, res Result, es *ESpeak, tmpl *Result) ([]WordTiming, error) {
 	display := wordseg.Texts(wordseg.Split(text))
 	if len(display) == 0 {
 		return nil, nil
@@ -25,20 +28,45 @@ func wordTimes(ctx context.Context, text, lang string, res Result, es *ESpeak) (
 	if len(res.Words) > 0 {
 		return MapWords(display, res.Words), nil
 	}
-	env, err := wav.Envelope(res.Path, align.Hop)
-	if err != nil {
-		return nil, err
+	var spans []align.Span
+	if tmpl != nil {
+		spans = follow(res.Path, tmpl, display)
 	}
-	var lengths []float64
-	if es != nil && language.IsCJK(lang) {
-		lengths, _ = es.WordLengths(ctx, display, lang) // nil: fall back to the spelling
+	if spans == nil {
+		env, err := wav.Envelope(res.Path, align.Hop)
+		if err != nil {
+			return nil, err
+		}
+		var lengths []float64
+		if es != nil && language.IsCJK(lang) {
+			lengths, _ = es.WordLengths(ctx, display, lang) // nil: fall back to the spelling
+		}
+		spans = align.Words(env, align.Hop, display, lengths)
 	}
-	spans := align.Words(env, align.Hop, display, lengths)
 	out := make([]WordTiming, len(display))
 	for i, w := range display {
 		out[i] = WordTiming{Word: w, Start: spans[i].Start, End: spans[i].End}
 	}
 	return out, nil
+}
+
+// follow times the written words of the recording at path from a template
+// recording with word times; nil when either cannot be read.
+func follow(path string, tmpl *Result, display []string) []align.Span {
+	rec, rate, err := wav.Samples(path)
+	if err != nil {
+		return nil
+	}
+	ts, trate, err := wav.Samples(tmpl.Path)
+	if err != nil {
+		return nil
+	}
+	tw := MapWords(display, tmpl.Words)
+	spans := make([]align.Span, len(tw))
+	for i, w := range tw {
+		spans[i] = align.Span{Start: w.Start, End: w.End}
+	}
+	return align.Follow(align.Recording{Samples: rec, Rate: rate}, align.Recording{Samples: ts, Rate: trate}, spans)
 }
 
 // MapWords times the written words of a text from the words an engine

@@ -81,3 +81,43 @@ func sample(b []byte, format int) float64 {
 		return float64(int32(binary.LittleEndian.Uint32(b))) / 2147483648
 	}
 }
+
+// Samples reads the WAV file at path and returns its samples (full scale
+// = 1, all channels mixed) and its sample rate, in the formats Envelope
+// reads.
+func Samples(path string) ([]float64, int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	info, err := Parse(f, st.Size())
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", path, err)
+	}
+	bytes := info.BitsPerSample / 8
+	if bytes < 1 || bytes > 4 || info.Format == FormatFloat && bytes != 4 || info.Format != FormatPCM && info.Format != FormatFloat {
+		return nil, 0, fmt.Errorf("%s: unsupported sample format %d/%d bits", path, info.Format, info.BitsPerSample)
+	}
+	if _, err := f.Seek(info.DataOffset, io.SeekStart); err != nil {
+		return nil, 0, err
+	}
+	r := bufio.NewReaderSize(io.LimitReader(f, info.DataSize), 64<<10)
+	frame := make([]byte, info.BlockAlign)
+	out := make([]float64, 0, info.Frames())
+	for {
+		if _, err := io.ReadFull(r, frame); err != nil {
+			break
+		}
+		var mix float64
+		for c := 0; c < info.Channels; c++ {
+			mix += sample(frame[c*bytes:(c+1)*bytes], info.Format)
+		}
+		out = append(out, mix/float64(info.Channels))
+	}
+	return out, info.SampleRate, nil
+}

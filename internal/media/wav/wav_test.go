@@ -165,3 +165,33 @@ func TestWriteSilence(t *testing.T) {
 		t.Fatalf("got %+v", info)
 	}
 }
+
+func TestSamplesMixesChannels(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.wav")
+	// Stereo 16-bit: left 0.5, right -0.25 full scale, then silence.
+	var b bytes.Buffer
+	for i := 0; i < 3; i++ {
+		_ = binary.Write(&b, binary.LittleEndian, int16(16384))
+		_ = binary.Write(&b, binary.LittleEndian, int16(-8192))
+	}
+	_ = binary.Write(&b, binary.LittleEndian, [2]int16{})
+	if err := WritePCM(path, PCM16(16000, 2), b.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	got, rate, err := Samples(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{0.125, 0.125, 0.125, 0}
+	if rate != 16000 || len(got) != len(want) {
+		t.Fatalf("rate %d, %d samples: %v", rate, len(got), got)
+	}
+	for i := range want {
+		if math.Abs(got[i]-want[i]) > 1e-9 {
+			t.Errorf("sample %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+	if _, _, err := Samples(filepath.Join(t.TempDir(), "missing.wav")); err == nil {
+		t.Error("a missing file read")
+	}
+}
