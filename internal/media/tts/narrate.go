@@ -51,7 +51,9 @@ type NarrateOptions struct {
 // Batch engines (festival) synthesize all pieces in one run. Sentences
 // with nothing to say (only punctuation, or a script the engine cannot
 // read, as Chinese for festival) are left out, and so absent from the
-// timings.
+// timings. Word times come from the engine when it reports them; else, in
+// English, from festival saying the same text (when installed, one more
+// batch run); else from the loudness of the audio (see wordTimes).
 func Narrate(ctx context.Context, eng Engine, req Request, opts NarrateOptions) (Narration, error) {
 	if err := checkRequest(req); err != nil {
 		return Narration{}, err
