@@ -131,7 +131,7 @@ type Server struct {
 	origins  map[string]bool // AllowedOrigins, for CORS
 	// corsMethods answers preflights: every method of the route table.
 	corsMethods string
-	hosts    hostCheck       // Host values served without a token
+	hosts       hostCheck // Host values served without a token
 
 	done      chan struct{}
 	closeOnce sync.Once

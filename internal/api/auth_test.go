@@ -112,6 +112,13 @@ func TestCrossOriginWritesRefused(t *testing.T) {
 	e.do("POST", path, nil).fails(409, "PROJECT_NOT_RUNNING")
 	// Reads are not affected.
 	e.do("GET", fmt.Sprintf("/api/v1/projects/%d", id), nil, "Sec-Fetch-Site", "cross-site").ok(200, nil)
+	// Another site's page cannot open the progress WebSocket; the refusal
+	// is the API's coded answer.
+	ws := fmt.Sprintf("/api/v1/projects/%d/progress", id)
+	upgrade := []string{"Connection", "Upgrade", "Upgrade", "websocket", "Sec-WebSocket-Version", "13",
+		"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}
+	e.do("GET", ws, nil, append(upgrade, "Origin", "https://evil.example")...).fails(403, "CROSS_ORIGIN_REJECTED")
+	e.do("GET", ws, nil, append(upgrade, "Origin", "null")...).fails(403, "CROSS_ORIGIN_REJECTED")
 }
 
 func TestNoSecretsInStatusOrLogsPaths(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -69,6 +70,10 @@ func timestamp() string { return time.Now().UTC().Format(time.RFC3339Nano) }
 func (s *Server) progressWS(w http.ResponseWriter, r *http.Request) {
 	scope, err := streamScope(r)
 	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.checkStreamOrigin(r); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -248,4 +253,21 @@ func writeEvent(w io.Writer, m progress.Message, scoped bool) error {
 		_, err = fmt.Fprintf(w, "data: %s\n\n", b)
 	}
 	return err
+}
+
+// checkStreamOrigin refuses a WebSocket that a page on another site opens
+// (browsers send its Origin; a WebSocket is not covered by the
+// cross-origin checks of state-changing requests), with the API's coded
+// 403 rather than the WebSocket library's plain-text one. Pages served
+// here and ALLOWED_ORIGINS pass, and so do clients that send no Origin.
+func (s *Server) checkStreamOrigin(r *http.Request) error {
+	origin := r.Header.Get("Origin")
+	if origin == "" || s.origins[strings.TrimRight(origin, "/")] {
+		return nil
+	}
+	if u, err := url.Parse(origin); err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host) {
+		return nil
+	}
+	return newError(http.StatusForbidden, "CROSS_ORIGIN_REJECTED",
+		"a page on %s may not follow this project's progress; add its origin to ALLOWED_ORIGINS", origin).with("origin", origin)
 }
