@@ -69,8 +69,9 @@ func (s *Server) segmentNumber(id int64, st *project.State, raw string) (int, er
 	if err != nil {
 		return 0, err
 	}
-	n, err := strconv.Atoi(raw)
-	if err != nil || n < 1 || n > len(sc.Segments) {
+	id64, ok := parseID(raw) // canonical: "01" is not segment 1
+	n := int(id64)
+	if !ok || n > len(sc.Segments) {
 		return 0, invalid("segment", "%q is not a segment of the script: segments are numbered 1 to %d", raw, len(sc.Segments)).
 			with("segments", len(sc.Segments))
 	}
@@ -231,9 +232,10 @@ func (s *Server) getMedia(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, asNotFound(err, CodeProjectNotFound))
 		return
 	}
-	n, err := strconv.Atoi(r.PathValue("n"))
-	m := st.MediaFor(n)
-	if err != nil || m == nil {
+	n64, ok := parseID(r.PathValue("n"))
+	m := st.MediaFor(int(n64))
+	n := int(n64)
+	if !ok || m == nil {
 		s.fail(w, r, newError(http.StatusNotFound, CodeMediaNotFound, "segment %q has no own media", r.PathValue("n")).with("field", "segment"))
 		return
 	}

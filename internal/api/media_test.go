@@ -154,6 +154,9 @@ func TestSegmentMedia(t *testing.T) {
 		{"a.png", 0, png, 422, errcode.InvalidInput},
 		{"a.png", 4, png, 422, errcode.InvalidInput},
 		{"a.png", "two", png, 422, errcode.InvalidInput},
+		// Numbers are written the canonical way, as IDs are: "01" is not segment 1.
+		{"a.png", "01", png, 422, errcode.InvalidInput},
+		{"a.png", "+1", png, 422, errcode.InvalidInput},
 	}
 	for _, tc := range bad {
 		er := e.putMedia(id, tc.n, tc.name, tc.data).fails(tc.status, tc.code)
@@ -186,6 +189,7 @@ func TestSegmentMedia(t *testing.T) {
 	e.do("DELETE", fmt.Sprintf("/api/v1/projects/%d/segments/2/media", id), nil).fails(404, CodeMediaNotFound)
 	e.do("GET", fmt.Sprintf("/api/v1/projects/%d/segments/2/media", id), nil).fails(404, CodeMediaNotFound)
 	e.do("DELETE", fmt.Sprintf("/api/v1/projects/%d/segments/9/media", id), nil).fails(422, errcode.InvalidInput)
+	e.do("GET", fmt.Sprintf("/api/v1/projects/%d/segments/01/media", id), nil).fails(404, CodeMediaNotFound)
 
 	// Before the script exists there are no segments.
 	fresh := e.createProject("No script")
