@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -50,6 +51,7 @@ func New(cfg Config) *mcp.Server {
 			"Call create_video with the text; it answers a project_id at once while the video is made in the background " +
 			"(typically one to a few minutes). Follow it with get_project until status is COMPLETED (result holds the " +
 			"video's path and URL) or FAILED (error holds a code and what went wrong; retry_project continues from the failed stage)."})
+	s.AddReceivingMiddleware(codeArgumentErrors)
 	t := &tools{cfg: cfg, c: cfg.Client}
 	mcp.AddTool(s, &mcp.Tool{Name: "create_video", Title: "Make a video from a text", InputSchema: createSchema(),
 		Description: "Create a YTMaker project from a text and start making its video: script, narration, pictures, " +
@@ -436,4 +438,27 @@ func ToolNames() []string {
 		"get_script", "update_script", "approve_project"}
 	sort.Strings(n)
 	return n
+}
+
+// codedText is a tool error's text that starts with a code.
+var codedText = regexp.MustCompile(`^[A-Z][A-Z0-9_]*: `)
+
+// codeArgumentErrors gives a code to the tool errors that come from the
+// SDK itself: arguments that do not decode into the tool's input (a
+// project_id of 1e30, a string for a number) or fail its schema. The
+// tools' own errors already start with the API's code; these now start
+// with INVALID_INPUT, so an agent can branch on every refusal the same
+// way.
+func codeArgumentErrors(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		res, err := next(ctx, method, req)
+		if r, ok := res.(*mcp.CallToolResult); ok && err == nil && r.IsError {
+			for _, c := range r.Content {
+				if tc, ok := c.(*mcp.TextContent); ok && !codedText.MatchString(tc.Text) {
+					tc.Text = "INVALID_INPUT: " + tc.Text
+				}
+			}
+		}
+		return res, err
+	}
 }

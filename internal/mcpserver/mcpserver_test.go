@@ -266,9 +266,12 @@ func TestToolsOverStdioAndHTTP(t *testing.T) {
 			if e := call(t, cs, "create_video", map[string]any{"name": "x", "content": text, "settings": map[string]any{"format": "4:3"}}, nil); !strings.Contains(e, `"field":"settings.format"`) {
 				t.Errorf("the field is not named: %q", e)
 			}
-			// Wrong types never reach the API; the SDK refuses them.
-			if e := call(t, cs, "get_project", map[string]any{"project_id": "seven"}, nil); e == "" {
-				t.Error("a string project_id was accepted")
+			// Wrong types never reach the API; the SDK refuses them, and
+			// the refusal is coded like the API's.
+			for _, args := range []map[string]any{{"project_id": "seven"}, {"project_id": 1e30}, {"project_id": 1.5}} {
+				if e := call(t, cs, "get_project", args, nil); !strings.HasPrefix(e, "INVALID_INPUT: ") {
+					t.Errorf("get_project %v: %q, want INVALID_INPUT", args, e)
+				}
 			}
 		})
 	}
