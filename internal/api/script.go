@@ -1,10 +1,12 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/api/wire"
@@ -25,6 +27,10 @@ func (s *Server) putScript(w http.ResponseWriter, r *http.Request) {
 	}
 	var sc script.Script
 	if err := s.decodeBody(w, r, &sc, false); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := checkScriptSize(&sc); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -97,4 +103,29 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.accepted(w, runRef(id, st, run))
+}
+
+// maxImagePrompt is the longest image prompt an edited script may give a
+// segment: the strictest picture service (Stability) takes 2,000
+// characters.
+const maxImagePrompt = 2000
+
+// checkScriptSize refuses an edited script the later stages could not
+// make: more segments than max_segments may ever ask for, a segment
+// longer than a project's whole text may be, or an image prompt longer
+// than the picture services take. Otherwise the edit was saved and the
+// assets stage failed (or narrated for an hour) on it later.
+func checkScriptSize(sc *script.Script) error {
+	if n := len(sc.Segments); n > project.MaxSegmentsLimit {
+		return invalid("segments", "the script has %d segments; at most %d allowed", n, project.MaxSegmentsLimit)
+	}
+	for i, seg := range sc.Segments {
+		if n := utf8.RuneCountInString(seg.Text); n > project.MaxContentLen {
+			return invalid(fmt.Sprintf("segments[%d].text", i), "is %d characters; at most %d allowed", n, project.MaxContentLen)
+		}
+		if n := utf8.RuneCountInString(seg.ImagePrompt); n > maxImagePrompt {
+			return invalid(fmt.Sprintf("segments[%d].image_prompt", i), "is %d characters; at most %d allowed", n, maxImagePrompt)
+		}
+	}
+	return nil
 }

@@ -24,6 +24,9 @@ const (
 	MaxDescriptionLen = 5000
 	MaxTags           = 30
 	MaxTagLen         = 100
+	// MaxSegmentsLimit is the highest settings.max_segments, and the most
+	// segments an edited script may have.
+	MaxSegmentsLimit = 50
 )
 
 // Video formats.
@@ -263,7 +266,7 @@ func (s *Settings) Validate() error {
 	if s.MusicVolume == 0 {
 		s.MusicVolume = 0.15
 	}
-	if s.MaxSegments < 0 || s.MaxSegments > 50 {
+	if s.MaxSegments < 0 || s.MaxSegments > MaxSegmentsLimit {
 		return InvalidField("settings.max_segments", "must be between 3 and 50")
 	}
 	if s.MaxSegments == 0 {
