@@ -68,6 +68,47 @@ func TestStreamsOutliveTheServerDeadlines(t *testing.T) {
 	if err != nil || len(head)+len(rest) != len(video) {
 		t.Fatalf("download cut at %d of %d bytes: %v", len(head)+len(rest), len(video), err)
 	}
+	// A creator's own clip (up to 200 MiB) sent over a slow uplink is not
+	// cut at the read deadline, nor is it when played back slowly.
+	mid := e.scriptedProject()
+	png := mediaFixture(t, "slow.png", "color=c=red:s=64x48", "-frames:v", "1")
+	form, ctype := mediaForm(t, MediaField, "slow.png", png)
+	body, _ := io.ReadAll(form)
+	pr, pw := io.Pipe()
+	go func() {
+		pw.Write(body[:len(body)/2])
+		time.Sleep(4 * deadline) // the rest of the upload arrives late
+		pw.Write(body[len(body)/2:])
+		pw.Close()
+	}()
+	req, _ := http.NewRequest("PUT", fmt.Sprintf("%s/api/v1/projects/%d/segments/2/media", e.srv.URL, mid), pr)
+	req.Header.Set("Content-Type", ctype)
+	up, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("slow upload: %v", err)
+	}
+	up.Body.Close()
+	if up.StatusCode != 200 {
+		t.Fatalf("slow upload: %d", up.StatusCode)
+	}
+	// Played back slowly: the stored file is swapped for a large one so
+	// the server's writes block on the full socket.
+	if err := os.WriteFile(filepath.Join(e.engine.Store().ProjectDir(mid), "media", "segment_02.png"), video, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	resp, err = http.Get(fmt.Sprintf("%s/api/v1/projects/%d/segments/2/media", e.srv.URL, mid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if _, err := io.ReadFull(resp.Body, head); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(4 * deadline)
+	rest, err = io.ReadAll(resp.Body)
+	if err != nil || len(head)+len(rest) != len(video) {
+		t.Fatalf("media download cut at %d of %d bytes: %v", len(head)+len(rest), len(video), err)
+	}
 	// Ordinary requests keep working on the same server.
 	e.do("GET", "/api/v1/projects", nil).ok(200, nil)
 }
