@@ -205,8 +205,15 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, in, 
 	return c.roundTrip(req, out)
 }
 
-func (c *Client) roundTrip(req *http.Request, out any) error {
-	resp, err := c.send(c.hc, req)
+func (c *Client) roundTrip(req *http.Request, out any) error { return c.roundTripWith(c.hc, req, out) }
+
+// upload sends a file (a segment's clip of up to 200 MiB, a logo, a batch
+// file) without the JSON calls' overall timeout, which would cut a large
+// file on an ordinary uplink; the request's context still bounds it.
+func (c *Client) upload(req *http.Request, out any) error { return c.roundTripWith(c.stream, req, out) }
+
+func (c *Client) roundTripWith(hc *http.Client, req *http.Request, out any) error {
+	resp, err := c.send(hc, req)
 	if err != nil {
 		return err
 	}
@@ -432,7 +439,7 @@ func (c *Client) UploadBatch(ctx context.Context, filename string, r io.Reader, 
 		return nil, err
 	}
 	var b wire.Batch
-	return &b, c.roundTrip(req, &b)
+	return &b, c.upload(req, &b)
 }
 
 // Batch returns a batch with its projects' status and progress.

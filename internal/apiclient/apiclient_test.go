@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -325,5 +326,42 @@ func TestPathNamesEscapedOnce(t *testing.T) {
 				t.Errorf("base %s, task %q: the server saw %s, want %s", base, name, p, prefix+want)
 			}
 		}
+	}
+}
+
+// Uploads outlast the JSON calls' timeout: a large clip on a slow uplink
+// takes longer than a JSON call may.
+func TestUploadsOutlastTheCallTimeout(t *testing.T) {
+	const slow = 600 * time.Millisecond
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		time.Sleep(slow) // the upload (or the server's checks of it) takes a while
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/media"):
+			fmt.Fprint(w, `{"success":true,"data":{"segments":[]}}`)
+		case strings.HasSuffix(r.URL.Path, "/logo"):
+			fmt.Fprint(w, `{"success":true,"data":{"name":"rivers","channel":"Rivers"}}`)
+		default:
+			fmt.Fprint(w, `{"success":true,"data":{"id":1}}`)
+		}
+	}))
+	defer srv.Close()
+	c, err := New(srv.URL, "", WithHTTPClient(&http.Client{Timeout: slow / 3}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := c.Task(ctx, "p1-r1-chain"); err == nil {
+		t.Fatal("a JSON call outlived its timeout; the test proves nothing")
+	}
+	if _, err := c.SetMedia(ctx, 1, 2, "clip.mp4", strings.NewReader("a large clip")); err != nil {
+		t.Errorf("media upload: %v", err)
+	}
+	if _, err := c.UploadBrandLogo(ctx, "rivers", strings.NewReader("a logo")); err != nil {
+		t.Errorf("logo upload: %v", err)
+	}
+	if _, err := c.UploadBatch(ctx, "projects.csv", strings.NewReader("name,content\na,b\n"), BatchFileOptions{}); err != nil {
+		t.Errorf("batch upload: %v", err)
 	}
 }

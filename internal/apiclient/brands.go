@@ -55,5 +55,5 @@ func (c *Client) UploadBrandLogo(ctx context.Context, name string, r io.Reader) 
 		return nil, err
 	}
 	var out brand.Brand
-	return &out, c.roundTrip(req, &out)
+	return &out, c.upload(req, &out)
 }

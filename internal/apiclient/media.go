@@ -37,7 +37,7 @@ func (c *Client) SetMedia(ctx context.Context, id int64, n int, name string, r i
 		return nil, err
 	}
 	var out wire.MediaUpdate
-	return &out, c.roundTrip(req, &out)
+	return &out, c.upload(req, &out)
 }
 
 // RemoveMedia removes segment n's own media: the generated picture comes
