@@ -116,13 +116,18 @@ func Code(err error) string {
 	return ""
 }
 
-// UnreachableError means no server answered.
+// UnreachableError means no server answered: none could be reached, or
+// (Slow) one took the connection but did not answer in time.
 type UnreachableError struct {
-	URL string
-	Err error
+	URL  string
+	Err  error
+	Slow bool
 }
 
 func (e *UnreachableError) Error() string {
+	if e.Slow {
+		return fmt.Sprintf("the YTMaker server at %s took the request but did not answer in time (it may be overloaded): %v", e.URL, e.Err)
+	}
 	return fmt.Sprintf("no YTMaker server answers at %s (start one with: ytmaker serve): %v", e.URL, e.Err)
 }
 
@@ -164,9 +169,17 @@ func (c *Client) send(hc *http.Client, req *http.Request) (*http.Response, error
 		if req.Context().Err() != nil {
 			return nil, req.Context().Err()
 		}
-		return nil, &UnreachableError{URL: c.base.String(), Err: err}
+		return nil, &UnreachableError{URL: c.base.String(), Err: err, Slow: answeredLate(err)}
 	}
 	return resp, nil
+}
+
+// answeredLate reports whether err is a timeout after the connection was
+// made: the server is there, so telling the user to start one is wrong.
+func answeredLate(err error) bool {
+	var ne net.Error
+	var op *net.OpError
+	return errors.As(err, &ne) && ne.Timeout() && !(errors.As(err, &op) && op.Op == "dial")
 }
 
 // decodeError reads an error answer.
