@@ -153,6 +153,9 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 	if stockSrc != nil || pr.Settings.Visuals == project.VisualsSlides {
 		images = nil
 	}
+	// Gemini speech picked by auto: a key refused it gets the offline
+	// voice.
+	voiceBack := p.voiceFallback(pr, engine)
 	// Gemini pictures picked by auto: a key refused them gets slides.
 	imagesBack := &autoFallback{on: images != nil && images.Name() == imagesGemini &&
 		!chosen(pr.Settings.Providers.Images, p.cfg.ImageProvider)}
@@ -281,10 +284,24 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 			mu.Unlock()
 			if !it.image {
 				rel := fmt.Sprintf("assets/audio/segment_%02d.wav", it.seg+1)
-				nar, err := tts.Narrate(ctx, engine, tts.Request{Text: seg.Text, Language: lang, Voice: pr.Settings.Voice,
-					OutPath: abs(job, rel)}, tts.NarrateOptions{})
-				if err == nil && checkedEngines[nar.Engine] {
-					err = p.checkNarration(ctx, abs(job, rel), seg.Text, nar.Engine)
+				var nar tts.Narration
+				var err error
+				offline := voiceBack.refused() != nil
+				if !offline {
+					nar, err = tts.Narrate(ctx, engine, tts.Request{Text: seg.Text, Language: lang, Voice: pr.Settings.Voice,
+						OutPath: abs(job, rel)}, tts.NarrateOptions{})
+					if err == nil && checkedEngines[nar.Engine] {
+						err = p.checkNarration(ctx, abs(job, rel), seg.Text, nar.Engine)
+					}
+					if fallBack, first := voiceBack.refuse(err); fallBack {
+						if first {
+							job.Logger().Warn("Gemini speech refused for this key; the offline voice reads instead", "segment", it.seg+1, "err", err)
+						}
+						offline = true
+					}
+				}
+				if offline {
+					rel, nar, err = voiceBack.narrate(ctx, job, it.seg, seg.Text, lang)
 				}
 				if err != nil {
 					if busy(err) {
@@ -293,13 +310,20 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 					return err
 				}
 				sa.Audio, sa.Seconds, sa.Sentences, sa.Voice = rel, nar.Duration.Seconds(), nar.Sentences, nar.Engine
-				if err := job.SaveCheckpoint(audioKey(it.seg), sa); err != nil {
+				if offline {
+					// Not checkpointed: a later run asks Gemini again.
+					sa.AudioHash = voiceBack.hash(seg.Text, lang)
+				} else if err := job.SaveCheckpoint(audioKey(it.seg), sa); err != nil {
 					return err
 				}
 				mu.Lock()
 				m := &man.Segments[it.seg]
-				m.Audio, m.Seconds, m.Sentences, m.Voice = sa.Audio, sa.Seconds, sa.Sentences, sa.Voice
+				m.Audio, m.Seconds, m.Sentences, m.Voice, m.AudioHash = sa.Audio, sa.Seconds, sa.Sentences, sa.Voice, sa.AudioHash
 				mu.Unlock()
+				if offline {
+					report(fmt.Sprintf("Narration %d/%d done (offline voice: Gemini speech refused)", it.seg+1, n))
+					return nil
+				}
 				report(fmt.Sprintf("Narration %d/%d done", it.seg+1, n))
 				return nil
 			}
@@ -425,8 +449,26 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 		report(fmt.Sprintf("Stock %s %d/%d ready", a.Kind, i+1, n))
 	}
 
+	if err := voiceBack.refused(); err != nil {
+		// Narrations Gemini made before it refused (earlier in this run,
+		// or in an earlier one) are read again: one voice per video.
+		for i := range man.Segments {
+			m := &man.Segments[i]
+			if m.Voice != engine.Name() {
+				continue
+			}
+			rel, nar, err := voiceBack.narrate(ctx, job, i, sc.Segments[i].Text, lang)
+			if err != nil {
+				return nil, err
+			}
+			m.Audio, m.Seconds, m.Sentences, m.Voice = rel, nar.Duration.Seconds(), nar.Sentences, nar.Engine
+			m.AudioHash = voiceBack.hash(sc.Segments[i].Text, lang)
+		}
+		man.Warnings = append(man.Warnings, fmt.Sprintf("Gemini speech is not available to this key (%v): the offline voice reads the narration; "+
+			"choose the voice (TTS_PROVIDER or the project's settings) to make this an error", err))
+	}
 	if err := imagesBack.refused(); err != nil {
-		man.Warnings = append(man.Warnings, fmt.Sprintf("Gemini refused this key pictures (%v): %d pictures are slides; "+
+		man.Warnings = append(man.Warnings, fmt.Sprintf("Gemini pictures are not available to this key (%v): %d pictures are slides; "+
 			"choose the images service (IMAGE_PROVIDER or the project's settings) to make this an error", err, len(refusedImages)))
 		for _, i := range refusedImages {
 			man.Segments[i].ImageError = err.Error()

@@ -30,11 +30,14 @@ func TestDefaults(t *testing.T) {
 		// One Gemini key gives the pictures too; OpenAI pictures only when
 		// chosen.
 		{map[string]string{"GEMINI_API_KEY": "g"},
-			map[string]string{"script": "gemini", "tts": "offline", "images": "gemini", "avatar": "none", "upload": "none"}, false},
-		{map[string]string{"GEMINI_API_KEY": "g", "IMAGE_PROVIDER": "offline"},
+			map[string]string{"script": "gemini", "tts": "gemini", "images": "gemini", "avatar": "none", "upload": "none"}, false},
+		{map[string]string{"GEMINI_API_KEY": "g", "IMAGE_PROVIDER": "offline", "TTS_PROVIDER": "offline"},
 			map[string]string{"script": "gemini", "tts": "offline", "images": "offline", "avatar": "none", "upload": "none"}, false},
 		{map[string]string{"GEMINI_API_KEY": "g", "IMAGE_PROVIDER": "gemini"},
-			map[string]string{"script": "gemini", "tts": "offline", "images": "gemini", "avatar": "none", "upload": "none"}, false},
+			map[string]string{"script": "gemini", "tts": "gemini", "images": "gemini", "avatar": "none", "upload": "none"}, false},
+		// Every other voice with a key comes before Gemini speech.
+		{map[string]string{"GEMINI_API_KEY": "g", "OPENAI_API_KEY": "k"},
+			map[string]string{"script": "gemini", "tts": "openai", "images": "gemini", "avatar": "none", "upload": "none"}, true},
 		{map[string]string{"OPENAI_API_KEY": "k", "STABILITY_API_KEY": "s", "IMAGE_PROVIDER": "openai"},
 			map[string]string{"script": "openai", "tts": "openai", "images": "openai", "avatar": "none", "upload": "none"}, true},
 		{map[string]string{"IMAGE_PROVIDER": "gemini"},

@@ -1,12 +1,16 @@
 package pipeline
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"sync"
 
 	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/media/tts"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/providers/gemini"
+	"github.com/ytmaker/ytmaker/internal/stage"
 )
 
 // chosen reports whether a project's choice or the *_PROVIDER setting
@@ -75,4 +79,44 @@ func (f *autoFallback) refused() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.err
+}
+
+// voiceBack is the offline voice standing in for Gemini speech that auto
+// picked and that refused the key.
+type voiceBack struct {
+	autoFallback
+	offline tts.Engine
+	voice   string // the project's voice, part of a narration's hash
+}
+
+// voiceFallback returns the fallback of pr's voice engine: on only when
+// it is Gemini speech picked by auto and an offline engine is installed.
+func (p *Pipeline) voiceFallback(pr *project.Project, engine tts.Engine) *voiceBack {
+	v := &voiceBack{voice: pr.Settings.Voice}
+	if engine.Name() != gemini.SpeechEngine || chosen(pr.Settings.Providers.TTS, p.cfg.TTSProvider) {
+		return v
+	}
+	off, err := tts.NewOffline(tts.OfflineConfig{Logger: p.log})
+	if err != nil {
+		p.log.Warn("no offline voice to stand in for Gemini speech", "err", err)
+		return v
+	}
+	v.on, v.offline = true, off
+	return v
+}
+
+// narrate reads segment i's text with the offline voice, at a file of
+// its own so that Gemini's checkpointed narrations stay as they are. The
+// project's voice names a Gemini voice, so the offline engine's own is
+// used.
+func (v *voiceBack) narrate(ctx context.Context, job stage.Job, i int, text, lang string) (string, tts.Narration, error) {
+	rel := fmt.Sprintf("assets/audio/segment_%02d_offline.wav", i+1)
+	nar, err := tts.Narrate(ctx, v.offline, tts.Request{Text: text, Language: lang, OutPath: abs(job, rel)}, tts.NarrateOptions{})
+	return rel, nar, err
+}
+
+// hash is the hash of an offline narration of text, as the manifest
+// records it.
+func (v *voiceBack) hash(text, lang string) string {
+	return hashOf("audio", text, lang, v.voice, v.offline.Name())
 }

@@ -286,6 +286,13 @@ func TestVoiceProviderResolution(t *testing.T) {
 		{pipeline.Config{OpenAIAPIKey: "sk"}, "auto", "openai", false},
 		{pipeline.Config{OpenAITTSBaseURL: "http://localhost:8880/v1"}, "auto", "openai", false},
 		{pipeline.Config{GoogleTTSAPIKey: "g", ElevenLabsAPIKey: "e", TTSProvider: "elevenlabs"}, "auto", "elevenlabs", false},
+		// One Gemini key reads the narration too, after every other voice.
+		{pipeline.Config{GeminiAPIKey: "k"}, "auto", "gemini", false},
+		{pipeline.Config{GeminiAPIKey: "k", OpenAITTSBaseURL: "http://localhost:8880/v1"}, "", "openai", false},
+		{pipeline.Config{GeminiAPIKey: "k", ElevenLabsAPIKey: "e"}, "auto", "elevenlabs", false},
+		{pipeline.Config{GeminiAPIKey: "k", GoogleTTSAPIKey: "g"}, "auto", "google", false},
+		{pipeline.Config{GeminiAPIKey: "k", OpenAIBaseURL: "http://localhost:11434/v1"}, "auto", "gemini", false},
+		{pipeline.Config{GeminiAPIKey: "k", TTSProvider: "offline"}, "auto", "offline", false},
 		{pipeline.Config{GoogleTTSAPIKey: "g", TTSProvider: "offline"}, "google", "google", false},
 		{pipeline.Config{OpenAIBaseURL: "http://x/v1"}, "openai", "openai", false},
 		{pipeline.Config{}, "elevenlabs", "", true},

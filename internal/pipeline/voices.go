@@ -34,8 +34,11 @@ func (c *Config) openAITTSConfigured() bool {
 
 // voiceProvider decides which service reads a project's narration: the
 // project's choice, else TTS_PROVIDER, else the first configured of Google
-// Cloud TTS, ElevenLabs and OpenAI-compatible speech, else offline. A
+// Cloud TTS, ElevenLabs, OpenAI-compatible speech and Gemini speech (one
+// Gemini key then gives script, voice and pictures), else offline. A
 // service chosen explicitly but not configured is an INVALID_INPUT error.
+// Gemini speech picked by auto falls back to the offline voice when the
+// key is refused it (see autoFallback).
 func (c *Config) voiceProvider(choice string) (string, error) {
 	if choice == "" || choice == project.ProviderAuto {
 		choice = c.TTSProvider
@@ -71,6 +74,8 @@ func (c *Config) voiceProvider(choice string) (string, error) {
 		return voiceElevenLabs, nil
 	case c.openAITTSConfigured():
 		return voiceOpenAI, nil
+	case c.GeminiAPIKey != "":
+		return voiceGemini, nil
 	}
 	return voiceOffline, nil
 }

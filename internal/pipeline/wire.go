@@ -137,8 +137,8 @@ func services(c *config.Config) Config {
 
 // Defaults names the service each kind of work uses for a project that
 // leaves the choice to "auto", decided as the stages decide it: "script"
-// (gemini, openai or offline), "tts" (google, elevenlabs, openai or
-// offline), "images" (stability, openai, gemini or offline), "avatar" (did or none) and
+// (gemini, openai or offline), "tts" (google, elevenlabs, openai, gemini or
+// offline), "images" (stability, gemini, openai or offline), "avatar" (did or none) and
 // "upload" (youtube or none).
 func Defaults(c *config.Config) map[string]string {
 	pc := services(c)

@@ -57,7 +57,7 @@ func TestListDefaultsAndConfigured(t *testing.T) {
 			map[string]string{"script": "offline", "tts": "offline", "images": "offline", "avatar": "none", "upload": "none"}},
 		{"gemini and stability", map[string]string{"GEMINI_API_KEY": "g-secret-1", "STABILITY_API_KEY": "sk-secret-2"},
 			[]string{"gemini", "offline-writer", "gemini-speech", "offline-voice", "stability", "gemini-images", "slides"},
-			map[string]string{"script": "gemini", "tts": "offline", "images": "stability", "avatar": "none", "upload": "none"}},
+			map[string]string{"script": "gemini", "tts": "gemini", "images": "stability", "avatar": "none", "upload": "none"}},
 		{"local ollama, elevenlabs, d-id", map[string]string{"OPENAI_BASE_URL": "http://localhost:11434/v1", "OPENAI_MODEL": "llama3.2",
 			"ELEVENLABS_API_KEY": "el-secret-3", "DID_API_KEY": "did-secret-4"},
 			[]string{"openai", "offline-writer", "elevenlabs", "offline-voice", "openai-images", "slides", "d-id"},
@@ -72,11 +72,11 @@ func TestListDefaultsAndConfigured(t *testing.T) {
 			map[string]string{"script": "offline", "tts": "offline", "images": "offline", "avatar": "none", "upload": "youtube"}},
 		{"one gemini key", map[string]string{"GEMINI_API_KEY": "g-secret-12"},
 			[]string{"gemini", "offline-writer", "gemini-speech", "offline-voice", "gemini-images", "slides"},
-			map[string]string{"script": "gemini", "tts": "offline", "images": "gemini", "avatar": "none", "upload": "none"}},
+			map[string]string{"script": "gemini", "tts": "gemini", "images": "gemini", "avatar": "none", "upload": "none"}},
 		{"one gemini key, pictures chosen", map[string]string{"GEMINI_API_KEY": "g-secret-10", "IMAGE_PROVIDER": "gemini",
 			"STABILITY_API_KEY": "sk-secret-11"},
 			[]string{"gemini", "offline-writer", "gemini-speech", "offline-voice", "stability", "gemini-images", "slides"},
-			map[string]string{"script": "gemini", "tts": "offline", "images": "gemini", "avatar": "none", "upload": "none"}},
+			map[string]string{"script": "gemini", "tts": "gemini", "images": "gemini", "avatar": "none", "upload": "none"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
