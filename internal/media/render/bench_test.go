@@ -28,7 +28,7 @@ func benchmarkRenderWith(b *testing.B, motion Motion, slow bool, opts Options) {
 		fn = RenderFilterGraph
 	}
 	b.ResetTimer()
-	cpu0, self0 := childCPU(), selfCPU()
+	cpu := startCPU()
 	var elapsed time.Duration
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
@@ -43,16 +43,27 @@ func benchmarkRenderWith(b *testing.B, motion Motion, slow bool, opts Options) {
 		}
 	}
 	b.ReportMetric(60/(elapsed.Seconds()/float64(b.N)), "x_realtime")
-	// CPU time of the ffmpeg processes and of the splicing (which
-	// synthesises the motion pictures): on a shared machine wall time
-	// depends on the neighbours, CPU time much less. x_realtime_2cores is
-	// the speed two otherwise idle cores would reach if the work spread
-	// over both.
-	goCPU := (selfCPU() - self0).Seconds() / float64(b.N)
-	cpu := (childCPU()-cpu0).Seconds()/float64(b.N) + goCPU
-	b.ReportMetric(goCPU, "go_cpu_s")
+	cpu.report(b, 60)
+}
+
+// cpuStart is the CPU time used before a benchmark loop.
+type cpuStart struct{ children, self time.Duration }
+
+func startCPU() cpuStart { return cpuStart{childCPU(), selfCPU()} }
+
+// report reports the CPU time per iteration of the ffmpeg processes and of
+// this process together (cpu_s), of this process alone (go_cpu_s: the
+// splicing, which synthesises the motion pictures, and the loudness
+// measurement), and the speed two otherwise idle cores would reach for a
+// video of seconds if the work spread over both (x_realtime_2cores). On a
+// shared machine wall time depends on the neighbours, CPU time much less.
+func (c cpuStart) report(b *testing.B, seconds float64) {
+	n := float64(b.N)
+	self := (selfCPU() - c.self).Seconds() / n
+	cpu := (childCPU()-c.children).Seconds()/n + self
+	b.ReportMetric(self, "go_cpu_s")
 	b.ReportMetric(cpu, "cpu_s")
-	b.ReportMetric(60/(cpu/2), "x_realtime_2cores")
+	b.ReportMetric(seconds/(cpu/2), "x_realtime_2cores")
 }
 
 // BenchmarkRenderStills is the 60 s, 12-segment 1080p video with
@@ -147,7 +158,7 @@ func BenchmarkRenderOwnMedia(b *testing.B) {
 	spec := Spec{Width: 1920, Height: 1080, Segments: segs, Subtitles: true,
 		OutPath: filepath.Join(dir, "output", "final_video.mp4")}
 	b.ResetTimer()
-	cpu0 := childCPU()
+	cpu := startCPU()
 	var elapsed time.Duration
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
@@ -161,7 +172,5 @@ func BenchmarkRenderOwnMedia(b *testing.B) {
 		}
 	}
 	b.ReportMetric(60/(elapsed.Seconds()/float64(b.N)), "x_realtime")
-	cpu := (childCPU() - cpu0).Seconds() / float64(b.N)
-	b.ReportMetric(cpu, "cpu_s")
-	b.ReportMetric(60/(cpu/2), "x_realtime_2cores")
+	cpu.report(b, 60)
 }

@@ -10,7 +10,9 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/media/ffmpeg"
+	"github.com/ytmaker/ytmaker/internal/media/loudness"
 )
 
 // errFallback asks for the filter graph renderer: the pieces of a spliced
@@ -173,8 +175,14 @@ func (p *plan) audioGraph(in *inputs, introIdx, outroIdx int) string {
 	return g.String()
 }
 
-// aacArgs are the audio encoder options.
-var aacArgs = []string{"-c:a", "aac", "-b:a", "192k", "-ar", "48000", "-ac", "2"}
+// aacArgs returns the audio encoder options.
+func (p *plan) aacArgs() []string {
+	args := []string{"-c:a", "aac", "-b:a", "192k", "-ar", "48000", "-ac", "2"}
+	if c := p.audioCutoff(); c > 0 {
+		args = append(args, "-cutoff", strconv.Itoa(c))
+	}
+	return args
+}
 
 // encodeAudio renders the sound track to an M4A file, mixed to the
 // reference loudness (see soundTrack).
@@ -184,13 +192,14 @@ func (r *renderer) encodeAudio(ctx context.Context, out string) error {
 		return err
 	}
 	args := []string{"-i", mix, "-af", filter, "-vn"}
-	args = append(args, aacArgs...)
+	args = append(args, r.p.aacArgs()...)
 	args = append(args, "-f", "mp4", out)
 	return r.run(ctx, args, r.p.frameTime(r.p.totalFrames()), "audio", "audio")
 }
 
 // soundTrack mixes the narration, clips' sound and ducked music into a
-// WAV file in the work directory, measures its loudness, and returns the
+// WAV file in the work directory, measures its loudness (package
+// loudness, in this process: no second decoding run), and returns the
 // file with the filter that brings it to TargetLUFS with true peaks under
 // MaxTruePk. The whole track is measured once and scaled by one gain
 // (with a limiter for rare peaks), so the mix keeps its dynamics and the
@@ -206,11 +215,12 @@ func (r *renderer) soundTrack(ctx context.Context) (string, string, error) {
 			r.soundErr = err
 			return
 		}
-		l, err := MeasureLoudness(ctx, r.ff, mix, r.dir)
+		m, err := loudness.MeasureWAV(mix)
 		if err != nil {
-			r.soundErr = err
+			r.soundErr = errcode.Wrap(err, errcode.FFmpegFailed, false, "render: measure the sound track")
 			return
 		}
+		l := Loudness(m)
 		r.mix, r.mixFilter = mix, loudnessFilter(l)
 		r.log.Debug("sound track measured", "lufs", l.Integrated, "true_peak", l.TruePeak, "filter", r.mixFilter)
 	})

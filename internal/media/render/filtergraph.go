@@ -76,7 +76,7 @@ func (r *renderer) filterGraph(ctx context.Context) error {
 		"-c:v", "libx264", "-preset", p.preset, "-crf", fmt.Sprint(p.crf), "-profile:v", "high", "-pix_fmt", "yuv420p",
 		"-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv",
 		"-r", fmt.Sprint(p.fps), "-frames:v", fmt.Sprint(p.totalFrames()))
-	args = append(args, aacArgs...)
+	args = append(args, p.aacArgs()...)
 	args = append(args, "-movflags", "+faststart", "-f", "mp4", r.tmp)
 	return r.run(ctx, args, p.frameTime(p.totalFrames()), "encode", "video")
 }

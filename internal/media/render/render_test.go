@@ -627,3 +627,29 @@ func TestLoudnessFilter(t *testing.T) {
 		t.Fatalf("%+v %v", l, err)
 	}
 }
+
+func TestAudioCutoff(t *testing.T) {
+	withAudio := func(rate int) *ffmpeg.ProbeResult {
+		return &ffmpeg.ProbeResult{Streams: []ffmpeg.Stream{{Type: "video"}, {Type: "audio", SampleRate: rate}}}
+	}
+	silent := &ffmpeg.ProbeResult{Streams: []ffmpeg.Stream{{Type: "video"}}}
+	tests := []struct {
+		name string
+		p    plan
+		want int
+	}{
+		{"22 kHz narration", plan{maxRate: 22050}, 11025},
+		{"24 kHz narration", plan{maxRate: 24000}, 12000},
+		{"44.1 kHz narration: the encoder's choice", plan{maxRate: 44100}, 0},
+		{"a rate that could not be read", plan{maxRate: 22050, rateUnknown: true}, 0},
+		{"music", plan{maxRate: 22050, spec: Spec{Music: &Music{Path: "m.mp3"}}}, 0},
+		{"an intro's 48 kHz sound", plan{maxRate: 22050, introInfo: withAudio(48000)}, 0},
+		{"an outro's 32 kHz sound", plan{maxRate: 22050, outroInfo: withAudio(32000)}, 16000},
+		{"a silent intro", plan{maxRate: 16000, introInfo: silent}, 8000},
+	}
+	for _, tt := range tests {
+		if got := tt.p.audioCutoff(); got != tt.want {
+			t.Errorf("%s: cutoff %d, want %d", tt.name, got, tt.want)
+		}
+	}
+}
