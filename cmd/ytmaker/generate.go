@@ -128,6 +128,16 @@ func generateHere(ctx context.Context, c *config.Config, in project.Input, o gen
 	}
 	sigCtx, stop := signalContext()
 	defer stop()
+	if !dataDirOK(c) {
+		return 1
+	}
+	// This process makes the video: without ffmpeg it cannot, so say so
+	// before any project is created or any service is paid.
+	if err := ffmpegMissing(c); err != nil {
+		printErr(err)
+		return 1
+	}
+	warnMissingTools(c)
 	if !useRedisPassword(ctx, c, true) {
 		return 1
 	}

@@ -44,7 +44,7 @@ func checkDataDir(dir string) error {
 // them), but says so now rather than when a project fails on it.
 func missingTools(c *config.Config) []string {
 	var out []string
-	if _, err := ffmpeg.New(ffmpeg.Config{FFmpegPath: c.FFmpeg, FFprobePath: c.FFprobe}); err != nil {
+	if err := ffmpegMissing(c); err != nil {
 		out = append(out, fmt.Sprintf("%v; until then every project fails at the render stage", err))
 	}
 	if _, err := tts.NewOffline(tts.OfflineConfig{}); err != nil {
@@ -71,4 +71,11 @@ func dataDirOK(c *config.Config) bool {
 		return false
 	}
 	return true
+}
+
+// ffmpegMissing returns FFMPEG_NOT_FOUND, with how to install it, when
+// ffmpeg or ffprobe cannot be found.
+func ffmpegMissing(c *config.Config) error {
+	_, err := ffmpeg.New(ffmpeg.Config{FFmpegPath: c.FFmpeg, FFprobePath: c.FFprobe})
+	return err
 }

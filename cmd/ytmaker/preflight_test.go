@@ -77,3 +77,27 @@ func TestDataDirThatIsAFileStopsTheServer(t *testing.T) {
 		}
 	}
 }
+
+// generate with no server to hand the job to makes the video itself:
+// without ffmpeg it stops before creating a project, saying what to
+// install.
+func TestGenerateHereWithoutFFmpegStopsFirst(t *testing.T) {
+	dir := t.TempDir()
+	text := filepath.Join(dir, "article.txt")
+	if err := os.WriteFile(text, []byte("Tea is good.\n\nDrink more tea.\n\nGoodbye."), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	cmd := exec.Command(binary(t), "generate", "--content-file", text, "--data-dir", data,
+		"--addr", "127.0.0.1:"+strconv.Itoa(freePort(t)), "--redis-url", "redis://127.0.0.1:"+strconv.Itoa(freePort(t))+"/0",
+		"--env-file", "/nonexistent")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "FFMPEG=/nonexistent/ffmpeg"}
+	out, err := cmd.CombinedOutput()
+	if err == nil || cmd.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), "FFMPEG_NOT_FOUND") ||
+		!strings.Contains(string(out), "install ffmpeg") {
+		t.Fatalf("exit %v:\n%s", err, out)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(data, "projects")); len(ents) != 0 {
+		t.Fatalf("a project was created: %v", ents)
+	}
+}
