@@ -23,14 +23,33 @@ func (r *renderer) clipJobs() []func(context.Context) error {
 			continue
 		}
 		jobs = append(jobs, func(ctx context.Context) error {
-			vf := fmt.Sprintf("fps=%d,%s,tpad=stop_mode=clone:stop=-1,%s", p.fps, p.fitFilter(), yuvFilter)
+			vf := fmt.Sprintf("fps=%d,%s,tpad=stop_mode=clone:stop=-1,%s", p.fps, p.fitFilter(), yuvFilter) + r.clipPad()
 			args := []string{"-i", c.path, "-vf", vf, "-frames:v", fmt.Sprint(c.frames)}
-			args = append(args, p.x264Args()...)
+			args = append(args, r.clipX264Args()...)
 			args = append(args, c.out)
 			return r.run(ctx, args, p.frameTime(p.introFrames+p.outroFrames), "clips", "video")
 		})
 	}
 	return jobs
+}
+
+// clipPad is the filter text (with its leading comma) that adds the
+// margins of synthesised Ken Burns motion to a clip's frames, when they
+// are to be spliced with its anchors: black, cropped away by the SPS.
+func (r *renderer) clipPad() string {
+	if !r.kbMargin {
+		return ""
+	}
+	cw, ch := r.p.kbCoded()
+	return fmt.Sprintf(",pad=%d:%d:%d:%d", cw, ch, kbMarginLeft, kbMargin)
+}
+
+// clipX264Args are the encoder options of a clip.
+func (r *renderer) clipX264Args() []string {
+	if !r.kbMargin {
+		return r.p.x264Args()
+	}
+	return r.p.x264ArgsWith(r.p.x264Params() + kbCrop())
 }
 
 // clipName is the encoded file of shot k, a segment's video clip.
@@ -63,9 +82,9 @@ func (r *renderer) encodeClip(ctx context.Context, k int) error {
 		}
 		g += ",ass=filename=" + name
 	}
-	g += "," + yuvFilter + "[v]"
+	g += "," + yuvFilter + r.clipPad() + "[v]"
 	args := append(in.args, "-filter_complex", g, "-map", "[v]", "-frames:v", fmt.Sprint(frames))
-	args = append(args, p.x264Args()...)
+	args = append(args, r.clipX264Args()...)
 	args = append(args, clipName(k))
 	return r.run(ctx, args, p.frameTime(frames), clipName(k), "video")
 }

@@ -328,18 +328,12 @@ func kbStates(n int, changes []int) []int {
 }
 
 // kbUsable reports whether the video can be made by synthesised motion:
-// only stills (clips are encoded at the frame's size, without the
-// margin) and a frame of whole 8x8 blocks (the overlay mask).
-func (p *plan) kbUsable() bool {
-	if p.spec.Intro != "" || p.spec.Outro != "" || p.w%8 != 0 || p.h%8 != 0 {
-		return false
-	}
-	for _, sh := range p.shots {
-		if sh.clip {
-			return false
-		}
-	}
-	return true
+// a frame of whole 8x8 blocks (the overlay mask).
+func (p *plan) kbUsable() bool { return p.w%8 == 0 && p.h%8 == 0 }
+
+// kbCrop is the x264 parameter that crops the margins away.
+func kbCrop() string {
+	return fmt.Sprintf(":crop-rect=%d,%d,%d,%d", kbMarginLeft, kbMargin, kbMargin, kbMargin)
 }
 
 // kbChanges returns the frames of shot k, from its start, where a caption
@@ -365,15 +359,28 @@ func kbSegName(k int) string  { return fmt.Sprintf("seg%03d.h264", k) }
 // ffmpeg run per shot (several at once) encodes its anchors, with the
 // watermark and captions burned in, and writes the overlay mask of each;
 // the splice then writes each anchor followed by the motion pictures up to
-// the next.
-func (r *renderer) kenBurnsMotion(ctx context.Context) error {
+// the next. Clips (intro, outro, a segment's own) are encoded with the
+// same margins and spliced between.
+func (r *renderer) kenBurnsMotion(ctx context.Context) (err error) {
 	p := r.p
 	n := len(p.shots)
 	weights := map[string]float64{"audio": 0.5, "splice": 0.2, "mux": 0.3, "verify": 0.2}
 	for i, sh := range p.shots {
 		weights[fmt.Sprintf("seg%d", i)] = float64(sh.to-sh.from) / float64(p.fps) * 0.15
+		if sh.clip {
+			weights[clipName(i)] = float64(sh.to-sh.from) / float64(p.fps) * 0.5
+		}
+	}
+	if p.spec.Intro != "" || p.spec.Outro != "" {
+		weights["clips"] = float64(p.introFrames+p.outroFrames) / float64(p.fps) * 0.3
 	}
 	r.prog = newProgress(r.opts.OnProgress, weights)
+	r.kbMargin = true
+	defer func() {
+		if err != nil {
+			r.kbMargin = false // a fallback encodes clips as usual
+		}
+	}()
 	par := r.opts.Parallel
 	if par <= 0 {
 		par = runtime.NumCPU()
@@ -382,6 +389,9 @@ func (r *renderer) kenBurnsMotion(ctx context.Context) error {
 	states := make([][]int, n)
 	masked := make([]bool, n)
 	segment := func(ctx context.Context, i int) error {
+		if p.shots[i].clip {
+			return r.encodeClip(ctx, i)
+		}
 		frames := p.shots[i].to - p.shots[i].from
 		changes := p.kbChanges(i)
 		anchors[i] = p.kbAnchors(i, frames, changes)
@@ -420,17 +430,18 @@ func (r *renderer) kenBurnsMotion(ctx context.Context) error {
 		}
 		g += fmt.Sprintf("[full][vis1]overlay=%d:%d,setpts=N[v]", ml, m)
 		args := append(in.args, "-filter_complex", g, "-map", "[v]", "-frames:v", strconv.Itoa(len(as)))
-		args = append(args, p.x264ArgsWith(p.x264Params()+fmt.Sprintf(":me=dia:subme=1:crop-rect=%d,%d,%d,%d", ml, m, m, m))...)
+		args = append(args, p.x264ArgsWith(p.x264Params()+":me=dia:subme=1"+kbCrop())...)
 		args = append(args, kbSegName(i))
 		if masked[i] {
 			args = append(args, "-map", "[mask]", "-frames:v", strconv.Itoa(len(states[i])), "-f", "rawvideo", "-pix_fmt", "gray", kbMaskName(i))
 		}
 		return r.run(ctx, args, p.frameTime(len(as)), fmt.Sprintf("seg%d", i), "video")
 	}
-	err := all(ctx,
+	jobs := []func(context.Context) error{
 		func(ctx context.Context) error { return limited(ctx, par, n, segment) },
-		func(ctx context.Context) error { return r.encodeAudio(ctx, r.path("audio.m4a")) })
-	if err != nil {
+		func(ctx context.Context) error { return r.encodeAudio(ctx, r.path("audio.m4a")) },
+	}
+	if err := all(ctx, append(jobs, r.clipJobs()...)...); err != nil {
 		return err
 	}
 
@@ -438,19 +449,28 @@ func (r *renderer) kenBurnsMotion(ctx context.Context) error {
 	names := make([]string, n)
 	for i := range names {
 		names[i] = kbSegName(i)
+		if p.shots[i].clip {
+			names[i] = clipName(i)
+		}
 	}
-	if err := r.spliceable(names...); err != nil {
+	if err := r.spliceable(r.pieceNames(names...)...); err != nil {
 		return err
 	}
-	err = writeStreamWith(r.path("video.h264"), h264.NewMotionWriter, func(w *h264.Writer) error {
+	err = r.spliceAllWith(h264.NewMotionWriter, func(w *h264.Writer) error {
 		for i := range n {
-			if err := r.kbSplice(w, i, anchors[i], states[i], masked[i]); err != nil {
+			var err error
+			if p.shots[i].clip {
+				err = r.copyStream(w, clipName(i), p.shots[i].to-p.shots[i].from, nil)
+			} else {
+				err = r.kbSplice(w, i, anchors[i], states[i], masked[i])
+			}
+			if err != nil {
 				return err
 			}
 			r.prog.set("splice", "splice", float64(i+1)/float64(n))
 		}
 		return nil
-	}, p.totalFrames())
+	})
 	if err != nil {
 		return err
 	}

@@ -51,8 +51,10 @@ func TestKenBurnsMotion(t *testing.T) {
 	segs := makeSegments(t, fs, dir, 4, w, h, 1500*time.Millisecond, "en", true)
 	wm := filepath.Join(dir, "wm.png")
 	writeHalves(t, wm, 80, 40)
+	intro := filepath.Join(dir, "intro.mp4")
+	makeClip(t, intro, 320, 240, 30, 500*time.Millisecond, true)
 	spec := Spec{Width: w, Height: h, Segments: segs, Subtitles: true, Motion: MotionKenBurns,
-		Watermark: &Watermark{Image: wm, X: 20, Y: 20, Width: 80, Opacity: 0.6}}
+		Watermark: &Watermark{Image: wm, X: 20, Y: 20, Width: 80, Opacity: 0.6}, Intro: intro}
 	spec.OutPath = filepath.Join(dir, "motion.mp4")
 	res, err := Render(context.Background(), spec, Options{FFmpeg: ff, KeepWork: os.Getenv("KB_KEEP") != ""})
 	if err != nil {
@@ -61,10 +63,34 @@ func TestKenBurnsMotion(t *testing.T) {
 	if res.Method != "kenburns" {
 		t.Fatalf("method %s", res.Method)
 	}
-	checkOutput(t, ff, res, w, h, 6*time.Second)
+	checkOutput(t, ff, res, w, h, 6500*time.Millisecond)
 	out, err := exec.Command("ffmpeg", "-v", "error", "-i", res.Path, "-f", "null", "-").CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != "" {
 		t.Fatalf("decoding reports: %v %s", err, out)
+	}
+	// The intro is spliced before the anchors: most pictures are
+	// synthesised (non-reference).
+	raw := filepath.Join(dir, "motion.h264")
+	if out, err := exec.Command("ffmpeg", "-v", "error", "-y", "-i", res.Path, "-map", "0:v", "-c", "copy",
+		"-bsf:v", "h264_mp4toannexb", "-f", "h264", raw).CombinedOutput(); err != nil {
+		t.Fatalf("extract the stream: %v %s", err, out)
+	}
+	data, err := os.ReadFile(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := h264.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	synth := 0
+	for _, u := range st.Units {
+		if u.Picture.RefIdc == 0 {
+			synth++
+		}
+	}
+	if len(st.Units) != 195 || synth < 120 {
+		t.Fatalf("%d pictures, %d synthesised: want 195, most of the 180 Ken Burns frames", len(st.Units), synth)
 	}
 	spec.OutPath = filepath.Join(dir, "every.mp4")
 	every, err := Render(context.Background(), spec, Options{FFmpeg: ff, everyFrame: true})
@@ -176,4 +202,37 @@ func abs32(v int32) int32 {
 		return -v
 	}
 	return v
+}
+
+// TestKenBurnsMotionWithClips: segments showing the creator's clips are
+// encoded with the anchors' margins and spliced between them.
+func TestKenBurnsMotionWithClips(t *testing.T) {
+	ff := needTools(t)
+	dir := t.TempDir()
+	const w, h = 320, 176
+	segs := ownMediaSegments(t, dir, w, h)
+	res, err := Render(context.Background(), Spec{Width: w, Height: h, Segments: segs, Motion: MotionKenBurns,
+		OutPath: filepath.Join(dir, "final_video.mp4")}, Options{FFmpeg: ff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Method != "kenburns" {
+		t.Fatalf("method %s", res.Method)
+	}
+	checkOutput(t, ff, res, w, h, 6*time.Second)
+	if out, err := exec.Command("ffmpeg", "-v", "error", "-i", res.Path, "-f", "null", "-").CombinedOutput(); err != nil || len(out) > 0 {
+		t.Fatalf("decoding reports: %v %s", err, out)
+	}
+	// The 5 s clip is cut to its 1.5 s: the last frame is its frame 44,
+	// whole (the margins cropped away).
+	got := decodeRGB(t, res.Path, 179, w, h)
+	want := decodeRGB(t, segs[3].Clip, 44, w, h)
+	if p := rgbPSNR(got, want, w, h); p < 28 {
+		t.Errorf("last frame vs the clip's frame 44: PSNR %.1f dB", p)
+	}
+	// The first segment moves between its anchors.
+	a, b := decodeRGB(t, res.Path, 2, w, h), decodeRGB(t, res.Path, 6, w, h)
+	if p := rgbPSNR(a, b, w, h); p > 45 {
+		t.Errorf("frames 2 and 6 of the zoom look the same (PSNR %.1f dB)", p)
+	}
 }

@@ -751,6 +751,9 @@ type renderer struct {
 	opts Options
 	tmp  string // the MP4 being written
 	prog *progress
+	// kbMargin is set when clips are encoded with the margins of
+	// synthesised Ken Burns motion, to splice with its anchors.
+	kbMargin bool
 
 	// The mixed sound track, made once (soundTrack).
 	soundOnce sync.Once

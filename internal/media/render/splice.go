@@ -116,8 +116,13 @@ func (r *renderer) clipNames() (intro, outro string) {
 // spliceAll writes the intro, the middle (written by body) and the outro
 // into the video stream, checking the total length.
 func (r *renderer) spliceAll(body func(w *h264.Writer) error) error {
+	return r.spliceAllWith(h264.NewWriter, body)
+}
+
+// spliceAllWith is spliceAll with the Writer newWriter makes.
+func (r *renderer) spliceAllWith(newWriter func(io.Writer) *h264.Writer, body func(w *h264.Writer) error) error {
 	intro, outro := r.clipNames()
-	return writeStream(r.path("video.h264"), func(w *h264.Writer) error {
+	return writeStreamWith(r.path("video.h264"), newWriter, func(w *h264.Writer) error {
 		if intro != "" {
 			if err := r.copyStream(w, intro, r.p.introFrames, nil); err != nil {
 				return err
