@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/api/wire"
 	"github.com/ytmaker/ytmaker/internal/project"
 )
@@ -434,4 +435,9 @@ func TestDebugTaskEndpoint(t *testing.T) {
 	// An empty body is fine; a malformed one is not.
 	e.do("POST", "/api/v1/tasks/debug", nil).ok(http.StatusAccepted, nil)
 	e.do("POST", "/api/v1/tasks/debug", `{"payload":`).fails(400, CodeInvalidJSON)
+	// A payload is a note for the worker's log, not a store: a large one is refused.
+	big := `{"payload":"` + strings.Repeat("b", MaxDebugPayload) + `"}`
+	if er := e.do("POST", "/api/v1/tasks/debug", big).fails(422, errcode.InvalidInput); er.Details["field"] != "payload" {
+		t.Errorf("large payload: %+v", er)
+	}
 }

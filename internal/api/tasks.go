@@ -49,6 +49,10 @@ func (s *Server) getTask(w http.ResponseWriter, r *http.Request) {
 
 // debugTask enqueues debug_task (the seed's debug_task): the worker logs
 // "Request: ..." with the task's id, queue and payload.
+// MaxDebugPayload bounds the payload of POST /api/v1/tasks/debug: a
+// check that the workers run, not a way to store data.
+const MaxDebugPayload = 16 << 10
+
 func (s *Server) debugTask(w http.ResponseWriter, r *http.Request) {
 	var req wire.DebugRequest
 	if err := s.decodeBody(w, r, &req, true); err != nil {
@@ -56,6 +60,13 @@ func (s *Server) debugTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	payload := req.Payload
+	if len(payload) > MaxDebugPayload {
+		// The worker logs the payload on one line: a large one would
+		// flood the log (and stay in Redis with the result for a day).
+		s.fail(w, r, invalid("payload", "is %d bytes of JSON; at most %d allowed", len(payload), MaxDebugPayload).
+			with("max_bytes", MaxDebugPayload))
+		return
+	}
 	if len(payload) == 0 {
 		payload, _ = json.Marshal(map[string]any{"source": "POST /api/v1/tasks/debug", "sent_at": time.Now().UTC().Format(time.RFC3339)})
 	}
