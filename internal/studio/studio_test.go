@@ -443,3 +443,29 @@ func TestNotUploadedReasonInThePageLanguage(t *testing.T) {
 		}
 	}
 }
+
+// A zh-TW project page shows its settings and script in Chinese, not the
+// API's English values.
+func TestProjectPageSettingsInChinese(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	c := e.browser()
+	id := e.createProject("夜市", "臺灣的夜市很熱鬧。小吃便宜又好吃。")
+	p := e.get(c, fmt.Sprintf("/projects/%d", id), map[string]string{"Accept-Language": "zh-TW"})
+	for _, want := range []string{translate("zh-TW", "new.motion.none"), translate("zh-TW", "new.captions.sentence")} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	for _, v := range []string{"<dd>none</dd>", "<dd>sentence</dd>"} {
+		if strings.Contains(p.body, v) {
+			t.Errorf("an untranslated setting: %s", v)
+		}
+	}
+	f := funcs("zh-TW")["tv"].(func(string, string) string)
+	if got := f("segtype.", "intro"); got != "開場" {
+		t.Errorf("segment type: %q", got)
+	}
+	if got := f("new.motion.", "something-new"); got != "something-new" {
+		t.Errorf("an unknown value: %q", got)
+	}
+}

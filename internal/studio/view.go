@@ -106,6 +106,14 @@ func funcs(lang string) template.FuncMap {
 		},
 		"statusClass": statusClass,
 		"notUploaded": func(status string) string { return notUploaded(lang, status) },
+		// tv shows a setting's value in the page's language: the message
+		// prefix+value when there is one, else the value as it is.
+		"tv": func(prefix, value string) string {
+			if _, ok := english[prefix+value]; ok {
+				return translate(lang, prefix+value)
+			}
+			return value
+		},
 		"add":         func(a, b int) int { return a + b },
 		"json": func(v any) (template.JS, error) {
 			b, err := json.Marshal(v)
