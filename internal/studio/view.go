@@ -114,7 +114,7 @@ func funcs(lang string) template.FuncMap {
 			}
 			return value
 		},
-		"add":         func(a, b int) int { return a + b },
+		"add": func(a, b int) int { return a + b },
 		"json": func(v any) (template.JS, error) {
 			b, err := json.Marshal(v)
 			return template.JS(b), err
