@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/ytmaker/ytmaker/errcode"
+	"github.com/ytmaker/ytmaker/internal/atomicfile"
 	"github.com/ytmaker/ytmaker/internal/media/h264"
 	"github.com/ytmaker/ytmaker/internal/media/subtitles"
 )
@@ -429,7 +430,17 @@ func (r *renderer) kenBurnsMotion(ctx context.Context) (err error) {
 			g += fmt.Sprintf("[mblack][mwhite]blend=all_mode=lighten,scale=%d:%d:flags=area+accurate_rnd,setpts=N[mask];", p.w/8, p.h/8)
 		}
 		g += fmt.Sprintf("[full][vis1]overlay=%d:%d,setpts=N[v]", ml, m)
-		args := append(in.args, "-filter_complex", g, "-map", "[v]", "-frames:v", strconv.Itoa(len(as)))
+		// The graph lists every anchor: for a long shot it outgrows what
+		// one command-line argument may hold, so ffmpeg reads it from a file.
+		script := fmt.Sprintf("seg%03d.graph", i)
+		err := atomicfile.Write(r.path(script), 0o644, func(w io.Writer) error {
+			_, err := io.WriteString(w, g)
+			return err
+		})
+		if err != nil {
+			return errcode.Wrap(err, errcode.FileSystemError, false, "")
+		}
+		args := append(in.args, "-filter_complex_script", script, "-map", "[v]", "-frames:v", strconv.Itoa(len(as)))
 		args = append(args, p.x264ArgsWith(p.x264Params()+":me=dia:subme=1"+kbCrop())...)
 		args = append(args, kbSegName(i))
 		if masked[i] {
