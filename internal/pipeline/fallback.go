@@ -23,8 +23,9 @@ func chosen(choice, setting string) bool {
 // refusedForGood reports whether err is Gemini refusing a key what it
 // will refuse on every later call, whatever the text: the key may not use
 // the model (403 PERMISSION_DENIED), its project must turn billing on (400
-// FAILED_PRECONDITION) or the model is not there for it (404). A free-tier
-// key that writes scripts is often refused pictures or speech this way.
+// FAILED_PRECONDITION), the model is not there for it (404) or its plan
+// gives the model a quota of 0 (a 429 saying "limit: 0"). A free-tier key
+// that writes scripts is often refused pictures or speech this way.
 // An invalid key, a quota, a blocked prompt or a retryable error is not
 // such a refusal.
 func refusedForGood(err error) bool {
@@ -33,7 +34,7 @@ func refusedForGood(err error) bool {
 		return false
 	}
 	switch e.Code {
-	case gemini.CodeFailedPrecondition, gemini.CodeModelNotFound:
+	case gemini.CodeFailedPrecondition, gemini.CodeModelNotFound, gemini.CodeNoQuota:
 		return true
 	case gemini.CodeAuthFailed:
 		return e.HTTPStatus == http.StatusForbidden

@@ -236,6 +236,7 @@ func TestRefusedForGood(t *testing.T) {
 		{"400 invalid key", errcode.New(gemini.CodeAuthFailed, "Gemini INVALID_ARGUMENT: API key not valid", false), false},
 		{"401", errcode.HTTP("GEMINI", 401, nil, "Gemini UNAUTHENTICATED"), false},
 		{"daily quota", errcode.New(gemini.CodeQuotaExceeded, "Gemini RESOURCE_EXHAUSTED", false), false},
+		{"no quota in the plan", errcode.New(gemini.CodeNoQuota, "Gemini RESOURCE_EXHAUSTED: limit: 0", false), true},
 		{"rate limited", errcode.HTTP("GEMINI", 429, nil, "Gemini RESOURCE_EXHAUSTED"), false},
 		{"blocked", errcode.New(gemini.CodeBlocked, "Gemini blocked the image prompt", false), false},
 		{"no image", errcode.New(gemini.CodeNoImage, "Gemini returned no image", true), false},
@@ -276,6 +277,7 @@ func TestGeminiPicturesRefusedBecomeSlides(t *testing.T) {
 		{"403", fakegemini.Status(403).Message("Permission denied: this key may not use " + model + "."), "GEMINI_AUTH_FAILED", true},
 		{"billing", fakegemini.Billing(), gemini.CodeFailedPrecondition, false},
 		{"no model", fakegemini.Status(404), gemini.CodeModelNotFound, false},
+		{"free tier", fakegemini.NoQuota(), gemini.CodeNoQuota, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			gem.ClearFaults()

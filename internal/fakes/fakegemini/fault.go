@@ -39,6 +39,7 @@ type Fault struct {
 	output  outputKind
 	text    string
 	quotaID string
+	noQuota bool   // the quota's limit is 0: the key's plan has none of it
 	status  string // google.rpc status name, "" for the code's usual one
 	model   string // the only model the fault applies to; "" for any
 	always  bool
@@ -63,6 +64,17 @@ func Billing() Fault {
 // QuotaFailure detail naming it.
 func DailyQuota() Fault {
 	return Fault{base: fakehttp.Fault{Status: 429}, quotaID: "GenerateRequestsPerDayPerProjectPerModel-FreeTier"}
+}
+
+// NoQuota answers 429 RESOURCE_EXHAUSTED the way Gemini refuses a model
+// that the key's plan gives no quota at all (a free-tier key asking for
+// pictures): the violated quotas have a limit of 0, said in the message
+// and in each violation's quotaValue.
+func NoQuota() Fault {
+	return Fault{base: fakehttp.Fault{Status: 429,
+		Message: "You exceeded your current quota, please check your plan and billing details.\n" +
+			"* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 0"},
+		quotaID: "GenerateRequestsPerDayPerProjectPerModel-FreeTier", noQuota: true}
 }
 
 // Delay answers normally after d (or the fault's answer, as a method).
@@ -136,6 +148,9 @@ func (f Fault) String() string {
 	}
 	if f.quotaID != "" {
 		notes = append(notes, "quota "+f.quotaID)
+	}
+	if f.noQuota {
+		notes = append(notes, "limit 0")
 	}
 	if f.model != "" {
 		notes = append(notes, "model "+f.model)

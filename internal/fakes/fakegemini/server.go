@@ -218,12 +218,16 @@ func faultDetails(f Fault) []any {
 		if id == "" {
 			id = "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"
 		}
+		v := map[string]any{
+			"quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+			"quotaId":     id,
+		}
+		if f.noQuota {
+			v["quotaValue"] = "0"
+		}
 		details = append(details, map[string]any{
-			"@type": "type.googleapis.com/google.rpc.QuotaFailure",
-			"violations": []any{map[string]any{
-				"quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
-				"quotaId":     id,
-			}},
+			"@type":      "type.googleapis.com/google.rpc.QuotaFailure",
+			"violations": []any{v},
 		})
 		if f.base.RetryAfter > 0 {
 			details = append(details, fakehttp.GoogleRetryInfo(f.base.RetryAfter))

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -48,6 +49,7 @@ const (
 	CodeTimeout            = "GEMINI_TIMEOUT"
 	CodeModelNotFound      = "GEMINI_MODEL_NOT_FOUND"
 	CodeQuotaExceeded      = "GEMINI_QUOTA_EXCEEDED" // a daily quota: retrying today will not help
+	CodeNoQuota            = "GEMINI_NO_QUOTA"       // the key's plan has no quota for the model at all (limit 0)
 	CodeFailedPrecondition = "GEMINI_FAILED_PRECONDITION"
 	CodeBlocked            = "GEMINI_BLOCKED"
 	CodeNetworkError       = "GEMINI_NETWORK_ERROR"
@@ -369,7 +371,11 @@ func apiError(ae genai.APIError, key string) *errcode.Error {
 		if d := retryDelay(ae.Details); d > 0 {
 			e.WithRetryAfter(d)
 		}
-		if dailyQuota(ae.Details) {
+		switch {
+		case zeroQuota(ae.Message, ae.Details):
+			e.Code = CodeNoQuota
+			e.Retryable = false
+		case dailyQuota(ae.Details):
 			e.Code = CodeQuotaExceeded
 			e.Retryable = false
 		}
@@ -434,6 +440,34 @@ func dailyQuota(details []map[string]any) bool {
 			m, _ := v.(map[string]any)
 			id, _ := m["quotaId"].(string)
 			if strings.Contains(id, "PerDay") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// zeroLimit finds "limit: 0" in an error message, not "limit: 0.5" or
+// "limit: 05".
+var zeroLimit = regexp.MustCompile(`limit: 0([^0-9.]|$)`)
+
+// zeroQuota reports whether a 429 names a quota whose limit is 0: the
+// key's plan does not include the model (a free-tier key asking for
+// pictures), so no wait ever helps. Gemini says so in the message
+// ("limit: 0") and, in some answers, in a violation's quotaValue.
+func zeroQuota(message string, details []map[string]any) bool {
+	if zeroLimit.MatchString(message) {
+		return true
+	}
+	for _, d := range details {
+		t, _ := d["@type"].(string)
+		if !strings.HasSuffix(t, "google.rpc.QuotaFailure") {
+			continue
+		}
+		vs, _ := d["violations"].([]any)
+		for _, v := range vs {
+			m, _ := v.(map[string]any)
+			if q, _ := m["quotaValue"].(string); q == "0" {
 				return true
 			}
 		}

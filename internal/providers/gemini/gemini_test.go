@@ -168,6 +168,7 @@ func TestAPIErrorMapping(t *testing.T) {
 		{fakegemini.Status(429).RetryAfter(1500 * time.Millisecond), "GEMINI_RATE_LIMITED", true, 1500 * time.Millisecond, 429},
 		{fakegemini.Status(429), "GEMINI_RATE_LIMITED", true, 0, 429},
 		{fakegemini.DailyQuota().RetryAfter(time.Hour), CodeQuotaExceeded, false, time.Hour, 429},
+		{fakegemini.NoQuota().RetryAfter(25 * time.Second), CodeNoQuota, false, 25 * time.Second, 429},
 		{fakegemini.Status(500), "GEMINI_SERVER_ERROR", true, 0, 500},
 		{fakegemini.Status(502), "GEMINI_UNAVAILABLE", true, 0, 502},
 		{fakegemini.Status(503), "GEMINI_UNAVAILABLE", true, 0, 503},
@@ -390,6 +391,32 @@ func TestRetryDelayForms(t *testing.T) {
 		d := []map[string]any{{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": c.v}}
 		if got := retryDelay(d); got != c.want {
 			t.Errorf("retryDelay(%v) = %v, want %v", c.v, got, c.want)
+		}
+	}
+}
+
+func TestZeroQuota(t *testing.T) {
+	violation := func(v string) []map[string]any {
+		return []map[string]any{{"@type": "type.googleapis.com/google.rpc.QuotaFailure",
+			"violations": []any{map[string]any{"quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier", "quotaValue": v}}}}
+	}
+	for _, c := range []struct {
+		name    string
+		message string
+		details []map[string]any
+		want    bool
+	}{
+		{"message, then a model", "* Quota exceeded for metric: x, limit: 0, model: gemini-3.1-flash-image", nil, true},
+		{"message, several lines", "You exceeded your current quota.\n* Quota exceeded for metric: x, limit: 0\n* Quota exceeded", nil, true},
+		{"message ends", "Quota exceeded for metric: x, limit: 0", nil, true},
+		{"a real limit", "Quota exceeded for metric: x, limit: 20, model: gemini-3.8-flash", nil, false},
+		{"a limit starting with 0", "Quota exceeded for metric: x, limit: 05", nil, false},
+		{"quotaValue 0", "You exceeded your current quota.", violation("0"), true},
+		{"quotaValue 250000", "You exceeded your current quota.", violation("250000"), false},
+		{"nothing", "Resource has been exhausted (e.g. check quota).", nil, false},
+	} {
+		if got := zeroQuota(c.message, c.details); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
 	}
 }

@@ -72,6 +72,7 @@ func TestPaintErrors(t *testing.T) {
 	}{
 		{fakegemini.Status(429).RetryAfter(9 * time.Second), "GEMINI_RATE_LIMITED", true, 9 * time.Second},
 		{fakegemini.DailyQuota(), CodeQuotaExceeded, false, 0},
+		{fakegemini.NoQuota(), CodeNoQuota, false, 0},
 		{fakegemini.Status(500), "GEMINI_SERVER_ERROR", true, 0},
 		{fakegemini.Status(503), "GEMINI_UNAVAILABLE", true, 0},
 		{fakegemini.Status(400), "GEMINI_BAD_REQUEST", false, 0},
