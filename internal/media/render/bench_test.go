@@ -2,6 +2,9 @@ package render
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -173,4 +176,102 @@ func BenchmarkRenderOwnMedia(b *testing.B) {
 	}
 	b.ReportMetric(60/(elapsed.Seconds()/float64(b.N)), "x_realtime")
 	cpu.report(b, 60)
+}
+
+// stockClip describes a generated stand-in for a stock video download.
+type stockClip struct {
+	src     string // lavfi source, %s = size, %d = rate
+	w, h    int
+	fps     string // frame rate (may be fractional)
+	secs    float64
+	grain   int    // strength of temporal noise (camera grain), 0 = none
+	bitrate string // target bit rate, as stock files are delivered
+}
+
+// stockClips are the clips of BenchmarkRenderStockClips: the sizes and
+// rates Pexels and Pixabay deliver (mostly 1080p at 24–30 fps, some 4K,
+// some 720p, one 60 fps, one short enough to be looped, one of a
+// cinematic shape that is fitted over a blurred copy), encoded as those
+// services deliver them: H.264 High with CABAC and B-frames at a stock
+// bit rate, most with some camera grain.
+var stockClips = []stockClip{
+	{"testsrc2=s=%s:r=%s", 1920, 1080, "30", 8, 6, "8M"},
+	{"testsrc2=s=%s:r=%s", 3840, 2160, "30", 6, 6, "25M"},
+	{"mandelbrot=s=%s:r=%s:end_scale=0.1", 1280, 720, "30", 6, 0, "5M"},
+	{"life=s=480x270:r=%[2]s:mold=10:ratio=0.1:death_color=#203040:life_color=#e0c080,scale=%[1]s:flags=neighbor", 1920, 1080, "25", 7, 6, "8M"},
+	{"testsrc2=s=%s:r=%s", 1920, 1080, "30", 2, 6, "8M"},
+	{"testsrc2=s=%s:r=%s,hue=h=90", 1920, 1080, "30000/1001", 9, 6, "8M"},
+	{"testsrc2=s=%s:r=%s,hue=h=200", 3840, 2160, "25", 6, 6, "25M"},
+	{"testsrc2=s=%s:r=%s,negate", 1920, 1080, "60", 6, 6, "12M"},
+	{"cellauto=s=640x360:r=%[2]s:rule=110,scale=%[1]s:flags=neighbor,gblur=sigma=2", 1920, 1080, "24", 6, 6, "8M"},
+	{"testsrc2=s=%s:r=%s,hue=s=0.3", 1920, 800, "24", 6, 6, "7M"},
+	{"testsrc2=s=%s:r=%s,hue=h=300", 1280, 720, "30", 6, 6, "5M"},
+	{"testsrc2=s=%s:r=%s,eq=gamma=1.4", 1920, 1080, "30", 7, 6, "8M"},
+}
+
+// makeStockClip writes c to path, or keeps the file made by an earlier run
+// (generating the 4K clips takes a while).
+func makeStockClip(b *testing.B, c stockClip, path string) {
+	b.Helper()
+	if _, err := os.Stat(path); err == nil {
+		return
+	}
+	vf := fmt.Sprintf(c.src, fmt.Sprintf("%dx%d", c.w, c.h), c.fps)
+	if c.grain > 0 {
+		vf += fmt.Sprintf(",noise=alls=%d:allf=t", c.grain)
+	}
+	tmp := path + ".tmp.mp4"
+	args := []string{"-v", "error", "-y", "-f", "lavfi", "-i", vf + ",format=yuv420p", "-t", fmt.Sprint(c.secs),
+		"-c:v", "libx264", "-preset", "faster", "-profile:v", "high", "-b:v", c.bitrate, "-maxrate", c.bitrate, "-bufsize", c.bitrate,
+		"-movflags", "+faststart", tmp}
+	if out, err := exec.Command("ffmpeg", args...).CombinedOutput(); err != nil {
+		b.Fatalf("make clip %s: %v\n%s", vf, err, out)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkRenderStockClips is the 60 s, 12-segment 1080p video with
+// subtitles where every segment shows a different stock video clip
+// (stockClips), cut to its 5 s of narration or looped, filled into the
+// frame, without its sound. The clips are made once and kept in the
+// system's temporary directory.
+func BenchmarkRenderStockClips(b *testing.B) {
+	ff := needTools(b)
+	fs := loadFonts(b)
+	dir := b.TempDir()
+	cache := filepath.Join(os.TempDir(), "ytmaker-bench-stock-clips-v1")
+	if err := os.MkdirAll(cache, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	segs := makeSegments(b, fs, dir, 12, 1920, 1080, 5*time.Second, "en", true)
+	for i, c := range stockClips {
+		path := filepath.Join(cache, fmt.Sprintf("clip%02d_%dx%d.mp4", i, c.w, c.h))
+		makeStockClip(b, c, path)
+		segs[i].Clip, segs[i].Image = path, ""
+	}
+	spec := Spec{Width: 1920, Height: 1080, Segments: segs, Subtitles: true,
+		OutPath: filepath.Join(dir, "output", "final_video.mp4")}
+	b.ResetTimer()
+	cpu := startCPU()
+	var elapsed time.Duration
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		res, err := Render(context.Background(), spec, Options{FFmpeg: ff})
+		if err != nil {
+			b.Fatal(err)
+		}
+		elapsed += time.Since(start)
+		if res.Duration != 60*time.Second || res.Method != "stills" {
+			b.Fatalf("rendered %v with %s", res.Duration, res.Method)
+		}
+	}
+	b.ReportMetric(60/(elapsed.Seconds()/float64(b.N)), "x_realtime")
+	cpu.report(b, 60)
+	if out := os.Getenv("YTMAKER_BENCH_KEEP"); out != "" {
+		if err := os.Rename(spec.OutPath, out); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

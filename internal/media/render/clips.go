@@ -47,9 +47,9 @@ func (r *renderer) clipPad() string {
 // clipX264Args are the encoder options of a clip.
 func (r *renderer) clipX264Args() []string {
 	if !r.kbMargin {
-		return r.p.x264Args()
+		return r.p.x264ArgsWith(r.p.x264Params() + clipSearch)
 	}
-	return r.p.x264ArgsWith(r.p.x264Params() + kbCrop())
+	return r.p.x264ArgsWith(r.p.x264Params() + kbCrop() + clipSearch)
 }
 
 // clipName is the encoded file of shot k, a segment's video clip.
@@ -59,8 +59,7 @@ func clipName(k int) string { return fmt.Sprintf("clip%03d.h264", k) }
 // least the shot (and read no further), and returns filter graph text
 // that fits it to the frame at the frame rate, labelled out.
 func (p *plan) clipInput(in *inputs, k int, out string) string {
-	sh := p.shots[k]
-	idx := in.add("-stream_loop", "-1", "-t", seconds(p.frameTime(sh.to-sh.from+2)), "-i", sh.image)
+	idx := p.clipInputArgs(in, k)
 	return fmt.Sprintf("[%d:v:0]setpts=PTS-STARTPTS,fps=%d[%s_r];", idx, p.fps, out) + p.fitGraph(FitFill, out+"_r", out)
 }
 
@@ -74,7 +73,8 @@ func (r *renderer) encodeClip(ctx context.Context, k int) error {
 	sh := p.shots[k]
 	frames := sh.to - sh.from
 	var in inputs
-	g := p.clipInput(&in, k, "base") + p.watermark(&in, "base")
+	g, converted := r.clipGraph(ctx, p.clipInputArgs(&in, k), k, "base")
+	g += p.watermark(&in, "base")
 	if cues := p.shotCues(k); len(cues) > 0 {
 		name := fmt.Sprintf("clip%03d.ass", k)
 		if err := subtitles.WriteASSFile(r.path(name), cues, p.w, p.h, p.style); err != nil {
@@ -82,7 +82,12 @@ func (r *renderer) encodeClip(ctx context.Context, k int) error {
 		}
 		g += ",ass=filename=" + name
 	}
-	g += "," + yuvFilter + r.clipPad() + "[v]"
+	if converted {
+		g += ",format=yuv420p"
+	} else {
+		g += "," + yuvFilter
+	}
+	g += r.clipPad() + "[v]"
 	args := append(in.args, "-filter_complex", g, "-map", "[v]", "-frames:v", fmt.Sprint(frames))
 	args = append(args, r.clipX264Args()...)
 	args = append(args, clipName(k))

@@ -1,0 +1,32 @@
+package render
+
+import "testing"
+
+func TestClipCover(t *testing.T) {
+	land := &plan{w: 1920, h: 1080}
+	port := &plan{w: 1080, h: 1920}
+	scale := ",scale=1920:1080:out_color_matrix=bt709:out_range=tv,setsar=1"
+	tests := []struct {
+		name string
+		p    *plan
+		w, h int
+		want string // "" = not covered
+	}{
+		{"1080p", land, 1920, 1080, scale[1:]},
+		{"4K UHD", land, 3840, 2160, scale[1:]},
+		{"720p", land, 1280, 720, scale[1:]},
+		{"DCI 4K: the sides cropped", land, 4096, 2160, "crop=3840:2160" + scale},
+		{"16:10: top and bottom cropped", land, 1920, 1200, "crop=1920:1080" + scale},
+		{"cinematic 2.4:1: fitted over a blurred copy", land, 1920, 800, ""},
+		{"4:3: fitted over a blurred copy", land, 1440, 1080, ""},
+		{"portrait clip in a portrait frame", port, 1080, 1920, "scale=1080:1920:out_color_matrix=bt709:out_range=tv,setsar=1"},
+		{"landscape clip in a portrait frame", port, 1920, 1080, ""},
+		{"unknown size", land, 0, 0, ""},
+	}
+	for _, tt := range tests {
+		got, ok := tt.p.clipCover(tt.w, tt.h)
+		if ok != (tt.want != "") || got != tt.want {
+			t.Errorf("%s: %q, %v; want %q", tt.name, got, ok, tt.want)
+		}
+	}
+}
