@@ -19,6 +19,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/providers/did"
 	"github.com/ytmaker/ytmaker/internal/providers/stock"
+	"github.com/ytmaker/ytmaker/internal/quota"
 	"github.com/ytmaker/ytmaker/internal/script"
 	"github.com/ytmaker/ytmaker/internal/stage"
 	"golang.org/x/sync/errgroup"
@@ -138,6 +139,7 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	engine = p.meterVoice(engine)
 	br, err := p.brandOf(pr)
 	if err != nil {
 		return nil, err
@@ -153,6 +155,7 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 	if stockSrc != nil || pr.Settings.Visuals == project.VisualsSlides {
 		images = nil
 	}
+	images = p.meterPictures(images)
 	// Gemini speech picked by auto: a key refused it gets the offline
 	// voice.
 	voiceBack := p.voiceFallback(pr, engine)
@@ -254,10 +257,11 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 	// The first error (narration, slide, checkpoint) stops the rest; a
 	// failed image does not: it is counted for the fallback below. A call
 	// over a service's limit starts nothing new but lets the calls under
-	// way finish (and be checkpointed) before the stage is put off.
+	// way finish (and be checkpointed) before the stage is put off; so
+	// does a call over a daily budget.
 	var overLimit error
 	busy := func(err error) bool {
-		if limits.Busy(err) == nil {
+		if !waits(err) {
 			return false
 		}
 		mu.Lock()
@@ -410,7 +414,7 @@ func (p *Pipeline) runAssets(ctx context.Context, job stage.Job) (any, error) {
 		case err == nil:
 		case ctx.Err() != nil:
 			return nil, context.Cause(ctx)
-		case limits.Busy(err) != nil:
+		case waits(err):
 			return nil, err // the stage waits; finished segments are checkpointed
 		case errcode.Code(err) == errcode.DiskFull:
 			return nil, err
@@ -611,7 +615,8 @@ func (p *Pipeline) drawSlide(fs *fonts.Set, pr *project.Project, br *brand.Brand
 
 // makeAvatar makes one avatar clip; failures are logged and skipped (the
 // avatar is optional), and a finished clip is checkpointed. The one error
-// returned is D-ID being at its call limit: the stage then waits.
+// returned is D-ID being at its call limit or daily budget: the stage
+// then waits.
 func (p *Pipeline) makeAvatar(ctx context.Context, job stage.Job, c *did.Client, which string, seg SegmentAssets) (*Avatar, error) {
 	hash := hashOf("avatar", which, seg.AudioHash)
 	var cp Avatar
@@ -621,9 +626,14 @@ func (p *Pipeline) makeAvatar(ctx context.Context, job stage.Job, c *did.Client,
 	rel := "assets/avatars/" + which + ".mp4"
 	actx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	a, err := c.MakeAvatar(actx, abs(job, seg.Audio), abs(job, rel))
+	var a did.Avatar
+	_, err := p.metered(actx, quota.ProviderDID, []cost{request()}, nil, func(ctx context.Context) error {
+		var err error
+		a, err = c.MakeAvatar(ctx, abs(job, seg.Audio), abs(job, rel))
+		return err
+	})
 	if err != nil {
-		if limits.Busy(err) != nil {
+		if waits(err) {
 			return nil, err
 		}
 		job.Logger().Warn("avatar skipped", "which", which, "err", err)

@@ -114,6 +114,9 @@ func TestWholeChainWithOpenAIImages(t *testing.T) {
 	if len(reqs) != assets.Segments {
 		t.Fatalf("%d image requests for %d segments", len(reqs), assets.Segments)
 	}
+	if s.used("openai_images") != int64(assets.Segments) || s.used("openai_requests") != int64(len(reqs)) {
+		t.Fatalf("counted %d images, %d requests for %d pictures", s.used("openai_images"), s.used("openai_requests"), assets.Segments)
+	}
 	for _, r := range reqs {
 		if r.Path != "/v1/images/generations" || !r.Auth || r.Image.Size != "1024x1536" || r.Image.Model != "gpt-image-2.5-flare" || r.Status != 200 {
 			t.Fatalf("image request %+v", r)
@@ -152,6 +155,12 @@ func TestWholeChainGeminiOnly(t *testing.T) {
 	}
 	if images != assets.Segments {
 		t.Fatalf("%d image requests for %d segments", images, assets.Segments)
+	}
+	if got := s.used("gemini_images"); got != int64(images) {
+		t.Fatalf("gemini_images %d for %d pictures", got, images)
+	}
+	if got, n := s.used("gemini_requests"), int64(len(gem.Requests())); got != n {
+		t.Fatalf("gemini_requests %d, the fake got %d", got, n)
 	}
 	var render pipeline.RenderResult
 	json.Unmarshal(s.state(id).Stages.Render.Result, &render)
@@ -218,6 +227,10 @@ func TestGeminiSpeechNarrates(t *testing.T) {
 	}
 	if speech < len(man.Segments) { // a segment may be read in several parts
 		t.Fatalf("%d speech requests for %d segments", speech, len(man.Segments))
+	}
+	lo, hi := narrationBounds(t, s, id)
+	if got := s.used("gemini_characters"); got < lo || got > hi {
+		t.Fatalf("gemini_characters %d, the narration has %d to %d", got, lo, hi)
 	}
 	var render pipeline.RenderResult
 	json.Unmarshal(s.state(id).Stages.Render.Result, &render)

@@ -114,6 +114,10 @@ type Pipeline struct {
 	cfg Config
 	log *slog.Logger
 
+	// counting carries the calls to the providers, counting the
+	// requests each call sent (see metered).
+	counting *http.Client
+
 	ffOnce sync.Once
 	ff     *ffmpeg.Runner
 	ffErr  error
@@ -149,7 +153,7 @@ func New(cfg Config) (*Pipeline, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	p := &Pipeline{cfg: cfg, log: log}
+	p := &Pipeline{cfg: cfg, log: log, counting: countingClient(cfg.HTTPClient)}
 	p.sweep()
 	if cfg.YouTube.Configured() {
 		if _, err := p.newYouTube(cfg.YouTube.RefreshToken); err != nil {
@@ -247,9 +251,9 @@ func (p *Pipeline) resumed(run stage.Func) stage.Func {
 		}
 		res, err := run(ctx, job)
 		if err != nil {
-			// A call or render over its limit: run again later, without
-			// using an attempt.
-			return nil, limits.Waiting(err)
+			// A call or render over its limit, or a call over a daily
+			// budget: run again later, without using an attempt.
+			return nil, limits.Waiting(p.quotaWaiting(err))
 		}
 		return res, nil
 	}
@@ -269,7 +273,7 @@ func (p *Pipeline) gated(run stage.Func) stage.Func {
 
 // client returns the HTTP client for the calls to an online service.
 func (p *Pipeline) client(provider string) *http.Client {
-	return p.cfg.Limiter.Client(provider, p.cfg.HTTPClient)
+	return p.cfg.Limiter.Client(provider, p.counting)
 }
 
 // Close releases the fonts.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/fakes/fakeelevenlabs"
@@ -220,6 +221,23 @@ func TestWholeChainWithElevenLabs(t *testing.T) {
 	reqs := el.Requests()
 	if reqs[0].Status != 429 || reqs[1].VoiceID != "voice-a" || reqs[1].OutputFormat != "pcm_24000" {
 		t.Fatalf("requests %+v", reqs[:2])
+	}
+	// Counted: every request once, the 429 too; the characters read
+	// aloud, not those of the refused request (pieces read before the
+	// 429 stopped their segment are read again, and paid again, by the
+	// next attempt).
+	var chars int64
+	for _, r := range reqs {
+		if r.Status == 200 {
+			chars += int64(utf8.RuneCountInString(r.Text))
+		}
+	}
+	lo, _ := narrationBounds(t, s, id)
+	if got := s.used("elevenlabs_characters"); got != chars || got < lo {
+		t.Errorf("elevenlabs_characters %d; the fake read %d, the narration has at least %d", got, chars, lo)
+	}
+	if got := s.used("elevenlabs_requests"); got != int64(len(reqs)) {
+		t.Errorf("elevenlabs_requests %d, the fake got %d", got, len(reqs))
 	}
 
 	// The project's voice, and an unknown one that fails for good.

@@ -11,6 +11,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/prompts"
 	"github.com/ytmaker/ytmaker/internal/providers/gemini"
 	"github.com/ytmaker/ytmaker/internal/providers/openaicompat"
+	"github.com/ytmaker/ytmaker/internal/quota"
 	"github.com/ytmaker/ytmaker/internal/script"
 	"github.com/ytmaker/ytmaker/internal/stage"
 )
@@ -26,12 +27,6 @@ type ScriptResult struct {
 	Tokens     int    `json:"tokens,omitempty"`
 	Template   string `json:"prompt_template,omitempty"`
 }
-
-// Quota services for the OpenAI-compatible API.
-const (
-	openAIRequests = "openai_requests"
-	openAITokens   = "openai_tokens"
-)
 
 // scriptProvider decides which writer makes a project's script: the
 // project's choice, else LLM_PROVIDER, else the first service configured
@@ -102,10 +97,13 @@ func (p *Pipeline) runScript(ctx context.Context, job stage.Job) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, usage, err := w.Write(ctx, req)
-		if p.cfg.Quota != nil && usage.Calls > 0 {
-			p.cfg.Quota.RecordGemini(context.WithoutCancel(ctx), int64(usage.Calls), int64(usage.TotalTokens))
-		}
+		var s *script.Script
+		var usage gemini.Usage
+		err = p.meteredLLM(ctx, quota.ProviderGemini, func(ctx context.Context) (int, error) {
+			var err error
+			s, usage, err = w.Write(ctx, req)
+			return usage.TotalTokens, err
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -120,14 +118,13 @@ func (p *Pipeline) runScript(ctx context.Context, job stage.Job) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, usage, err := w.Write(ctx, req)
-		if p.cfg.Quota != nil && usage.Calls > 0 {
-			qctx := context.WithoutCancel(ctx)
-			p.cfg.Quota.Record(qctx, openAIRequests, int64(usage.Calls))
-			if usage.TotalTokens > 0 {
-				p.cfg.Quota.Record(qctx, openAITokens, int64(usage.TotalTokens))
-			}
-		}
+		var s *script.Script
+		var usage openaicompat.Usage
+		err = p.meteredLLM(ctx, quota.ProviderOpenAI, func(ctx context.Context) (int, error) {
+			var err error
+			s, usage, err = w.Write(ctx, req)
+			return usage.TotalTokens, err
+		})
 		if err != nil {
 			return nil, err
 		}
@@ -150,6 +147,25 @@ func (p *Pipeline) runScript(ctx context.Context, job stage.Job) (any, error) {
 	res.Title, res.Language, res.Segments = sc.Title, sc.Language, len(sc.Segments)
 	job.Progress(100, fmt.Sprintf("Script ready: %d segments", len(sc.Segments)))
 	return res, nil
+}
+
+// meteredLLM writes a script with provider's LLM, counted in the day's
+// usage: a request reserved before (the writer may send more: a repair,
+// a retry without the JSON schema; those are added after), the tokens
+// budget checked not to be reached before and the tokens the answers
+// reported added after.
+func (p *Pipeline) meteredLLM(ctx context.Context, provider string, write func(ctx context.Context) (tokens int, err error)) error {
+	var tokens int
+	sent, err := p.metered(ctx, provider, []cost{request()}, []string{quota.UnitTokens}, func(ctx context.Context) error {
+		var err error
+		tokens, err = write(ctx)
+		return err
+	})
+	if sent > 1 {
+		p.record(ctx, provider, quota.UnitRequests, sent-1)
+	}
+	p.record(ctx, provider, quota.UnitTokens, int64(tokens))
+	return err
 }
 
 func modelOr(m string) string {

@@ -20,6 +20,7 @@ import (
 	"github.com/ytmaker/ytmaker/internal/limits"
 	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/providers/stock"
+	"github.com/ytmaker/ytmaker/internal/quota"
 	"github.com/ytmaker/ytmaker/internal/script"
 	"github.com/ytmaker/ytmaker/internal/stage"
 	"github.com/ytmaker/ytmaker/internal/stockcache"
@@ -117,40 +118,41 @@ func (p *Pipeline) stockClient(which string) (stockSearcher, error) {
 			return nil, missingKey("pexels", "PEXELS_API_KEY")
 		}
 		return stock.NewPexels(stock.Config{APIKey: p.cfg.PexelsAPIKey, BaseURL: p.cfg.PexelsBaseURL,
-			HTTPClient: p.client(limits.Pexels), Downloads: p.cfg.HTTPClient, Logger: p.log})
+			HTTPClient: p.client(limits.Pexels), Downloads: p.counting, Logger: p.log})
 	case project.ProviderPixabay:
 		if p.cfg.PixabayAPIKey == "" {
 			return nil, missingKey("pixabay", "PIXABAY_API_KEY")
 		}
 		return stock.NewPixabay(stock.Config{APIKey: p.cfg.PixabayAPIKey, BaseURL: p.cfg.PixabayBaseURL,
-			HTTPClient: p.client(limits.Pixabay), Downloads: p.cfg.HTTPClient, Logger: p.log})
+			HTTPClient: p.client(limits.Pixabay), Downloads: p.counting, Logger: p.log})
 	}
 	return nil, errcode.Newf(errcode.InvalidInput, false, "unknown stock footage service %q", which).WithDetail("field", "settings.providers.stock")
 }
 
-// countedStock counts a stock service's searches and downloads per day
-// (pexels_requests, pexels_downloads, ...) for /api/v1/quotas.
+// countedStock counts a stock service's searches (pexels_requests, ...)
+// and downloads (pexels_downloads, ...) in the day's usage (see metered).
 type countedStock struct {
 	stockSearcher
 	p *Pipeline
 }
 
-func (c countedStock) record(ctx context.Context, what string, err error) {
-	if c.p.cfg.Quota == nil || limits.Busy(err) != nil || errcode.Code(err) == errcode.Cancelled {
-		return
-	}
-	c.p.cfg.Quota.Record(context.WithoutCancel(ctx), c.Name()+"_"+what, 1)
-}
-
 func (c countedStock) Search(ctx context.Context, q stock.Query) ([]stock.Asset, error) {
-	found, err := c.stockSearcher.Search(ctx, q)
-	c.record(ctx, "requests", err)
+	var found []stock.Asset
+	_, err := c.p.metered(ctx, c.Name(), []cost{request()}, nil, func(ctx context.Context) error {
+		var err error
+		found, err = c.stockSearcher.Search(ctx, q)
+		return err
+	})
 	return found, err
 }
 
 func (c countedStock) Download(ctx context.Context, a stock.Asset, path string, max int64) (int64, error) {
-	n, err := c.stockSearcher.Download(ctx, a, path, max)
-	c.record(ctx, "downloads", err)
+	var n int64
+	_, err := c.p.metered(ctx, c.Name(), []cost{produced(quota.UnitDownloads, 1)}, nil, func(ctx context.Context) error {
+		var err error
+		n, err = c.stockSearcher.Download(ctx, a, path, max)
+		return err
+	})
 	return n, err
 }
 

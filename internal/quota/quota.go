@@ -200,6 +200,9 @@ func New(client redis.Cmdable, opts Options) *Tracker {
 	return t
 }
 
+// Now is the time by the tracker's clock, which decides the day.
+func (t *Tracker) Now() time.Time { return t.now() }
+
 // YouTubeCosts returns the YouTube model in effect (defaults filled in).
 func (t *Tracker) YouTubeCosts() YouTubeCosts { return t.youtube }
 
