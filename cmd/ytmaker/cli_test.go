@@ -33,6 +33,12 @@ func cliServer(t *testing.T, token string) string {
 // cliServerWith is cliServer with a list of services.
 func cliServerWith(t *testing.T, token string, providers api.ProviderCatalog) string {
 	t.Helper()
+	return cliServerFull(t, token, providers, nil)
+}
+
+// cliServerFull is cliServerWith with a source of quota usage.
+func cliServerFull(t *testing.T, token string, providers api.ProviderCatalog, quotas api.QuotaSource) string {
+	t.Helper()
 	t.Chdir(t.TempDir()) // no .env from the source tree
 	for _, k := range []string{"API_TOKEN", "HTTP_ADDR", "REDIS_URL", "DATA_DIR"} {
 		t.Setenv(k, "")
@@ -66,7 +72,7 @@ func cliServerWith(t *testing.T, token string, providers api.ProviderCatalog) st
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
-	h := api.New(api.Config{Engine: eng, Token: token, Providers: providers, Status: func(context.Context) procman.Status { return procman.Status{Status: "healthy"} }})
+	h := api.New(api.Config{Engine: eng, Token: token, Providers: providers, Quotas: quotas, Status: func(context.Context) procman.Status { return procman.Status{Status: "healthy"} }})
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.RegisterOnShutdown(h.Shutdown)
 	srv.Start()

@@ -49,6 +49,7 @@ func commands() []command {
 		{"tasks", "tasks show ID: a background task's state, result and error", runTasks},
 		{"prompts", "prompts list | show NAME | set NAME --file F | delete NAME: script prompt templates", runPrompts},
 		{"providers", "providers [list] | test NAME: the services a server can use, and a test of each key", runProviders},
+		{"quotas", "quotas: today's usage of the paid APIs per provider, with the daily limits", runQuotas},
 		{"brands", "brands list | show NAME | save FILE | rm NAME | logo NAME FILE: brand presets (logo, channel cards)", runBrands},
 		{"monitor", "run the queue dashboard on its own (--port 5555)", runMonitor},
 		{"mcp", "serve the tools to an agent over MCP on stdin/stdout (drives a running server)", runMCP},

@@ -35,7 +35,8 @@ import (
 //     sending) gives its reservation back, so only calls the provider saw
 //     are counted, each once however many HTTP requests it took; what a
 //     call produces (characters read aloud, an image, a download) is kept
-//     only when the call succeeded, the request whenever it was sent;
+//     unless the provider answered with a failure, the request whenever
+//     it was sent;
 //   - a refused budget makes the stage wait for the reset (quotaWaiting)
 //     without using an attempt, as the YouTube quota does.
 
@@ -150,7 +151,11 @@ func (p *Pipeline) metered(ctx context.Context, provider string, costs []cost, a
 	switch {
 	case n == 0:
 		release(false)
-	case err != nil:
+	case err != nil && ctx.Err() == nil:
+		// The provider answered with a failure: nothing was made. A
+		// call cut short here (another call of the stage failed, the
+		// stage was stopped) keeps its product: the provider had the
+		// request and may have done the work.
 		release(true)
 	}
 	return n, err
