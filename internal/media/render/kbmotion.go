@@ -306,6 +306,24 @@ func kbPTS(frames []int) string {
 	return b.String()
 }
 
+// kbKeyTimes lists, for -force_key_frames, the anchors that start a
+// new 2 s interval of the shot, by their time in the encoded stream of
+// anchors (one frame each): key frames come every 2 s of video, as when
+// every frame was encoded, not every 60 anchors.
+func (p *plan) kbKeyTimes(anchors []kbAnchor) string {
+	var b strings.Builder
+	gop := 2 * p.fps
+	for j, a := range anchors {
+		if j == 0 || a.frame/gop != anchors[j-1].frame/gop {
+			if b.Len() > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString(strconv.FormatFloat(float64(j)/float64(p.fps), 'f', 6, 64))
+		}
+	}
+	return b.String()
+}
+
 // kbFrames returns the frames of anchors.
 func kbFrames(anchors []kbAnchor) []int {
 	out := make([]int, len(anchors))
@@ -395,7 +413,12 @@ func (r *renderer) kenBurnsMotion(ctx context.Context) (err error) {
 		}
 		frames := p.shots[i].to - p.shots[i].from
 		changes := p.kbChanges(i)
-		anchors[i] = p.kbAnchors(i, frames, changes)
+		// An anchor also every 2 s, where a key frame goes.
+		breaks := slices.Clone(changes)
+		for f := 2 * p.fps; f < frames; f += 2 * p.fps {
+			breaks = append(breaks, f)
+		}
+		anchors[i] = p.kbAnchors(i, frames, breaks)
 		states[i] = kbStates(frames, changes)
 		as := anchors[i]
 		in := inputs{}
@@ -440,7 +463,8 @@ func (r *renderer) kenBurnsMotion(ctx context.Context) (err error) {
 		if err != nil {
 			return errcode.Wrap(err, errcode.FileSystemError, false, "")
 		}
-		args := append(in.args, "-filter_complex_script", script, "-map", "[v]", "-frames:v", strconv.Itoa(len(as)))
+		args := append(in.args, "-filter_complex_script", script, "-map", "[v]", "-frames:v", strconv.Itoa(len(as)),
+			"-force_key_frames", p.kbKeyTimes(as))
 		args = append(args, p.x264ArgsWith(p.x264Params()+":me=dia:subme=1"+kbCrop())...)
 		args = append(args, kbSegName(i))
 		if masked[i] {

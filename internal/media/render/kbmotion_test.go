@@ -83,11 +83,19 @@ func TestKenBurnsMotion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	synth := 0
+	synth, idr := 0, 0
 	for _, u := range st.Units {
 		if u.Picture.RefIdc == 0 {
 			synth++
 		}
+		if u.Picture.IDR {
+			idr++
+		}
+	}
+	// A key frame starts the intro and each shot, none inside the 1.5 s
+	// shots.
+	if idr != 5 {
+		t.Errorf("%d key frames, want 5", idr)
 	}
 	if len(st.Units) != 195 || synth < 120 {
 		t.Fatalf("%d pictures, %d synthesised: want 195, most of the 180 Ken Burns frames", len(st.Units), synth)
@@ -148,6 +156,19 @@ func TestKBAnchors(t *testing.T) {
 		for _, f := range []int{0, 3, 100, 149} {
 			if !at[f] {
 				t.Errorf("motion %d: no anchor at frame %d", k, f)
+			}
+		}
+		// Key frames every 2 s: at the anchors of frames 0, 60 and 120
+		// (or the first after them).
+		keys := strings.Split(p.kbKeyTimes(as), ",")
+		if len(keys) != 3 || keys[0] != "0.000000" {
+			t.Errorf("motion %d: key frames at %v", k, keys)
+		}
+		for _, kt := range keys[1:] {
+			v, _ := strconv.ParseFloat(kt, 64)
+			j := int(math.Round(v * 30))
+			if f := as[j].frame; f%60 > kbStep-1 || as[j-1].frame/60 == f/60 {
+				t.Errorf("motion %d: key frame at anchor %d (frame %d)", k, j, f)
 			}
 		}
 	}
