@@ -223,6 +223,7 @@ func makeStockClip(b *testing.B, c stockClip, path string) {
 	tmp := path + ".tmp.mp4"
 	args := []string{"-v", "error", "-y", "-f", "lavfi", "-i", vf + ",format=yuv420p", "-t", fmt.Sprint(c.secs),
 		"-c:v", "libx264", "-preset", "faster", "-profile:v", "high", "-b:v", c.bitrate, "-maxrate", c.bitrate, "-bufsize", c.bitrate,
+		"-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv",
 		"-movflags", "+faststart", tmp}
 	if out, err := exec.Command("ffmpeg", args...).CombinedOutput(); err != nil {
 		b.Fatalf("make clip %s: %v\n%s", vf, err, out)
@@ -241,7 +242,7 @@ func BenchmarkRenderStockClips(b *testing.B) {
 	ff := needTools(b)
 	fs := loadFonts(b)
 	dir := b.TempDir()
-	cache := filepath.Join(os.TempDir(), "ytmaker-bench-stock-clips-v1")
+	cache := filepath.Join(os.TempDir(), "ytmaker-bench-stock-clips-v2")
 	if err := os.MkdirAll(cache, 0o755); err != nil {
 		b.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package render
 import (
 	"context"
 	"fmt"
+
+	"github.com/ytmaker/ytmaker/internal/media/ffmpeg"
 )
 
 // Segments shown as video clips (stock footage, the creator's own
@@ -13,7 +15,7 @@ import (
 //   - A clip whose shape is close to the frame's (cropping cuts at most a
 //     fifth of it, as FitFill decides) is cropped to the frame's shape and
 //     scaled to it in one pass that also converts it to BT.709 limited
-//     range. The general FitFill graph, which must also work for clips of
+//     range (unless it is already). The general FitFill graph, which must also work for clips of
 //     any shape, makes a blurred, darkened copy of every frame to lay the
 //     clip over and converts colours in a pass of its own; a clip that
 //     covers the frame hides that copy completely. The clip's size comes
@@ -25,12 +27,13 @@ import (
 //     the same quality setting. Only the analysis changes, not the
 //     parameter sets, so the pieces still splice.
 
-// clipCover returns filter graph text that crops a clip of w×h to the
-// frame's shape and scales it to the frame, converted to BT.709 limited
-// range (ending unlabelled), and true; or false when the clip is not
+// clipCover returns filter graph text that crops a clip (its video
+// stream v) to the frame's shape and scales it to the frame, converted to
+// BT.709 limited range (ending unlabelled), and true; or false when the clip is not
 // close enough to the frame's shape to be cropped (FitFill fits it over a
 // blurred copy instead).
-func (p *plan) clipCover(w, h int) (string, bool) {
+func (p *plan) clipCover(v ffmpeg.Stream) (string, bool) {
+	w, h := v.Width, v.Height
 	if w <= 0 || h <= 0 {
 		return "", false
 	}
@@ -49,7 +52,15 @@ func (p *plan) clipCover(w, h int) (string, bool) {
 	if cw != w || ch != h {
 		f = fmt.Sprintf("crop=%d:%d,", cw, ch)
 	}
-	f += fmt.Sprintf("scale=%d:%d:out_color_matrix=bt709:out_range=tv,setsar=1", p.w, p.h)
+	// Scaling and converting the colours in one swscale pass converts at
+	// the source's size, through a slow path: a 4K frame costs five times
+	// its scaling alone. Colours are converted after the scaling, and only
+	// when the clip is not already BT.709 limited range (as stock footage
+	// is tagged).
+	f += fmt.Sprintf("scale=%d:%d,setsar=1", p.w, p.h)
+	if v.ColorSpace != "bt709" || v.ColorRange != "tv" {
+		f += ",scale=out_color_matrix=bt709:out_range=tv"
+	}
 	return f, true
 }
 
@@ -60,7 +71,7 @@ func (r *renderer) clipGraph(ctx context.Context, idx, k int, out string) (strin
 	p := r.p
 	if info, err := r.ff.Probe(ctx, p.shots[k].image); err == nil {
 		if v, ok := info.Video(); ok {
-			if f, ok := p.clipCover(v.Width, v.Height); ok {
+			if f, ok := p.clipCover(v); ok {
 				return fmt.Sprintf("[%d:v:0]setpts=PTS-STARTPTS,fps=%d,%s[%s];", idx, p.fps, f, out), true
 			}
 		}
