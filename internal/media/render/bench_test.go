@@ -221,7 +221,9 @@ func makeStockClip(b *testing.B, c stockClip, path string) {
 		vf += fmt.Sprintf(",noise=alls=%d:allf=t", c.grain)
 	}
 	tmp := path + ".tmp.mp4"
-	args := []string{"-v", "error", "-y", "-f", "lavfi", "-i", vf + ",format=yuv420p", "-t", fmt.Sprint(c.secs),
+	// The pictures are converted to YUV with the BT.709 matrix they are
+	// tagged with.
+	args := []string{"-v", "error", "-y", "-f", "lavfi", "-i", vf + ",scale=out_color_matrix=bt709:out_range=tv,format=yuv420p", "-t", fmt.Sprint(c.secs),
 		"-c:v", "libx264", "-preset", "faster", "-profile:v", "high", "-b:v", c.bitrate, "-maxrate", c.bitrate, "-bufsize", c.bitrate,
 		"-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv",
 		"-movflags", "+faststart", tmp}
@@ -242,7 +244,7 @@ func BenchmarkRenderStockClips(b *testing.B) {
 	ff := needTools(b)
 	fs := loadFonts(b)
 	dir := b.TempDir()
-	cache := filepath.Join(os.TempDir(), "ytmaker-bench-stock-clips-v2")
+	cache := filepath.Join(os.TempDir(), "ytmaker-bench-stock-clips-v3")
 	if err := os.MkdirAll(cache, 0o755); err != nil {
 		b.Fatal(err)
 	}
