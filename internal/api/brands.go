@@ -10,6 +10,7 @@ import (
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/api/wire"
 	"github.com/ytmaker/ytmaker/internal/brand"
+	"github.com/ytmaker/ytmaker/internal/project"
 )
 
 // CodeBrandNotFound answers a brand preset (or its logo) that does not
@@ -133,10 +134,18 @@ func (s *Server) saveBrand(w http.ResponseWriter, r *http.Request, in brand.Bran
 }
 
 // deleteBrand removes a preset (and its logo, when no other preset uses
-// it). Projects that name it are refused on their next render, and on any
-// change, until they name another.
+// it). While unfinished projects name it, it is refused with 409 IN_USE
+// unless ?force=true; projects that name a deleted preset are refused on
+// their next render, and on any change, until they name another.
 func (s *Server) deleteBrand(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
+	if _, err := s.store.Brands().Get(name); err != nil {
+		s.fail(w, r, brandError(name, err))
+		return
+	}
+	if s.refuseInUse(w, r, "brand", name, func(st project.Settings) bool { return st.Brand == name }) {
+		return
+	}
 	if err := s.store.Brands().Delete(name); err != nil {
 		s.fail(w, r, brandError(name, err))
 		return

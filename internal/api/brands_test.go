@@ -125,7 +125,15 @@ func TestBrandsCRUD(t *testing.T) {
 		t.Fatalf("patch error %+v", err)
 	}
 
-	r = e.do("DELETE", "/api/v1/brands/rivers", nil)
+	// An unfinished project names it: refused, with the project named,
+	// and nothing deleted; ?force=true deletes it all the same.
+	err = e.do("DELETE", "/api/v1/brands/rivers", nil).fails(http.StatusConflict, CodeInUse)
+	if ids, _ := err.Details["projects"].([]any); len(ids) != 1 || ids[0] != float64(p.ID) || err.Details["count"] != float64(1) {
+		t.Fatalf("in use: %+v", err)
+	}
+	e.do("GET", "/api/v1/brands/rivers", nil).ok(http.StatusOK, nil)
+	e.do("DELETE", "/api/v1/brands/rivers?force=maybe", nil).fails(http.StatusUnprocessableEntity, "INVALID_INPUT")
+	r = e.do("DELETE", "/api/v1/brands/rivers?force=true", nil)
 	if r.code != http.StatusNoContent || len(r.body) != 0 {
 		t.Fatalf("DELETE: HTTP %d %s", r.code, r.body)
 	}

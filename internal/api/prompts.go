@@ -5,6 +5,7 @@ import (
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/api/wire"
+	"github.com/ytmaker/ytmaker/internal/project"
 	"github.com/ytmaker/ytmaker/internal/prompts"
 )
 
@@ -96,8 +97,20 @@ func (s *Server) savePromptTemplate(w http.ResponseWriter, r *http.Request, in w
 	writeData(w, status, templateView(t))
 }
 
+// deletePromptTemplate removes a template. While unfinished projects
+// name it, it is refused with 409 IN_USE unless ?force=true.
 func (s *Server) deletePromptTemplate(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
+	if _, err := s.store.Prompts().Get(name); err != nil || name == prompts.DefaultName {
+		if err == nil { // the built-in one: Delete says why not
+			err = s.store.Prompts().Delete(name)
+		}
+		s.fail(w, r, promptError(err))
+		return
+	}
+	if s.refuseInUse(w, r, "prompt template", name, func(st project.Settings) bool { return st.PromptTemplate == name }) {
+		return
+	}
 	if err := s.store.Prompts().Delete(name); err != nil {
 		s.fail(w, r, promptError(err))
 		return

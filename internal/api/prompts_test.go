@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -73,6 +74,12 @@ func TestPromptTemplatesCRUD(t *testing.T) {
 		t.Fatalf("details %v", err.Details)
 	}
 
+	// The unfinished project names it: refused until it names another.
+	err = e.do("DELETE", "/api/v1/prompt-templates/kids", nil).fails(http.StatusConflict, CodeInUse)
+	if ids, _ := err.Details["projects"].([]any); len(ids) != 1 || ids[0] != float64(p.ID) {
+		t.Fatalf("in use: %+v", err)
+	}
+	e.do("PATCH", fmt.Sprintf("/api/v1/projects/%d", p.ID), map[string]any{"settings": map[string]any{"prompt_template": nil}}).ok(http.StatusOK, nil)
 	e.do("DELETE", "/api/v1/prompt-templates/kids", nil).ok(http.StatusOK, nil)
 	e.do("DELETE", "/api/v1/prompt-templates/kids", nil).fails(http.StatusNotFound, "PROMPT_TEMPLATE_NOT_FOUND")
 	e.do("GET", "/api/v1/prompt-templates/kids", nil).fails(http.StatusNotFound, "PROMPT_TEMPLATE_NOT_FOUND")
