@@ -155,6 +155,17 @@ func TestBrowserBrands(t *testing.T) {
 		t.Fatalf("deleted without the confirmation: %v", err)
 	}
 	eval[bool](b, `window.answer = true`)
+	// The project, not yet made, names it: the server refuses (409
+	// IN_USE) and the page asks again, saying how many projects use it.
+	// Declined, nothing is deleted; accepted, the deletion is forced.
+	b.allowConsole("409")
+	eval[bool](b, `(window.confirm = m => { window.asked = m; return !m.includes("unfinished") || window.force === true; }, true)`)
+	b.do(10*time.Second, chromedp.Click(chromedp.CSS(`[data-delete-brand="rivers"]`)))
+	b.waitFor(`window.asked.includes("1 unfinished") && document.getElementById("flash").textContent.includes("unfinished") && document.querySelector('.brand-row[data-name="rivers"]')`, 10*time.Second)
+	if _, err := e.engine.Store().Brands().Get("rivers"); err != nil {
+		t.Fatalf("deleted while a project names it, without asking: %v", err)
+	}
+	eval[bool](b, `window.force = true`)
 	b.do(10*time.Second, chromedp.Click(chromedp.CSS(`[data-delete-brand="rivers"]`)))
 	b.waitFor(`!document.querySelector('.brand-row[data-name="rivers"]') && document.getElementById("flash").textContent.includes("rivers")`, 10*time.Second)
 	if _, err := e.engine.Store().Brands().Get("rivers"); errcode.Code(err) != errcode.NotFound {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -36,6 +37,7 @@ type tab struct {
 	ctx     context.Context
 	mu      sync.Mutex
 	console []chromedp.ConsoleMessage
+	allowed []string // console error texts expected by the test
 }
 
 func newTab(t *testing.T) *tab {
@@ -67,11 +69,23 @@ func newTab(t *testing.T) *tab {
 	return tb
 }
 
-// checkConsole fails the test on any console error or uncaught exception.
+// allowConsole lets console errors containing text pass: the browser
+// logs every refused request (a 409 the page handles) as one.
+func (b *tab) allowConsole(text string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.allowed = append(b.allowed, text)
+}
+
+// checkConsole fails the test on any console error or uncaught exception
+// that allowConsole did not expect.
 func (b *tab) checkConsole() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, m := range b.console {
+		if m.Type == chromedp.ConsoleError && slices.ContainsFunc(b.allowed, func(s string) bool { return strings.Contains(m.Text, s) }) {
+			continue
+		}
 		if m.Type == chromedp.ConsoleError || m.IsException() {
 			b.t.Errorf("console %s: %s (%s:%d)", m.Type, m.Text, m.URL, m.Line)
 		}

@@ -105,7 +105,7 @@ var clientKeys = []string{
 	"js.creating", "js.uploading", "js.reading", "js.file.type", "js.detected", "js.live.lost", "js.fix.fields",
 	"js.test.running", "js.test.ok", "js.test.failed", "js.test.retry", "js.test.wait",
 	"js.media.uploading", "js.media.saved", "js.media.removed", "js.media.type",
-	"js.confirm.brand", "js.brand.deleted", "js.brand.name", "js.brand.channel", "js.brand.size", "js.brand.opacity", "js.saving",
+	"js.confirm.brand", "js.confirm.brand_in_use", "js.brand.deleted", "js.brand.name", "js.brand.channel", "js.brand.size", "js.brand.opacity", "js.saving",
 }
 
 // clientMessages returns the messages the scripts need, in lang.

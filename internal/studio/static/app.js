@@ -574,10 +574,22 @@
       const name = btn.dataset.deleteBrand;
       if (!window.confirm(T("js.confirm.brand", name))) return;
       btn.disabled = true;
-      fetch("/api/v1/brands/" + encodeURIComponent(name), { method: "DELETE", credentials: "same-origin" }).then(function (r) {
-        if (r.status === 204) return { success: true };
-        return r.json().catch(function () { return { success: false, error: { message: r.statusText } }; });
-      }, function () { return { success: false, error: { message: T("js.network") } }; }).then(function (j) {
+      const del = function (force) {
+        return fetch("/api/v1/brands/" + encodeURIComponent(name) + (force ? "?force=true" : ""),
+          { method: "DELETE", credentials: "same-origin" }).then(function (r) {
+          if (r.status === 204) return { success: true };
+          return r.json().catch(function () { return { success: false, error: { message: r.statusText } }; });
+        }, function () { return { success: false, error: { message: T("js.network") } }; });
+      };
+      del(false).then(function (j) {
+        // Unfinished projects use it: say how many, and delete only if
+        // asked again.
+        if (!j.success && j.error.code === "IN_USE") {
+          const n = (j.error.details && j.error.details.count) || 0;
+          if (window.confirm(T("js.confirm.brand_in_use", name, n))) return del(true);
+        }
+        return j;
+      }).then(function (j) {
         btn.disabled = false;
         if (!j.success) { flash(T("js.failed", j.error.message), true); return; }
         const row = btn.closest(".brand-row");
