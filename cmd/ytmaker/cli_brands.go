@@ -114,11 +114,12 @@ func brandsSave(ctx context.Context, args []string, std cliIO) int {
 
 func brandsRemove(ctx context.Context, args []string, std cliIO) int {
 	a := newAPICommand("brands rm", "Delete a brand preset (ytmaker brands rm NAME).", std)
+	force := a.cf.fs.Bool("force", false, "delete it even while unfinished projects use it (they stop at their next stage)")
 	if code := a.load(args, 1); code >= 0 {
 		return code
 	}
 	name := a.args[0]
-	err := a.client.DeleteBrand(ctx, name)
+	err := a.client.DeleteBrand(ctx, name, *force)
 	return a.done(map[string]any{"name": name, "deleted": true}, err, func(w io.Writer) {
 		fmt.Fprintf(w, "Deleted brand %q.\n", name)
 	})

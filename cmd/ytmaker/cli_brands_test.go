@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"image"
 	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ytmaker/ytmaker/internal/apiclient"
+	"github.com/ytmaker/ytmaker/internal/project"
 )
 
 func TestCLIBrands(t *testing.T) {
@@ -37,8 +41,17 @@ func TestCLIBrands(t *testing.T) {
 	os.WriteFile(file, []byte(`{"name": "bad", "channel": "c", "watermark": {"position": "middle"}}`), 0o644)
 	code, _, errOut = runCLI(t, brandsSave, file, "--addr", addr)
 	wantOutput(t, "brands save, bad position", code, 1, errOut, "INVALID_INPUT", "watermark.position")
-	code, out, _ = runCLI(t, brandsRemove, "rivers", "--addr", addr)
-	wantOutput(t, "brands rm", code, 0, out, `Deleted brand "rivers"`)
+	// A project not yet made names it: refused, then forced.
+	cl, _ := apiclient.New("http://"+addr, "")
+	in := project.Input{Name: "P", Content: "Some text."}
+	in.Settings.Brand = "rivers"
+	if _, err := cl.CreateProject(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = runCLI(t, brandsRemove, "rivers", "--addr", addr)
+	wantOutput(t, "brands rm while a project uses it", code, 1, errOut, "IN_USE", "1 unfinished project", "ytmaker brands rm --force")
+	code, out, _ = runCLI(t, brandsRemove, "rivers", "--force", "--addr", addr)
+	wantOutput(t, "brands rm --force", code, 0, out, `Deleted brand "rivers"`)
 	code, _, errOut = runCLI(t, brandsShow, "rivers", "--addr", addr)
 	wantOutput(t, "brands show after rm", code, 1, errOut, "BRAND_NOT_FOUND")
 	code, _, errOut = runCLI(t, brandsRemove, "rivers", "--addr", addr)

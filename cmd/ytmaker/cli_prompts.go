@@ -99,9 +99,10 @@ func promptsSet(ctx context.Context, args []string, std cliIO) int {
 
 func promptsDelete(ctx context.Context, args []string, std cliIO) int {
 	a := newAPICommand("prompts delete", "Delete a prompt template (ytmaker prompts delete NAME).", std)
+	force := a.cf.fs.Bool("force", false, "delete it even while unfinished projects use it (they stop at their next stage)")
 	if code := a.load(args, 1); code >= 0 {
 		return code
 	}
-	d, err := a.client.DeletePromptTemplate(ctx, a.args[0])
+	d, err := a.client.DeletePromptTemplate(ctx, a.args[0], *force)
 	return a.done(d, err, func(w io.Writer) { fmt.Fprintf(w, "Deleted prompt template %q.\n", d.Name) })
 }

@@ -143,7 +143,7 @@ func (s *Server) deleteBrand(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, brandError(name, err))
 		return
 	}
-	if s.refuseInUse(w, r, "brand", name, func(st project.Settings) bool { return st.Brand == name }) {
+	if s.refuseInUse(w, r, "brand", name, "ytmaker brands rm", func(st project.Settings) bool { return st.Brand == name }) {
 		return
 	}
 	if err := s.store.Brands().Delete(name); err != nil {

@@ -39,7 +39,9 @@ func (s *Server) unfinishedUsers(ctx context.Context, uses func(project.Settings
 // projects name what is about to be deleted, unless the request says
 // ?force=true. A completed project keeps its video; it is refused with a
 // clear error only if it is changed or rendered again.
-func (s *Server) refuseInUse(w http.ResponseWriter, r *http.Request, what, name string, uses func(project.Settings) bool) bool {
+//
+// cli is the command that forces it, for the message.
+func (s *Server) refuseInUse(w http.ResponseWriter, r *http.Request, what, name, cli string, uses func(project.Settings) bool) bool {
 	if v := r.URL.Query().Get("force"); v != "" {
 		force, err := strconv.ParseBool(v)
 		if err != nil {
@@ -60,7 +62,7 @@ func (s *Server) refuseInUse(w http.ResponseWriter, r *http.Request, what, name 
 	}
 	shown := ids[:min(len(ids), maxInUseShown)]
 	s.fail(w, r, newError(http.StatusConflict, CodeInUse,
-		"%s %q is used by %d unfinished project(s), which would fail at their next stage: give them another first, or force the deletion (?force=true)",
-		what, name, len(ids)).with("projects", shown).with("count", len(ids)))
+		"%s %q is used by %d unfinished project(s), which would fail at their next stage: give them another first, or force the deletion (?force=true, or %s --force)",
+		what, name, len(ids), cli).with("projects", shown).with("count", len(ids)))
 	return true
 }

@@ -108,7 +108,7 @@ func (s *Server) deletePromptTemplate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, promptError(err))
 		return
 	}
-	if s.refuseInUse(w, r, "prompt template", name, func(st project.Settings) bool { return st.PromptTemplate == name }) {
+	if s.refuseInUse(w, r, "prompt template", name, "ytmaker prompts delete", func(st project.Settings) bool { return st.PromptTemplate == name }) {
 		return
 	}
 	if err := s.store.Prompts().Delete(name); err != nil {

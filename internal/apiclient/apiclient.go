@@ -536,10 +536,12 @@ func (c *Client) PutPromptTemplate(ctx context.Context, name string, in wire.Pro
 	return &t, c.do(ctx, "PUT", promptPath(name), nil, in, &t)
 }
 
-// DeletePromptTemplate deletes the prompt template called name.
-func (c *Client) DeletePromptTemplate(ctx context.Context, name string) (*wire.PromptTemplateDeleted, error) {
+// DeletePromptTemplate deletes the prompt template called name. Unless
+// force is set, a template that unfinished projects name is refused with
+// IN_USE.
+func (c *Client) DeletePromptTemplate(ctx context.Context, name string, force bool) (*wire.PromptTemplateDeleted, error) {
 	var d wire.PromptTemplateDeleted
-	return &d, c.do(ctx, "DELETE", promptPath(name), nil, nil, &d)
+	return &d, c.do(ctx, "DELETE", promptPath(name), forceQuery(force), nil, &d)
 }
 
 // Providers lists the services the server can use and whether each is

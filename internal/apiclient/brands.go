@@ -30,9 +30,10 @@ func (c *Client) PutBrand(ctx context.Context, b brand.Brand) (*brand.Brand, err
 	return &out, c.do(ctx, "PUT", brandPath(b.Name), nil, b, &out)
 }
 
-// DeleteBrand deletes a brand preset.
-func (c *Client) DeleteBrand(ctx context.Context, name string) error {
-	req, err := c.newRequest(ctx, "DELETE", brandPath(name), nil, nil, "")
+// DeleteBrand deletes a brand preset. Unless force is set, a preset that
+// unfinished projects name is refused with IN_USE.
+func (c *Client) DeleteBrand(ctx context.Context, name string, force bool) error {
+	req, err := c.newRequest(ctx, "DELETE", brandPath(name), forceQuery(force), nil, "")
 	if err != nil {
 		return err
 	}
@@ -56,4 +57,13 @@ func (c *Client) UploadBrandLogo(ctx context.Context, name string, r io.Reader) 
 	}
 	var out brand.Brand
 	return &out, c.upload(req, &out)
+}
+
+// forceQuery is the query of a deletion that goes ahead even while
+// unfinished projects name what is deleted.
+func forceQuery(force bool) url.Values {
+	if !force {
+		return nil
+	}
+	return url.Values{"force": {"true"}}
 }
