@@ -30,19 +30,27 @@ func benchmarkRenderWith(b *testing.B, motion Motion, slow bool, opts Options) {
 	if slow {
 		fn = RenderFilterGraph
 	}
+	opts.FFmpeg = ff
+	timeRender(b, fn, spec, opts, "")
+}
+
+// timeRender renders the 60 s spec b.N times with fn and reports the
+// speed (x_realtime) and the CPU time per video; method, when set, is the
+// way every render must have taken.
+func timeRender(b *testing.B, fn func(context.Context, Spec, Options) (*Result, error), spec Spec, opts Options, method string) {
+	b.Helper()
 	b.ResetTimer()
 	cpu := startCPU()
 	var elapsed time.Duration
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		opts.FFmpeg = ff
 		res, err := fn(context.Background(), spec, opts)
 		if err != nil {
 			b.Fatal(err)
 		}
 		elapsed += time.Since(start)
-		if res.Duration != 60*time.Second {
-			b.Fatalf("rendered %v", res.Duration)
+		if res.Duration != 60*time.Second || method != "" && res.Method != method {
+			b.Fatalf("rendered %v with %s", res.Duration, res.Method)
 		}
 	}
 	b.ReportMetric(60/(elapsed.Seconds()/float64(b.N)), "x_realtime")
@@ -160,22 +168,7 @@ func BenchmarkRenderOwnMedia(b *testing.B) {
 	segs[6].Clip = clip
 	spec := Spec{Width: 1920, Height: 1080, Segments: segs, Subtitles: true,
 		OutPath: filepath.Join(dir, "output", "final_video.mp4")}
-	b.ResetTimer()
-	cpu := startCPU()
-	var elapsed time.Duration
-	for i := 0; i < b.N; i++ {
-		start := time.Now()
-		res, err := Render(context.Background(), spec, Options{FFmpeg: ff})
-		if err != nil {
-			b.Fatal(err)
-		}
-		elapsed += time.Since(start)
-		if res.Duration != 60*time.Second || res.Method != "stills" {
-			b.Fatalf("rendered %v with %s", res.Duration, res.Method)
-		}
-	}
-	b.ReportMetric(60/(elapsed.Seconds()/float64(b.N)), "x_realtime")
-	cpu.report(b, 60)
+	timeRender(b, Render, spec, Options{FFmpeg: ff}, "stills")
 }
 
 // stockClip describes a generated stand-in for a stock video download.
@@ -256,22 +249,7 @@ func BenchmarkRenderStockClips(b *testing.B) {
 	}
 	spec := Spec{Width: 1920, Height: 1080, Segments: segs, Subtitles: true,
 		OutPath: filepath.Join(dir, "output", "final_video.mp4")}
-	b.ResetTimer()
-	cpu := startCPU()
-	var elapsed time.Duration
-	for i := 0; i < b.N; i++ {
-		start := time.Now()
-		res, err := Render(context.Background(), spec, Options{FFmpeg: ff})
-		if err != nil {
-			b.Fatal(err)
-		}
-		elapsed += time.Since(start)
-		if res.Duration != 60*time.Second || res.Method != "stills" {
-			b.Fatalf("rendered %v with %s", res.Duration, res.Method)
-		}
-	}
-	b.ReportMetric(60/(elapsed.Seconds()/float64(b.N)), "x_realtime")
-	cpu.report(b, 60)
+	timeRender(b, Render, spec, Options{FFmpeg: ff}, "stills")
 	if out := os.Getenv("YTMAKER_BENCH_KEEP"); out != "" {
 		if err := os.Rename(spec.OutPath, out); err != nil {
 			b.Fatal(err)
