@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -181,25 +182,35 @@ type stockClip struct {
 	bitrate string // target bit rate, as stock files are delivered
 }
 
-// stockClips are the clips of BenchmarkRenderStockClips: the sizes and
-// rates Pexels and Pixabay deliver (mostly 1080p at 24–30 fps, some 4K,
-// some 720p, one 60 fps, one short enough to be looped, one of a
-// cinematic shape that is fitted over a blurred copy), encoded as those
-// services deliver them: H.264 High with CABAC and B-frames at a stock
-// bit rate, most with some camera grain.
+// stockClips are the clips of BenchmarkRenderStockClips: the files
+// Pexels and Pixabay deliver for a 1080p frame (the stock provider picks
+// the smallest file at least the frame's size, so a 4K original comes as
+// its 1080p file; some videos only have 720p; one 60 fps, one short
+// enough to be looped, one of a cinematic shape that is fitted over a
+// blurred copy), encoded as those services deliver them: H.264 High with
+// CABAC and B-frames at a stock bit rate, most with some camera grain.
 var stockClips = []stockClip{
 	{"testsrc2=s=%s:r=%s", 1920, 1080, "30", 8, 6, "8M"},
-	{"testsrc2=s=%s:r=%s", 3840, 2160, "30", 6, 6, "25M"},
+	{"testsrc2=s=%s:r=%s", 1920, 1080, "30", 6, 6, "8M"},
 	{"mandelbrot=s=%s:r=%s:end_scale=0.1", 1280, 720, "30", 6, 0, "5M"},
 	{"life=s=480x270:r=%[2]s:mold=10:ratio=0.1:death_color=#203040:life_color=#e0c080,scale=%[1]s:flags=neighbor", 1920, 1080, "25", 7, 6, "8M"},
 	{"testsrc2=s=%s:r=%s", 1920, 1080, "30", 2, 6, "8M"},
 	{"testsrc2=s=%s:r=%s,hue=h=90", 1920, 1080, "30000/1001", 9, 6, "8M"},
-	{"testsrc2=s=%s:r=%s,hue=h=200", 3840, 2160, "25", 6, 6, "25M"},
+	{"testsrc2=s=%s:r=%s,hue=h=200", 1920, 1080, "25", 6, 6, "8M"},
 	{"testsrc2=s=%s:r=%s,negate", 1920, 1080, "60", 6, 6, "12M"},
 	{"cellauto=s=640x360:r=%[2]s:rule=110,scale=%[1]s:flags=neighbor,gblur=sigma=2", 1920, 1080, "24", 6, 6, "8M"},
 	{"testsrc2=s=%s:r=%s,hue=s=0.3", 1920, 800, "24", 6, 6, "7M"},
 	{"testsrc2=s=%s:r=%s,hue=h=300", 1280, 720, "30", 6, 6, "5M"},
 	{"testsrc2=s=%s:r=%s,eq=gamma=1.4", 1920, 1080, "30", 7, 6, "8M"},
+}
+
+// ownClips are stockClips with two 4K originals in place of their 1080p
+// files: a creator's own footage, or a stock video without a 1080p file.
+func ownClips() []stockClip {
+	c := slices.Clone(stockClips)
+	c[1].w, c[1].h, c[1].bitrate = 3840, 2160, "25M"
+	c[6].w, c[6].h, c[6].bitrate = 3840, 2160, "25M"
+	return c
 }
 
 // makeStockClip writes c to path, or keeps the file made by an earlier run
@@ -233,7 +244,13 @@ func makeStockClip(b *testing.B, c stockClip, path string) {
 // (stockClips), cut to its 5 s of narration or looped, filled into the
 // frame, without its sound. The clips are made once and kept in the
 // system's temporary directory.
-func BenchmarkRenderStockClips(b *testing.B) {
+func BenchmarkRenderStockClips(b *testing.B) { benchmarkClips(b, stockClips) }
+
+// BenchmarkRenderOwnClips is BenchmarkRenderStockClips with two of the
+// clips 4K (ownClips): decoding a 4K frame costs four times a 1080p one.
+func BenchmarkRenderOwnClips(b *testing.B) { benchmarkClips(b, ownClips()) }
+
+func benchmarkClips(b *testing.B, clips []stockClip) {
 	ff := needTools(b)
 	fs := loadFonts(b)
 	dir := b.TempDir()
@@ -242,7 +259,7 @@ func BenchmarkRenderStockClips(b *testing.B) {
 		b.Fatal(err)
 	}
 	segs := makeSegments(b, fs, dir, 12, 1920, 1080, 5*time.Second, "en", true)
-	for i, c := range stockClips {
+	for i, c := range clips {
 		path := filepath.Join(cache, fmt.Sprintf("clip%02d_%dx%d.mp4", i, c.w, c.h))
 		makeStockClip(b, c, path)
 		segs[i].Clip, segs[i].Image = path, ""

@@ -44,12 +44,34 @@ func (r *renderer) clipPad() string {
 	return fmt.Sprintf(",pad=%d:%d:%d:%d", cw, ch, kbMarginLeft, kbMargin)
 }
 
-// clipX264Args are the encoder options of a clip.
+// clipX264Args are the encoder options of a clip: the fast analysis at
+// the quality setting that matches the other pieces' (see clipAnalysis),
+// unless the spec names a preset.
 func (r *renderer) clipX264Args() []string {
-	if !r.kbMargin {
-		return r.p.x264ArgsWith(r.p.x264Params() + clipSearch)
+	params := r.p.x264Params()
+	if r.kbMargin {
+		params += kbCrop()
 	}
-	return r.p.x264ArgsWith(r.p.x264Params() + kbCrop() + clipSearch)
+	if r.p.spec.Preset != "" {
+		return r.p.x264ArgsWith(params)
+	}
+	return r.p.x264Encoder("ultrafast", min(r.p.crf+clipCRFOffset, 51), params+clipAnalysis)
+}
+
+// clipsFillCores reports whether the render has at least as many video
+// clips as encoding runs go at once. Each clip's ffmpeg run is then
+// single-threaded (decoder, filters and x264): the runs keep the cores
+// busy between them, and threads inside a run would only add the cost of
+// handing frames between them (about a tenth of a clip's CPU time).
+// encodeClips refines this for the last clips.
+func (r *renderer) clipsFillCores() bool {
+	n := 0
+	for _, sh := range r.p.shots {
+		if sh.clip {
+			n++
+		}
+	}
+	return n >= r.parallel()
 }
 
 // clipName is the encoded file of shot k, a segment's video clip.
@@ -63,16 +85,34 @@ func (p *plan) clipInput(in *inputs, k int, out string) string {
 	return fmt.Sprintf("[%d:v:0]setpts=PTS-STARTPTS,fps=%d[%s_r];", idx, p.fps, out) + p.fitGraph(FitFill, out+"_r", out)
 }
 
+// encodeClips encodes the clips of shots ks, par at once: probed first,
+// then the costliest first. While more clips wait than cores, each run is
+// single-threaded (see clipsFillCores); the last par clips, which start
+// when cores are about to go idle, use threads.
+func (r *renderer) encodeClips(ctx context.Context, par int, ks []int) error {
+	// A probe mostly waits for ffprobe to start: several go at once.
+	if err := r.probeClips(ctx, 4*par, ks); err != nil {
+		return err
+	}
+	order := r.clipOrder(ks)
+	return limited(ctx, par, len(order), func(ctx context.Context, i int) error {
+		return r.encodeClip(ctx, order[i], len(order) >= par && i < len(order)-par)
+	})
+}
+
 // encodeClip encodes shot k, a segment's video clip, with the splice
 // settings: cut to the shot's frames (looped when it is shorter), filled
 // into the frame, with the watermark and the shot's subtitles burned in
-// and without its sound. ffmpeg streams it: a long clip is never held in
-// memory.
-func (r *renderer) encodeClip(ctx context.Context, k int) error {
+// and without its sound; single-threaded when single. ffmpeg streams it:
+// a long clip is never held in memory.
+func (r *renderer) encodeClip(ctx context.Context, k int, single bool) error {
 	p := r.p
 	sh := p.shots[k]
 	frames := sh.to - sh.from
 	var in inputs
+	if single {
+		in.args = append(in.args, "-threads", "1") // the clip's decoder
+	}
 	g, converted := r.clipGraph(ctx, p.clipInputArgs(&in, k), k, "base")
 	g += p.watermark(&in, "base")
 	if cues := p.shotCues(k); len(cues) > 0 {
@@ -88,8 +128,15 @@ func (r *renderer) encodeClip(ctx context.Context, k int) error {
 		g += "," + yuvFilter
 	}
 	g += r.clipPad() + "[v]"
-	args := append(in.args, "-filter_complex", g, "-map", "[v]", "-frames:v", fmt.Sprint(frames))
+	args := in.args
+	if single {
+		args = append(args, "-filter_complex_threads", "1")
+	}
+	args = append(args, "-filter_complex", g, "-map", "[v]", "-frames:v", fmt.Sprint(frames))
 	args = append(args, r.clipX264Args()...)
+	if single {
+		args = append(args, "-threads", "1")
+	}
 	args = append(args, clipName(k))
 	return r.run(ctx, args, p.frameTime(frames), clipName(k), "video")
 }

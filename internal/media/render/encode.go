@@ -48,8 +48,14 @@ func (p *plan) x264MotionArgs() []string {
 }
 
 func (p *plan) x264ArgsWith(params string) []string {
+	return p.x264Encoder(p.preset, p.crf, params)
+}
+
+// x264Encoder returns the video encoder options for raw Annex B output
+// with the given preset, quality and x264 parameters.
+func (p *plan) x264Encoder(preset string, crf int, params string) []string {
 	return []string{
-		"-c:v", "libx264", "-preset", p.preset, "-profile:v", "high", "-crf", strconv.Itoa(p.crf),
+		"-c:v", "libx264", "-preset", preset, "-profile:v", "high", "-crf", strconv.Itoa(crf),
 		"-x264-params", params, "-pix_fmt", "yuv420p", "-r", strconv.Itoa(p.fps),
 		"-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv",
 		"-an", "-f", "h264",
@@ -75,17 +81,21 @@ func (p *plan) fitGraph(f Fit, in, out string) string {
 	a := float64(p.w) / float64(p.h)
 	r := fmt.Sprintf("(iw/ih/%.6f)", a)
 	k := fmt.Sprintf("if(gte(min(%s\\,1/%s)\\,0.8)\\,max(%d/iw\\,%d/ih)\\,min(%d/iw\\,%d/ih))", r, r, p.w, p.h, p.w, p.h)
-	// The blurred, darkened copy is made at an eighth of the size and
-	// converted to 4:2:0 there, so that a clip's every frame costs only
-	// an upscale and an overlay of 4:2:0 pictures; the blur hides the
-	// upscaling.
-	bw, bh := max(p.w/8&^1, 2), max(p.h/8&^1, 2)
-	return fmt.Sprintf("[%[1]s]split=2[%[2]s_a][%[2]s_b];"+
-		"[%[2]s_b]scale=%[3]d:%[4]d:force_original_aspect_ratio=increase,crop=%[3]d:%[4]d,gblur=sigma=3,"+
-		"format=rgb24,colorchannelmixer=rr=0.55:gg=0.55:bb=0.55,format=yuv420p,scale=%[5]d:%[6]d,setsar=1[%[2]s_bg];"+
-		"[%[2]s_a]scale=w='2*ceil(iw*%[7]s/2)':h='2*ceil(ih*%[7]s/2)',crop=w='min(iw\\,%[5]d)':h='min(ih\\,%[6]d)',setsar=1[%[2]s_fg];"+
+	return fmt.Sprintf("[%[1]s]split=2[%[2]s_a][%[2]s_b];[%[2]s_b]%[3]s[%[2]s_bg];"+
+		"[%[2]s_a]scale=w='2*ceil(iw*%[6]s/2)':h='2*ceil(ih*%[6]s/2)',crop=w='min(iw\\,%[4]d)':h='min(ih\\,%[5]d)',setsar=1[%[2]s_fg];"+
 		"[%[2]s_bg][%[2]s_fg]overlay=x=(W-w)/2:y=(H-h)/2:format=auto[%[2]s];",
-		in, out, bw, bh, p.w, p.h, k)
+		in, out, p.blurredCopy(), p.w, p.h, k)
+}
+
+// blurredCopy is the filter chain that turns a picture into the blurred,
+// darkened copy FitFill lays it over, filling the frame. The copy is made
+// at an eighth of the size and converted to 4:2:0 there, so that a clip's
+// every frame costs only an upscale of 4:2:0 pictures; the blur hides the
+// upscaling.
+func (p *plan) blurredCopy() string {
+	bw, bh := max(p.w/8&^1, 2), max(p.h/8&^1, 2)
+	return fmt.Sprintf("scale=%[1]d:%[2]d:force_original_aspect_ratio=increase,crop=%[1]d:%[2]d,gblur=sigma=3,"+
+		"format=rgb24,colorchannelmixer=rr=0.55:gg=0.55:bb=0.55,format=yuv420p,scale=%[3]d:%[4]d,setsar=1", bw, bh, p.w, p.h)
 }
 
 // yuvFilter converts to BT.709 limited-range 4:2:0, as tagged.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -400,16 +399,13 @@ func (r *renderer) kenBurnsMotion(ctx context.Context) (err error) {
 			r.kbMargin = false // a fallback encodes clips as usual
 		}
 	}()
-	par := r.opts.Parallel
-	if par <= 0 {
-		par = runtime.NumCPU()
-	}
+	par := r.parallel()
 	anchors := make([][]kbAnchor, n)
 	states := make([][]int, n)
 	masked := make([]bool, n)
 	segment := func(ctx context.Context, i int) error {
 		if p.shots[i].clip {
-			return r.encodeClip(ctx, i)
+			return r.encodeClip(ctx, i, r.clipsFillCores())
 		}
 		frames := p.shots[i].to - p.shots[i].from
 		changes := p.kbChanges(i)

@@ -3,7 +3,6 @@ package render
 import (
 	"context"
 	"fmt"
-	"runtime"
 
 	"github.com/ytmaker/ytmaker/errcode"
 	"github.com/ytmaker/ytmaker/internal/media/h264"
@@ -55,13 +54,10 @@ func (r *renderer) kenBurns(ctx context.Context) error {
 	}
 	r.prog = newProgress(r.opts.OnProgress, weights)
 
-	par := r.opts.Parallel
-	if par <= 0 {
-		par = runtime.NumCPU()
-	}
+	par := r.parallel()
 	segment := func(ctx context.Context, i int) error {
 		if p.shots[i].clip {
-			return r.encodeClip(ctx, i)
+			return r.encodeClip(ctx, i, r.clipsFillCores())
 		}
 		frames := p.shots[i].to - p.shots[i].from
 		in := inputs{}

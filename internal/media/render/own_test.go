@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -72,11 +73,19 @@ func ownMediaSegments(t *testing.T, dir string, w, h int) []Segment {
 }
 
 func TestOwnPictureAndClips(t *testing.T) {
+	// One run at a time: the first clip's run is single-threaded, the
+	// last uses threads (encodeClips).
+	for _, par := range []int{0, 1} {
+		t.Run(fmt.Sprintf("parallel=%d", par), func(t *testing.T) { testOwnPictureAndClips(t, par) })
+	}
+}
+
+func testOwnPictureAndClips(t *testing.T, par int) {
 	ff := needTools(t)
 	dir := t.TempDir()
 	segs := ownMediaSegments(t, dir, 320, 180)
 	out := filepath.Join(dir, "final_video.mp4")
-	res, err := Render(context.Background(), Spec{Width: 320, Height: 180, Segments: segs, OutPath: out}, Options{FFmpeg: ff})
+	res, err := Render(context.Background(), Spec{Width: 320, Height: 180, Segments: segs, OutPath: out}, Options{FFmpeg: ff, Parallel: par})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,6 +124,28 @@ func TestOwnPictureAndClips(t *testing.T) {
 	}
 	if p := rgbPSNR(a, c, 320, 180); p > 25 {
 		t.Errorf("clip frames 65 and 80 look the same (PSNR %.1f dB): it does not move", p)
+	}
+	// The 4:3 clip fits the frame's height between bands of its
+	// darkened, blurred copy (clipStack): 240 px wide, centred.
+	for _, x := range []int{5, 34, 285, 314} {
+		c := pixel(c, 320, x, 90)
+		if c[0]+c[1]+c[2] < 40 || c[0]+c[1]+c[2] > 400 {
+			t.Errorf("clip background at x=%d is %v, want a darkened blur of the clip", x, c)
+		}
+	}
+	// The bands are the darkened copy: darker than the clip between them.
+	mean := func(x0, x1 int) float64 {
+		sum := 0
+		for y := 0; y < 180; y++ {
+			for x := x0; x < x1; x++ {
+				p := pixel(c, 320, x, y)
+				sum += p[0] + p[1] + p[2]
+			}
+		}
+		return float64(sum) / float64(180*(x1-x0))
+	}
+	if band, clip := (mean(0, 38)+mean(282, 320))/2, mean(42, 278); band > 0.75*clip {
+		t.Errorf("bands' mean level %.0f, the clip's %.0f: the bands are not the darkened copy", band, clip)
 	}
 	// The 5 s clip is cut to its 1.5 s: its last frame is the clip's
 	// frame 44.

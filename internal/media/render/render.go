@@ -25,6 +25,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -135,7 +136,10 @@ type Spec struct {
 	SRTPath       string // optional: also write the subtitles as SRT here
 	WorkDir       string // parent of the temporary work directory; "" = OutPath's directory
 	CRF           int    // x264 quality; 0 means 20
-	Preset        string // x264 preset; "" means veryfast
+	// Preset is the x264 preset; "" means veryfast for pictures and
+	// the fastest analysis for video clips (see clipAnalysis). A preset
+	// given here is used for clips too, at CRF.
+	Preset string
 }
 
 // Progress reports rendering progress.
@@ -754,12 +758,24 @@ type renderer struct {
 	// kbMargin is set when clips are encoded with the margins of
 	// synthesised Ken Burns motion, to splice with its anchors.
 	kbMargin bool
+	// clipProbes, indexed by shot, holds what probeClips learnt of the
+	// clips (nil before).
+	clipProbes []clipProbe
 
 	// The mixed sound track, made once (soundTrack).
 	soundOnce sync.Once
 	mix       string
 	mixFilter string
 	soundErr  error
+}
+
+// parallel is how many encoding runs go at once: Options.Parallel, else
+// one per CPU.
+func (r *renderer) parallel() int {
+	if r.opts.Parallel > 0 {
+		return r.opts.Parallel
+	}
+	return runtime.NumCPU()
 }
 
 // wrap codes an error for the caller.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 	"strings"
 
 	"github.com/ytmaker/ytmaker/errcode"
@@ -143,10 +142,7 @@ func (r *renderer) stills(ctx context.Context) error {
 	}
 	r.prog = newProgress(r.opts.OnProgress, weights)
 
-	par := r.opts.Parallel
-	if par <= 0 {
-		par = runtime.NumCPU()
-	}
+	par := r.parallel()
 	var jobs []func(context.Context) error
 	if len(batches) > 0 {
 		// At most par runs at once: memory stays bounded by par runs.
@@ -163,9 +159,7 @@ func (r *renderer) stills(ctx context.Context) error {
 	})
 	if len(clips) > 0 {
 		jobs = append(jobs, func(ctx context.Context) error {
-			return limited(ctx, par, len(clips), func(ctx context.Context, i int) error {
-				return r.encodeClip(ctx, clips[i])
-			})
+			return r.encodeClips(ctx, par, clips)
 		})
 	}
 	jobs = append(jobs, r.clipJobs()...)

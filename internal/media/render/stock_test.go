@@ -1,6 +1,9 @@
 package render
 
 import (
+	"math"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ytmaker/ytmaker/internal/media/ffmpeg"
@@ -35,6 +38,100 @@ func TestClipCover(t *testing.T) {
 		got, ok := tt.p.clipCover(ffmpeg.Stream{Width: tt.w, Height: tt.h})
 		if ok != (tt.want != "") || got != tt.want {
 			t.Errorf("%s: %q, %v; want %q", tt.name, got, ok, tt.want)
+		}
+	}
+}
+
+func TestClipCost(t *testing.T) {
+	hd := ffmpeg.Stream{Width: 1920, Height: 1080, AvgFrameRate: ffmpeg.Rational{Num: 30, Den: 1}}
+	uhd := ffmpeg.Stream{Width: 3840, Height: 2160, AvgFrameRate: ffmpeg.Rational{Num: 25, Den: 1}}
+	hd60 := ffmpeg.Stream{Width: 1920, Height: 1080, AvgFrameRate: ffmpeg.Rational{Num: 60, Den: 1}}
+	hd24 := ffmpeg.Stream{Width: 1920, Height: 1080, AvgFrameRate: ffmpeg.Rational{Num: 24000, Den: 1001}}
+	sd := ffmpeg.Stream{Width: 1280, Height: 720, AvgFrameRate: ffmpeg.Rational{Num: 30, Den: 1}}
+	tests := []struct {
+		name   string
+		frames int
+		v      ffmpeg.Stream
+		ok     bool
+		cover  bool
+		want   float64
+	}{
+		{"1080p30: encoding and decoding alike", 150, hd, true, true, 300},
+		{"unknown: taken as 1080p at the frame rate", 150, ffmpeg.Stream{}, false, true, 300},
+		{"4K decodes four times the pixels", 150, uhd, true, true, 750},
+		{"60 fps decodes every dropped frame too", 150, hd60, true, true, 450},
+		{"24 fps: repeated frames cost no decoding", 150, hd24, true, true, 300},
+		{"720p decodes less", 150, sd, true, true, 150 * (1 + 1280.0*720/(1920*1080))},
+		{"the blurred copy adds half", 150, hd, true, false, 450},
+		{"twice the frames, twice the cost", 300, hd, true, true, 600},
+	}
+	for _, tt := range tests {
+		if got := clipCost(tt.frames, 30, tt.v, tt.ok, tt.cover); math.Abs(got-tt.want) > 1e-9 {
+			t.Errorf("%s: %.2f, want %.2f", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestClipOrder(t *testing.T) {
+	p := &plan{w: 1920, h: 1080, fps: 30, shots: []shot{
+		{clip: true, from: 0, to: 150},    // 1080p30
+		{from: 150, to: 300},              // a still
+		{clip: true, from: 300, to: 450},  // 4K
+		{clip: true, from: 450, to: 600},  // unknown
+		{clip: true, from: 600, to: 750},  // 2.4:1, over a blurred copy
+		{clip: true, from: 750, to: 1050}, // 1080p30, twice as long
+	}}
+	r := &renderer{p: p, clipProbes: make([]clipProbe, len(p.shots))}
+	set := func(k, w, h int) {
+		r.clipProbes[k] = clipProbe{v: ffmpeg.Stream{Width: w, Height: h, AvgFrameRate: ffmpeg.Rational{Num: 30, Den: 1}}, ok: true, done: true}
+	}
+	set(0, 1920, 1080)
+	set(2, 3840, 2160)
+	set(4, 1920, 800)
+	set(5, 1920, 1080)
+	r.clipProbes[3].done = true
+	// Costs: 300, 750, 450 (unknown: the general graph, with the blurred
+	// copy), 150·(1+0.74)·1.5 ≈ 392, 600.
+	if got, want := r.clipOrder([]int{0, 2, 3, 4, 5}), []int{2, 5, 3, 4, 0}; !slices.Equal(got, want) {
+		t.Errorf("order %v, want %v", got, want)
+	}
+}
+
+func TestClipStack(t *testing.T) {
+	land := &plan{w: 1920, h: 1080}
+	port := &plan{w: 1080, h: 1920}
+	small := &plan{w: 320, h: 180}
+	tests := []struct {
+		name  string
+		p     *plan
+		w, h  int
+		parts []string // "" = not stacked
+	}{
+		{"cinematic 2.4:1: bands above and below", land, 1920, 800,
+			[]string{"crop=1920:140:0:0[", "crop=1920:140:0:940[", "scale=1920:800,", "vstack=inputs=3"}},
+		{"4:3: bands left and right", land, 1440, 1080,
+			[]string{"crop=240:1080:0:0[", "crop=240:1080:1680:0[", "scale=1440:1080,", "hstack=inputs=3"}},
+		{"landscape clip in a portrait frame", port, 1920, 1080,
+			[]string{"crop=1080:656:0:0[", "crop=1080:656:0:1264[", "scale=1080:608,", "vstack=inputs=3"}},
+		{"uneven bands: the first even", land, 1920, 818,
+			[]string{"crop=1920:130:0:0[", "crop=1920:132:0:948[", "scale=1920:818,", "vstack=inputs=3"}},
+		{"4:3 in a small frame", small, 400, 300,
+			[]string{"crop=40:180:0:0[", "crop=40:180:280:0[", "scale=240:180,", "hstack=inputs=3"}},
+		{"unknown size", land, 0, 0, nil},
+	}
+	for _, tt := range tests {
+		got, ok := tt.p.clipStack(ffmpeg.Stream{Width: tt.w, Height: tt.h}, "in", "out")
+		if ok != (tt.parts != nil) {
+			t.Errorf("%s: stacked %v: %q", tt.name, ok, got)
+			continue
+		}
+		for _, part := range tt.parts {
+			if !strings.Contains(got, part) {
+				t.Errorf("%s: %q lacks %q", tt.name, got, part)
+			}
+		}
+		if ok && (!strings.HasPrefix(got, "[in]") || !strings.HasSuffix(got, "[out];")) {
+			t.Errorf("%s: labels: %q", tt.name, got)
 		}
 	}
 }
