@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -32,11 +33,15 @@ func (r Rational) String() string { return fmt.Sprintf("%d/%d", r.Num, r.Den) }
 // Stream describes one stream of a probed file. Fields that do not apply to
 // the stream's type are zero.
 type Stream struct {
-	Index          int
-	Type           string // "video", "audio", "subtitle", "data"
-	Codec          string // e.g. "h264", "aac", "pcm_s16le"
-	Profile        string // e.g. "High", "LC"
+	Index   int
+	Type    string // "video", "audio", "subtitle", "data"
+	Codec   string // e.g. "h264", "aac", "pcm_s16le"
+	Profile string // e.g. "High", "LC"
+	// Width and Height are the pictures' size as ffmpeg decodes them:
+	// upright, a quarter turn in the display matrix (phone footage)
+	// swapping the stored size.
 	Width, Height  int
+	Rotation       int // degrees of the display matrix, as ffprobe reports them; 0 when none
 	PixFmt         string
 	RFrameRate     Rational
 	AvgFrameRate   Rational
@@ -129,6 +134,13 @@ type probeJSON struct {
 		ColorPrimaries string `json:"color_primaries"`
 		ColorTransfer  string `json:"color_transfer"`
 		ColorRange     string `json:"color_range"`
+		SideDataList   []struct {
+			Type     string  `json:"side_data_type"`
+			Rotation float64 `json:"rotation"`
+		} `json:"side_data_list"`
+		Tags struct {
+			Rotate string `json:"rotate"`
+		} `json:"tags"`
 	} `json:"streams"`
 }
 
@@ -144,13 +156,27 @@ func parseProbe(data []byte) (*ProbeResult, error) {
 		BitRate:    atoi64(pj.Format.BitRate),
 	}
 	for _, s := range pj.Streams {
+		rot := 0
+		for _, sd := range s.SideDataList {
+			if sd.Type == "Display Matrix" {
+				rot = int(math.Round(sd.Rotation))
+			}
+		}
+		if rot == 0 && s.Tags.Rotate != "" { // older ffprobe
+			rot, _ = strconv.Atoi(s.Tags.Rotate)
+		}
+		w, h := s.Width, s.Height
+		if (rot%180+180)%180 == 90 {
+			w, h = h, w
+		}
 		res.Streams = append(res.Streams, Stream{
 			Index:          s.Index,
 			Type:           s.CodecType,
 			Codec:          s.CodecName,
 			Profile:        s.Profile,
-			Width:          s.Width,
-			Height:         s.Height,
+			Width:          w,
+			Height:         h,
+			Rotation:       rot,
 			PixFmt:         s.PixFmt,
 			RFrameRate:     rational(s.RFrameRate),
 			AvgFrameRate:   rational(s.AvgFrameRate),

@@ -7,6 +7,7 @@ import (
 	"image/color"
 	"image/png"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -194,5 +195,58 @@ func TestOwnMediaPortraitAndFallback(t *testing.T) {
 				t.Errorf("right of centre is %v, want the picture's blue", c)
 			}
 		})
+	}
+}
+
+// A phone clip recorded upright is stored landscape with a display
+// matrix; ffmpeg turns its pictures upright when decoding, so the clip
+// fills a landscape frame as the portrait it is: between bands of its
+// blurred copy, not squashed to the frame.
+func TestRotatedClip(t *testing.T) {
+	ff := needTools(t)
+	dir := t.TempDir()
+	fs := loadFonts(t)
+	segs := makeSegments(t, fs, dir, 1, 320, 180, time.Second, "en", false)
+	plain, stored := filepath.Join(dir, "plain.mp4"), filepath.Join(dir, "stored.mp4")
+	writeHalves(t, filepath.Join(dir, "halves.png"), 320, 180)
+	// Stored 320×180: red left, blue right; shown rotated a quarter turn.
+	for _, args := range [][]string{
+		{"-loop", "1", "-i", filepath.Join(dir, "halves.png"), "-t", "1.5", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", plain},
+		{"-i", plain, "-c", "copy", "-metadata:s:v:0", "rotate=90", stored},
+	} {
+		if out, err := exec.Command("ffmpeg", append([]string{"-v", "error", "-y"}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("make clip: %v\n%s", err, out)
+		}
+	}
+	info, err := ff.Probe(context.Background(), stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := info.Video(); v.Width != 180 || v.Height != 320 || v.Rotation%180 == 0 {
+		t.Fatalf("probed %dx%d rotated %d, want 180x320 upright", v.Width, v.Height, v.Rotation)
+	}
+	segs[0].Clip, segs[0].Image = stored, ""
+	out := filepath.Join(dir, "final_video.mp4")
+	res, err := Render(context.Background(), Spec{Width: 320, Height: 180, Segments: segs, OutPath: out}, Options{FFmpeg: ff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOutput(t, ff, res, 320, 180, time.Second)
+	rgb := decodeRGB(t, out, 15, 320, 180)
+	// Upright, the halves are top and bottom, the clip 102 px wide in
+	// the middle (180·180/320, rounded up to even).
+	top, bottom := pixel(rgb, 320, 160, 40), pixel(rgb, 320, 160, 140)
+	if top == bottom || max(top[0], top[2])-min(top[0], top[2]) < 100 || max(bottom[0], bottom[2])-min(bottom[0], bottom[2]) < 100 {
+		t.Errorf("middle column: top %v, bottom %v; want red and blue halves one above the other", top, bottom)
+	}
+	// Beside it, darkened bands (red at most 0.55·220 plus blur), where
+	// a clip squashed to the frame would show its full red and blue.
+	for _, x := range []int{10, 310} {
+		if c := pixel(rgb, 320, x, 40); max(c[0], c[2]) > 170 {
+			t.Errorf("(%d,40) is %v: want a darkened band beside the upright clip", x, c)
+		}
+		if c := pixel(rgb, 320, x, 140); max(c[0], c[2]) > 170 {
+			t.Errorf("(%d,140) is %v: want a darkened band beside the upright clip", x, c)
+		}
 	}
 }
