@@ -1,7 +1,10 @@
 package render
 
 import (
+	"context"
 	"math"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -132,6 +135,38 @@ func TestClipStack(t *testing.T) {
 		}
 		if ok && (!strings.HasPrefix(got, "[in]") || !strings.HasSuffix(got, "[out];")) {
 			t.Errorf("%s: labels: %q", tt.name, got)
+		}
+	}
+}
+
+// probeClip reads MP4 files itself; what it reads must be what ffprobe
+// reports, or the graphs would differ.
+func TestProbeClipMatchesFFprobe(t *testing.T) {
+	ff := needTools(t)
+	dir := t.TempDir()
+	tagged := filepath.Join(dir, "tagged.mp4")
+	turned := filepath.Join(dir, "turned.mov")
+	for _, args := range [][]string{
+		{"-f", "lavfi", "-i", "testsrc2=s=320x176:r=30000/1001:d=1", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+			"-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv", tagged},
+		{"-i", tagged, "-c", "copy", "-metadata:s:v:0", "rotate=270", filepath.Join(dir, "turned.mp4")},
+		{"-i", filepath.Join(dir, "turned.mp4"), "-c", "copy", "-f", "mp4", turned},
+	} {
+		if out, err := exec.Command("ffmpeg", append([]string{"-v", "error", "-y"}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	r := &renderer{ff: ff}
+	for _, path := range []string{tagged, filepath.Join(dir, "turned.mp4"), turned} {
+		got, ok := r.probeClip(context.Background(), path)
+		info, err := ff.Probe(context.Background(), path)
+		if err != nil || !ok {
+			t.Fatal(path, ok, err)
+		}
+		want, _ := info.Video()
+		if got.Width != want.Width || got.Height != want.Height || got.AvgFrameRate != want.AvgFrameRate ||
+			got.ColorSpace != want.ColorSpace || got.ColorRange != want.ColorRange || isBT709(got) != isBT709(want) {
+			t.Errorf("%s: read %+v\nffprobe %+v", filepath.Base(path), got, want)
 		}
 	}
 }
