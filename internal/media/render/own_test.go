@@ -9,8 +9,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/ytmaker/ytmaker/internal/media/subtitles"
 )
 
 // writeHalves writes a w×h PNG, red on the left half and blue on the right.
@@ -247,6 +250,61 @@ func TestRotatedClip(t *testing.T) {
 		}
 		if c := pixel(rgb, 320, x, 140); max(c[0], c[2]) > 170 {
 			t.Errorf("(%d,140) is %v: want a darkened band beside the upright clip", x, c)
+		}
+	}
+}
+
+// Captions over a clip appear and go exactly on the frames of their
+// times, as over pictures.
+func TestClipCaptionFrames(t *testing.T) {
+	ff := needTools(t)
+	dir := t.TempDir()
+	fs := loadFonts(t)
+	segs := makeSegments(t, fs, dir, 1, 320, 180, 2*time.Second, "en", false)
+	// A clip that stands still: its frames differ only where captions
+	// change.
+	still, clip := filepath.Join(dir, "halves.png"), filepath.Join(dir, "still.mp4")
+	writeHalves(t, still, 320, 180)
+	if out, err := exec.Command("ffmpeg", "-v", "error", "-y", "-loop", "1", "-framerate", "30", "-i", still, "-t", "2.5",
+		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", clip).CombinedOutput(); err != nil {
+		t.Fatalf("make clip: %v\n%s", err, out)
+	}
+	at := func(frame int) time.Duration { return time.Duration(frame) * time.Second / 30 }
+	segs[0].Clip, segs[0].Image = clip, ""
+	segs[0].Cues = []subtitles.Cue{
+		{Start: at(3), End: at(17), Text: "First caption"},
+		{Start: at(17), End: at(30), Text: "Second one"},
+		{Start: at(40), End: at(54), Text: "After a gap"},
+	}
+	spec := Spec{Width: 320, Height: 180, Segments: segs, Subtitles: true, Language: "en", OutPath: filepath.Join(dir, "final_video.mp4")}
+	want := []int{3, 17, 30, 40, 54} // the frames where the captions change
+	res, err := Render(context.Background(), spec, Options{FFmpeg: ff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := exec.Command("ffmpeg", "-v", "error", "-i", res.Path, "-f", "rawvideo", "-pix_fmt", "rgb24", "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 320 * 180 * 3
+	if len(raw) != 60*size {
+		t.Fatalf("%d frames, want 60", len(raw)/size)
+	}
+	// Mean difference of the bottom third from the frame before.
+	diff := func(f int) float64 {
+		a, b := raw[(f-1)*size:f*size], raw[f*size:(f+1)*size]
+		sum := 0
+		for i := 120 * 320 * 3; i < size; i++ {
+			sum += max(int(a[i])-int(b[i]), int(b[i])-int(a[i]))
+		}
+		return float64(sum) / float64(60*320*3)
+	}
+	for f := 1; f < 60; f++ {
+		d, change := diff(f), slices.Contains(want, f)
+		// A caption's text changes a tenth of the region's pixels
+		// (≥ 0.5 on average); encoding noise stays under 0.1.
+		if change && d < 0.5 || !change && d > 0.15 {
+			t.Errorf("frame %d: the captions' region differs by %.2f from the frame before; a change there: %v", f, d, change)
 		}
 	}
 }
