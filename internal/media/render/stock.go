@@ -20,8 +20,10 @@ import (
 //     scaled to it in one pass. The general FitFill graph, which must
 //     also work for clips of any shape, makes a blurred, darkened copy of
 //     every frame to lay the clip over; a clip that covers the frame
-//     hides that copy completely. The clip's size comes from ffprobe;
-//     when it cannot be read the general graph is used.
+//     hides that copy completely; a clip of another shape is stacked
+//     between bands of that copy (clipStack). The clip's size comes from
+//     its movie box (package mp4) or ffprobe; when it cannot be read the
+//     general graph is used.
 //   - Colours are converted only when the clip is not already BT.709
 //     limited range (as stock footage is tagged), and then after scaling.
 //   - Frames are dropped to the output rate before they are scaled.
