@@ -178,12 +178,17 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, v any, optio
 		}
 		rd = bytes.NewReader(b)
 	}
-	mt, _, err := mediaType(r)
+	mt, params, err := mediaType(r)
 	if err != nil {
 		return err
 	}
 	if !isJSONType(mt) {
 		return newError(http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "send JSON (Content-Type: application/json), not %s", mt)
+	}
+	// JSON is UTF-8 (RFC 8259); a body declared in another charset would
+	// be read as UTF-8 and its text garbled.
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
+		return newError(http.StatusUnsupportedMediaType, CodeUnsupportedMedia, "send JSON in UTF-8, not %s", cs)
 	}
 	return decodeStrict(rd, v)
 }

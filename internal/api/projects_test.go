@@ -105,6 +105,8 @@ func TestCreateProjectBadBodies(t *testing.T) {
 		{"too large", `{"name":"n","content":"` + strings.Repeat("a", 5000) + `"}`, "", 413, CodeTooLarge, ""},
 		{"form post", `name=n&content=c`, "application/x-www-form-urlencoded", 415, CodeUnsupportedMedia, ""},
 		{"bad content type", `{}`, "application/json; charset", 415, CodeUnsupportedMedia, ""},
+		{"JSON in UTF-16", `{}`, "application/json; charset=utf-16", 415, CodeUnsupportedMedia, ""},
+		{"JSON in Latin-1", `{}`, "application/json; charset=ISO-8859-1", 415, CodeUnsupportedMedia, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -129,6 +131,8 @@ func TestCreateProjectBadBodies(t *testing.T) {
 	if resp.StatusCode != 201 {
 		t.Fatalf("no Content-Type: HTTP %d", resp.StatusCode)
 	}
+	// UTF-8 named explicitly, in any case, is fine.
+	e.do("POST", "/api/v1/projects", `{"name":"n","content":"c"}`, "Content-Type", "application/json; charset=UTF-8").ok(201, nil)
 }
 
 func TestUnknownRoutesAndMethods(t *testing.T) {
