@@ -308,3 +308,32 @@ func TestClipCaptionFrames(t *testing.T) {
 		}
 	}
 }
+
+// Phones record HLG (BT.2020, 10-bit HEVC) by default: such a clip keeps
+// its colours, rather than coming out grey and washed out.
+func TestHDRClip(t *testing.T) {
+	ff := needTools(t)
+	dir := t.TempDir()
+	fs := loadFonts(t)
+	segs := makeSegments(t, fs, dir, 1, 320, 180, time.Second, "en", false)
+	halves, clip := filepath.Join(dir, "halves.png"), filepath.Join(dir, "hlg.mp4")
+	writeHalves(t, halves, 320, 180)
+	if out, err := exec.Command("ffmpeg", "-v", "error", "-y", "-loop", "1", "-framerate", "30", "-i", halves, "-t", "1.5",
+		"-vf", "zscale=tin=bt709:pin=bt709:min=bt709:rin=pc:t=arib-std-b67:p=bt2020:m=bt2020nc:r=tv,format=yuv420p10le",
+		"-c:v", "libx265", "-x265-params", "log-level=error", "-pix_fmt", "yuv420p10le",
+		"-color_primaries", "bt2020", "-color_trc", "arib-std-b67", "-colorspace", "bt2020nc", "-color_range", "tv", clip).CombinedOutput(); err != nil {
+		t.Fatalf("make clip: %v\n%s", err, out)
+	}
+	segs[0].Clip, segs[0].Image = clip, ""
+	res, err := Render(context.Background(), Spec{Width: 320, Height: 180, Segments: segs, OutPath: filepath.Join(dir, "final_video.mp4")}, Options{FFmpeg: ff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOutput(t, ff, res, 320, 180, time.Second)
+	rgb := decodeRGB(t, res.Path, 15, 320, 180)
+	// The picture's red is (220, 20, 20), its blue (20, 20, 220).
+	red, blue := pixel(rgb, 320, 80, 90), pixel(rgb, 320, 240, 90)
+	if red[0] < 190 || red[1] > 60 || red[2] > 60 || blue[2] < 190 || blue[0] > 60 || blue[1] > 60 {
+		t.Errorf("red half %v, blue half %v: want about (220,20,20) and (20,20,220)", red, blue)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/ytmaker/ytmaker/internal/media/ffmpeg"
@@ -125,15 +126,65 @@ func (r *renderer) clipGraph(ctx context.Context, idx, k int, out string) (strin
 	p := r.p
 	bt709 := false // already BT.709 limited range: nothing to convert
 	if v, ok := r.clipStream(ctx, k); ok {
+		head := fmt.Sprintf("[%d:v:0]setpts=PTS-STARTPTS,fps=%d", idx, p.fps)
+		if f, sdr := p.hdrToSDR(v); f != "" {
+			head += "," + f
+			v = sdr
+		}
 		if f, ok := p.clipCover(v); ok {
-			return fmt.Sprintf("[%d:v:0]setpts=PTS-STARTPTS,fps=%d,%s[%s];", idx, p.fps, f, out), true
+			return fmt.Sprintf("%s,%s[%s];", head, f, out), true
 		}
 		bt709 = isBT709(v)
 		if f, ok := p.clipStack(v, out+"_r", out); ok {
-			return fmt.Sprintf("[%d:v:0]setpts=PTS-STARTPTS,fps=%d[%s_r];", idx, p.fps, out) + f, bt709
+			return fmt.Sprintf("%s[%s_r];", head, out) + f, bt709
 		}
 	}
 	return fmt.Sprintf("[%d:v:0]setpts=PTS-STARTPTS,fps=%d[%s_r];", idx, p.fps, out) + p.fitGraph(FitFill, out+"_r", out), bt709
+}
+
+// isHDR reports whether v is HDR video: the HLG or PQ transfer (phones
+// record HLG by default).
+func isHDR(v ffmpeg.Stream) bool {
+	return v.ColorTransfer == "arib-std-b67" || v.ColorTransfer == "smpte2084"
+}
+
+// hdrToSDR returns the filter chain that brings an HDR clip (video
+// stream v) to SDR BT.709 limited range 4:2:0 at the size it will be
+// shown (covering the frame, or fitting inside it, as FitFill decides),
+// and the stream that comes out; "" when v is not HDR. Without it an HDR
+// clip's BT.2020 colours and HLG or PQ levels were read as BT.709: grey
+// and washed out. HLG is made to look right on SDR screens as it is, so
+// its levels and primaries are converted directly; PQ holds absolute
+// light up to 10,000 nits and is tone-mapped (mobius, 100 nits white).
+// The conversion runs at the shown size, after scaling.
+func (p *plan) hdrToSDR(v ffmpeg.Stream) (string, ffmpeg.Stream) {
+	if !isHDR(v) || v.Width <= 0 || v.Height <= 0 {
+		return "", v
+	}
+	k := min(float64(p.w)/float64(v.Width), float64(p.h)/float64(v.Height))
+	if _, cover := p.clipCover(v); cover {
+		k = max(float64(p.w)/float64(v.Width), float64(p.h)/float64(v.Height))
+	}
+	w, h := 2*int(math.Ceil(float64(v.Width)*k/2)), 2*int(math.Ceil(float64(v.Height)*k/2))
+	in := "tin=" + v.ColorTransfer
+	if v.ColorPrimaries == "bt2020" {
+		in += ":pin=bt2020"
+	}
+	if v.ColorSpace == "bt2020nc" || v.ColorSpace == "bt2020c" {
+		in += ":min=" + v.ColorSpace
+	}
+	if v.ColorRange == "tv" || v.ColorRange == "pc" {
+		in += ":rin=" + v.ColorRange
+	}
+	f := fmt.Sprintf("zscale=w=%d:h=%d:%s:t=bt709:p=bt709:m=bt709:r=tv,format=yuv420p", w, h, in)
+	if v.ColorTransfer == "smpte2084" {
+		f = fmt.Sprintf("zscale=w=%d:h=%d:%s:t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,"+
+			"tonemap=tonemap=mobius:desat=0,zscale=t=bt709:m=bt709:r=tv,format=yuv420p", w, h, in)
+	}
+	sdr := v
+	sdr.Width, sdr.Height = w, h
+	sdr.ColorSpace, sdr.ColorRange, sdr.ColorTransfer, sdr.ColorPrimaries = "bt709", "tv", "bt709", "bt709"
+	return f, sdr
 }
 
 // isBT709 reports whether v is tagged BT.709 limited range, the colours
@@ -186,7 +237,8 @@ func (r *renderer) probeClip(ctx context.Context, path string) (ffmpeg.Stream, b
 		}
 		return ffmpeg.Stream{Type: "video", Codec: v.Codec, Width: v.Width, Height: v.Height,
 			AvgFrameRate: ffmpeg.Rational{Num: int(num), Den: int(den)}, Duration: v.Duration,
-			ColorSpace: matrixName(v.Matrix), ColorRange: rng}, true
+			ColorSpace: matrixName(v.Matrix), ColorRange: rng,
+			ColorTransfer: transferName(v.Transfer), ColorPrimaries: primariesName(v.Primaries)}, true
 	}
 	info, err := r.ff.Probe(ctx, path)
 	if err != nil {
@@ -282,4 +334,45 @@ func clipCost(frames, fps int, v ffmpeg.Stream, ok, cover bool) float64 {
 		c *= 1.5
 	}
 	return c
+}
+
+// transferName is ffmpeg's name of an ITU-T H.273 transfer
+// characteristics code point ("" when unspecified or not one the
+// renderer tells apart).
+func transferName(code int) string {
+	switch code {
+	case 1:
+		return "bt709"
+	case 6:
+		return "smpte170m"
+	case 13:
+		return "iec61966-2-1"
+	case 14:
+		return "bt2020-10"
+	case 15:
+		return "bt2020-12"
+	case 16:
+		return "smpte2084"
+	case 18:
+		return "arib-std-b67"
+	}
+	return ""
+}
+
+// primariesName is ffmpeg's name of an ITU-T H.273 colour primaries
+// code point ("" when unspecified or not one the renderer tells apart).
+func primariesName(code int) string {
+	switch code {
+	case 1:
+		return "bt709"
+	case 5:
+		return "bt470bg"
+	case 6:
+		return "smpte170m"
+	case 9:
+		return "bt2020"
+	case 12:
+		return "smpte432"
+	}
+	return ""
 }

@@ -170,3 +170,38 @@ func TestProbeClipMatchesFFprobe(t *testing.T) {
 		}
 	}
 }
+
+func TestHDRToSDR(t *testing.T) {
+	land := &plan{w: 1920, h: 1080}
+	hlg := ffmpeg.Stream{Width: 3840, Height: 2160, ColorTransfer: "arib-std-b67", ColorPrimaries: "bt2020", ColorSpace: "bt2020nc", ColorRange: "tv"}
+	pq := ffmpeg.Stream{Width: 3840, Height: 2160, ColorTransfer: "smpte2084", ColorPrimaries: "bt2020", ColorSpace: "bt2020nc", ColorRange: "tv"}
+	portrait := hlg
+	portrait.Width, portrait.Height = 2160, 3840
+	tests := []struct {
+		name  string
+		v     ffmpeg.Stream
+		parts []string // "" = not HDR
+		w, h  int
+	}{
+		{"HLG, converted directly at the frame's size", hlg,
+			[]string{"zscale=w=1920:h=1080:tin=arib-std-b67:pin=bt2020:min=bt2020nc:rin=tv:t=bt709:p=bt709:m=bt709:r=tv,format=yuv420p"}, 1920, 1080},
+		{"PQ, tone-mapped", pq, []string{"zscale=w=1920:h=1080:tin=smpte2084:", "t=linear:npl=100", "tonemap=tonemap=mobius", "t=bt709:m=bt709:r=tv"}, 1920, 1080},
+		{"portrait HLG in a landscape frame: fitted inside", portrait, []string{"zscale=w=608:h=1080:"}, 608, 1080},
+		{"SDR", ffmpeg.Stream{Width: 1920, Height: 1080, ColorTransfer: "bt709"}, nil, 1920, 1080},
+	}
+	for _, tt := range tests {
+		f, sdr := land.hdrToSDR(tt.v)
+		if (f != "") != (tt.parts != nil) {
+			t.Errorf("%s: %q", tt.name, f)
+			continue
+		}
+		for _, part := range tt.parts {
+			if !strings.Contains(f, part) {
+				t.Errorf("%s: %q lacks %q", tt.name, f, part)
+			}
+		}
+		if sdr.Width != tt.w || sdr.Height != tt.h || f != "" && !isBT709(sdr) {
+			t.Errorf("%s: comes out %dx%d %s/%s", tt.name, sdr.Width, sdr.Height, sdr.ColorSpace, sdr.ColorRange)
+		}
+	}
+}
