@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ytmaker/ytmaker/internal/media/ffmpeg"
 	"github.com/ytmaker/ytmaker/internal/media/subtitles"
 )
 
@@ -206,20 +207,11 @@ func TestOwnMediaPortraitAndFallback(t *testing.T) {
 // fills a landscape frame as the portrait it is: between bands of its
 // blurred copy, not squashed to the frame.
 func TestRotatedClip(t *testing.T) {
-	ff := needTools(t)
-	dir := t.TempDir()
-	fs := loadFonts(t)
-	segs := makeSegments(t, fs, dir, 1, 320, 180, time.Second, "en", false)
-	plain, stored := filepath.Join(dir, "plain.mp4"), filepath.Join(dir, "stored.mp4")
-	writeHalves(t, filepath.Join(dir, "halves.png"), 320, 180)
 	// Stored 320×180: red left, blue right; shown rotated a quarter turn.
-	for _, args := range [][]string{
-		{"-loop", "1", "-i", filepath.Join(dir, "halves.png"), "-t", "1.5", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", plain},
-		{"-i", plain, "-c", "copy", "-metadata:s:v:0", "rotate=90", stored},
-	} {
-		if out, err := exec.Command("ffmpeg", append([]string{"-v", "error", "-y"}, args...)...).CombinedOutput(); err != nil {
-			t.Fatalf("make clip: %v\n%s", err, out)
-		}
+	ff, dir, segs, plain := halvesClip(t, time.Second, "-t", "1.5", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "plain.mp4")
+	stored := filepath.Join(dir, "stored.mp4")
+	if out, err := exec.Command("ffmpeg", "-v", "error", "-y", "-i", plain, "-c", "copy", "-metadata:s:v:0", "rotate=90", stored).CombinedOutput(); err != nil {
+		t.Fatalf("turn clip: %v\n%s", err, out)
 	}
 	info, err := ff.Probe(context.Background(), stored)
 	if err != nil {
@@ -257,18 +249,9 @@ func TestRotatedClip(t *testing.T) {
 // Captions over a clip appear and go exactly on the frames of their
 // times, as over pictures.
 func TestClipCaptionFrames(t *testing.T) {
-	ff := needTools(t)
-	dir := t.TempDir()
-	fs := loadFonts(t)
-	segs := makeSegments(t, fs, dir, 1, 320, 180, 2*time.Second, "en", false)
 	// A clip that stands still: its frames differ only where captions
 	// change.
-	still, clip := filepath.Join(dir, "halves.png"), filepath.Join(dir, "still.mp4")
-	writeHalves(t, still, 320, 180)
-	if out, err := exec.Command("ffmpeg", "-v", "error", "-y", "-loop", "1", "-framerate", "30", "-i", still, "-t", "2.5",
-		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", clip).CombinedOutput(); err != nil {
-		t.Fatalf("make clip: %v\n%s", err, out)
-	}
+	ff, dir, segs, clip := halvesClip(t, 2*time.Second, "-t", "2.5", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "still.mp4")
 	at := func(frame int) time.Duration { return time.Duration(frame) * time.Second / 30 }
 	segs[0].Clip, segs[0].Image = clip, ""
 	segs[0].Cues = []subtitles.Cue{
@@ -312,18 +295,10 @@ func TestClipCaptionFrames(t *testing.T) {
 // Phones record HLG (BT.2020, 10-bit HEVC) by default: such a clip keeps
 // its colours, rather than coming out grey and washed out.
 func TestHDRClip(t *testing.T) {
-	ff := needTools(t)
-	dir := t.TempDir()
-	fs := loadFonts(t)
-	segs := makeSegments(t, fs, dir, 1, 320, 180, time.Second, "en", false)
-	halves, clip := filepath.Join(dir, "halves.png"), filepath.Join(dir, "hlg.mp4")
-	writeHalves(t, halves, 320, 180)
-	if out, err := exec.Command("ffmpeg", "-v", "error", "-y", "-loop", "1", "-framerate", "30", "-i", halves, "-t", "1.5",
+	ff, dir, segs, clip := halvesClip(t, time.Second, "-t", "1.5",
 		"-vf", "zscale=tin=bt709:pin=bt709:min=bt709:rin=pc:t=arib-std-b67:p=bt2020:m=bt2020nc:r=tv,format=yuv420p10le",
 		"-c:v", "libx265", "-x265-params", "log-level=error", "-pix_fmt", "yuv420p10le",
-		"-color_primaries", "bt2020", "-color_trc", "arib-std-b67", "-colorspace", "bt2020nc", "-color_range", "tv", clip).CombinedOutput(); err != nil {
-		t.Fatalf("make clip: %v\n%s", err, out)
-	}
+		"-color_primaries", "bt2020", "-color_trc", "arib-std-b67", "-colorspace", "bt2020nc", "-color_range", "tv", "hlg.mp4")
 	segs[0].Clip, segs[0].Image = clip, ""
 	res, err := Render(context.Background(), Spec{Width: 320, Height: 180, Segments: segs, OutPath: filepath.Join(dir, "final_video.mp4")}, Options{FFmpeg: ff})
 	if err != nil {
@@ -336,4 +311,21 @@ func TestHDRClip(t *testing.T) {
 	if red[0] < 190 || red[1] > 60 || red[2] > 60 || blue[2] < 190 || blue[0] > 60 || blue[1] > 60 {
 		t.Errorf("red half %v, blue half %v: want about (220,20,20) and (20,20,220)", red, blue)
 	}
+}
+
+// halvesClip returns, in a new directory, one 320x180 segment of d and a
+// clip made by ffmpeg from a still of red and blue halves: "-loop 1
+// -framerate 30 -i halves.png", then args (the output's name last).
+func halvesClip(t *testing.T, d time.Duration, args ...string) (*ffmpeg.Runner, string, []Segment, string) {
+	ff := needTools(t)
+	dir := t.TempDir()
+	segs := makeSegments(t, loadFonts(t), dir, 1, 320, 180, d, "en", false)
+	halves := filepath.Join(dir, "halves.png")
+	writeHalves(t, halves, 320, 180)
+	clip := filepath.Join(dir, args[len(args)-1])
+	args = append([]string{"-v", "error", "-y", "-loop", "1", "-framerate", "30", "-i", halves}, args[:len(args)-1]...)
+	if out, err := exec.Command("ffmpeg", append(args, clip)...).CombinedOutput(); err != nil {
+		t.Fatalf("make clip: %v\n%s", err, out)
+	}
+	return ff, dir, segs, clip
 }
