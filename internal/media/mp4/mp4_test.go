@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -124,5 +125,57 @@ func FuzzReadVideo(f *testing.F) {
 	f.Add(append([]byte("\x00\x00\x00\x10ftypisom\x00\x00\x00\x00"), []byte("\x00\x00\x00\x10moov\x00\x00\x00\x08trak")...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		readVideo(bytes.NewReader(b), int64(len(b)))
+		references(bytes.NewReader(b), int64(len(b)))
 	})
+}
+
+func TestReferences(t *testing.T) {
+	dir := t.TempDir()
+	enc := func(name string, extra ...string) string {
+		args := append([]string{"-f", "lavfi", "-i", "testsrc2=s=160x90:r=60:d=1", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"}, extra...)
+		return makeFile(t, dir, append(args, name)...)
+	}
+	pattern := func(refs []bool) string {
+		b := make([]byte, len(refs))
+		for i, r := range refs {
+			b[i] = '.'
+			if r {
+				b[i] = 'R'
+			}
+		}
+		return string(b)
+	}
+	// One B-frame between references: every other frame is not one.
+	refs, err := References(enc("b1.mp4", "-bf", "1", "-x264-params", "b-pyramid=none:b-adapt=0:scenecut=0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pattern(refs); len(got) != 60 || got[:10] != "R.R.R.R.R." || strings.Count(got, "R") < 30 {
+		t.Errorf("one B-frame: %s", got)
+	}
+	// Without B-frames every frame is a reference; movie box last.
+	refs, err = References(enc("p.mp4", "-bf", "0"))
+	if err != nil || pattern(refs) != strings.Repeat("R", 60) {
+		t.Errorf("no B-frames: %s, %v", pattern(refs), err)
+	}
+	// Not H.264.
+	if _, err := References(makeFile(t, dir, "-f", "lavfi", "-i", "testsrc2=s=160x90:r=30:d=1", "-c:v", "libx265", "-x265-params", "log-level=error", "h.mp4")); !errors.Is(err, ErrFormat) {
+		t.Errorf("HEVC: %v", err)
+	}
+	// Damaged copies give an error or an answer, never a panic.
+	data, err := os.ReadFile(filepath.Join(dir, "b1.mp4"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 2000; i++ {
+		b := bytes.Clone(data)
+		for j := 0; j < 1+rng.IntN(4); j++ {
+			b[rng.IntN(len(b))] = byte(rng.IntN(256))
+		}
+		references(bytes.NewReader(b), int64(len(b)))
+	}
+	for n := 0; n < len(data); n += 7 {
+		references(bytes.NewReader(data[:n]), int64(n))
+	}
 }

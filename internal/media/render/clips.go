@@ -113,6 +113,9 @@ func (r *renderer) encodeClip(ctx context.Context, k int, single bool) error {
 	if single {
 		in.args = append(in.args, "-threads", "1") // the clip's decoder
 	}
+	if r.clipProbes != nil && r.clipProbes[k].skipNonRef && !r.opts.decodeEveryFrame {
+		in.args = append(in.args, "-skip_frame", "noref")
+	}
 	g, converted := r.clipGraph(ctx, p.clipInputArgs(&in, k), k, "base")
 	g += p.watermark(&in, "base")
 	if cues := p.shotCues(k); len(cues) > 0 {

@@ -170,6 +170,9 @@ type Options struct {
 	// stillsBatch, when positive, is the number of still shots one
 	// encoding run takes (tests); 0 means stillsBatch for the frame.
 	stillsBatch int
+	// decodeEveryFrame decodes clips' non-reference frames even when
+	// they are dropped (tests).
+	decodeEveryFrame bool
 }
 
 // Result describes a rendered video.

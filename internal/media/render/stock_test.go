@@ -2,14 +2,17 @@ package render
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ytmaker/ytmaker/internal/media/ffmpeg"
+	"github.com/ytmaker/ytmaker/internal/media/mp4"
 )
 
 func TestClipCover(t *testing.T) {
@@ -203,5 +206,75 @@ func TestHDRToSDR(t *testing.T) {
 		if sdr.Width != tt.w || sdr.Height != tt.h || f != "" && !isBT709(sdr) {
 			t.Errorf("%s: comes out %dx%d %s/%s", tt.name, sdr.Width, sdr.Height, sdr.ColorSpace, sdr.ColorRange)
 		}
+	}
+}
+
+func TestSkipNonRef(t *testing.T) {
+	r60, r30 := ffmpeg.Rational{Num: 60, Den: 1}, ffmpeg.Rational{Num: 30, Den: 1}
+	alt := func(n int, refAt func(int) bool) []bool {
+		refs := make([]bool, n)
+		for i := range refs {
+			refs[i] = refAt(i)
+		}
+		return refs
+	}
+	even := alt(300, func(i int) bool { return i%2 == 0 })
+	tests := []struct {
+		name string
+		refs []bool
+		rate ffmpeg.Rational
+		n    int
+		want bool
+	}{
+		{"60 fps, every kept frame a reference", even, r60, 150, true},
+		{"60 fps, a kept frame not a reference", alt(300, func(i int) bool { return i%2 == 0 && i != 120 }), r60, 150, false},
+		{"60 fps, references on the dropped frames", alt(300, func(i int) bool { return i%2 == 1 }), r60, 150, false},
+		{"120 fps: every fourth kept", alt(600, func(i int) bool { return i%4 == 0 }), ffmpeg.Rational{Num: 120, Den: 1}, 150, true},
+		{"59.94 fps: frames are not dropped on a grid", even, ffmpeg.Rational{Num: 60000, Den: 1001}, 150, false},
+		{"30 fps: nothing is dropped", even, r30, 150, false},
+		{"50 fps", even, ffmpeg.Rational{Num: 50, Den: 1}, 150, false},
+		{"looped, a length of whole pairs", even[:100], r60, 150, true},
+		{"looped, an odd length", alt(101, func(i int) bool { return i%2 == 0 }), r60, 150, false},
+		{"long enough, odd length", alt(301, func(i int) bool { return i%2 == 0 }), r60, 150, true},
+		{"the grid moves after the frames the shot uses", alt(400, func(i int) bool { return i < 300 && i%2 == 0 || i >= 300 && i%2 == 1 }), r60, 150, true},
+		{"the grid moves within them", alt(400, func(i int) bool { return i < 200 && i%2 == 0 || i >= 200 && i%2 == 1 }), r60, 150, false},
+		{"no frames", nil, r60, 150, false},
+	}
+	for _, tt := range tests {
+		if got := skipNonRef(tt.refs, tt.rate, 30, tt.n); got != tt.want {
+			t.Errorf("%s: %v", tt.name, got)
+		}
+	}
+}
+
+// A 60 fps clip decoded without its non-reference frames renders the
+// very same video.
+func TestSkipNonRefSameVideo(t *testing.T) {
+	ff := needTools(t)
+	dir := t.TempDir()
+	clip := filepath.Join(dir, "sixty.mp4")
+	if out, err := exec.Command("ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=320x180:r=60:d=1.7",
+		"-c:v", "libx264", "-preset", "ultrafast", "-bf", "1", "-x264-params", "b-pyramid=none:b-adapt=0:scenecut=0", "-pix_fmt", "yuv420p",
+		"-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv", clip).CombinedOutput(); err != nil {
+		t.Fatalf("make clip: %v\n%s", err, out)
+	}
+	refs, err := mp4.References(clip)
+	if err != nil || !skipNonRef(refs, ffmpeg.Rational{Num: 60, Den: 1}, 30, 60) {
+		t.Fatalf("the clip does not qualify: %v", err)
+	}
+	segs := makeSegments(t, loadFonts(t), dir, 3, 320, 180, time.Second, "en", true)
+	segs[1].Clip, segs[1].Image = clip, ""
+	segs[2].Clip, segs[2].Image = clip, ""
+	var hashes [2][]string
+	for i, every := range []bool{false, true} {
+		res, err := Render(context.Background(), Spec{Width: 320, Height: 180, Segments: segs, Subtitles: true,
+			OutPath: filepath.Join(dir, fmt.Sprintf("out%d", i), "video.mp4")}, Options{FFmpeg: ff, Parallel: 1, decodeEveryFrame: every})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hashes[i] = frameHashes(t, res.Path)
+	}
+	if !slices.Equal(hashes[0], hashes[1]) {
+		t.Errorf("the videos differ (%d and %d frames)", len(hashes[0]), len(hashes[1]))
 	}
 }
