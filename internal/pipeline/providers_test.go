@@ -225,18 +225,23 @@ func TestWholeChainWithElevenLabs(t *testing.T) {
 	// Counted: every request once, the 429 too; the characters read
 	// aloud, not those of the refused request (pieces read before the
 	// 429 stopped their segment are read again, and paid again, by the
-	// next attempt).
-	var chars int64
+	// next attempt). The 429 fails the stage's attempt, which stops the
+	// other calls in flight (at most 3 beside it): one stopped after its
+	// request was written out is counted, as the provider may have had
+	// it, even when the fake never got to answer it.
+	var chars, longest int64
 	for _, r := range reqs {
+		n := int64(utf8.RuneCountInString(r.Text))
+		longest = max(longest, n)
 		if r.Status == 200 {
-			chars += int64(utf8.RuneCountInString(r.Text))
+			chars += n
 		}
 	}
 	lo, _ := narrationBounds(t, s, id)
-	if got := s.used("elevenlabs_characters"); got != chars || got < lo {
-		t.Errorf("elevenlabs_characters %d; the fake read %d, the narration has at least %d", got, chars, lo)
+	if got := s.used("elevenlabs_characters"); got < chars || got > chars+3*longest || got < lo {
+		t.Errorf("elevenlabs_characters %d; the fake read %d (longest request %d), the narration has at least %d", got, chars, longest, lo)
 	}
-	if got := s.used("elevenlabs_requests"); got != int64(len(reqs)) {
+	if got := s.used("elevenlabs_requests"); got < int64(len(reqs)) || got > int64(len(reqs))+3 {
 		t.Errorf("elevenlabs_requests %d, the fake got %d", got, len(reqs))
 	}
 
