@@ -77,14 +77,6 @@ func (r *renderer) clipsFillCores() bool {
 // clipName is the encoded file of shot k, a segment's video clip.
 func clipName(k int) string { return fmt.Sprintf("clip%03d.h264", k) }
 
-// clipInput adds shot k's clip as an input, looped so that it lasts at
-// least the shot (and read no further), and returns filter graph text
-// that fits it to the frame at the frame rate, labelled out.
-func (p *plan) clipInput(in *inputs, k int, out string) string {
-	idx := p.clipInputArgs(in, k)
-	return fmt.Sprintf("[%d:v:0]setpts=PTS-STARTPTS,fps=%d[%s_r];", idx, p.fps, out) + p.fitGraph(FitFill, out+"_r", out)
-}
-
 // encodeClips encodes the clips of shots ks, par at once: probed first,
 // then the costliest first. While more clips wait than cores, each run is
 // single-threaded (see clipsFillCores); the last par clips, which start

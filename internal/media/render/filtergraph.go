@@ -33,8 +33,15 @@ func (r *renderer) filterGraph(ctx context.Context) error {
 		label := fmt.Sprintf("v%d", i)
 		switch {
 		case sh.clip:
-			g.WriteString(p.clipInput(&in, i, label+"_c"))
-			fmt.Fprintf(&g, "[%s_c]trim=end_frame=%d,setpts=PTS-STARTPTS,%s[%s];", label, frames, yuvFilter, label)
+			// The spliced renderer's graph: cropped or stacked as the
+			// clip's shape asks, HDR brought to SDR.
+			fg, converted := r.clipGraph(ctx, p.clipInputArgs(&in, i), i, label+"_c")
+			g.WriteString(fg)
+			conv := yuvFilter
+			if converted {
+				conv = "format=yuv420p"
+			}
+			fmt.Fprintf(&g, "[%s_c]trim=end_frame=%d,setpts=PTS-STARTPTS,%s[%s];", label, frames, conv, label)
 		case p.spec.Motion == MotionKenBurns:
 			idx := in.add("-i", sh.image)
 			g.WriteString(p.kenBurnsGraph(i, frames, fmt.Sprintf("%d:v:0", idx), label))

@@ -300,16 +300,20 @@ func TestHDRClip(t *testing.T) {
 		"-c:v", "libx265", "-x265-params", "log-level=error", "-pix_fmt", "yuv420p10le",
 		"-color_primaries", "bt2020", "-color_trc", "arib-std-b67", "-colorspace", "bt2020nc", "-color_range", "tv", "hlg.mp4")
 	segs[0].Clip, segs[0].Image = clip, ""
-	res, err := Render(context.Background(), Spec{Width: 320, Height: 180, Segments: segs, OutPath: filepath.Join(dir, "final_video.mp4")}, Options{FFmpeg: ff})
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkOutput(t, ff, res, 320, 180, time.Second)
-	rgb := decodeRGB(t, res.Path, 15, 320, 180)
-	// The picture's red is (220, 20, 20), its blue (20, 20, 220).
-	red, blue := pixel(rgb, 320, 80, 90), pixel(rgb, 320, 240, 90)
-	if red[0] < 190 || red[1] > 60 || red[2] > 60 || blue[2] < 190 || blue[0] > 60 || blue[1] > 60 {
-		t.Errorf("red half %v, blue half %v: want about (220,20,20) and (20,20,220)", red, blue)
+	// Spliced, and through the filter graph renderer (the fallback).
+	for i, render := range []func(context.Context, Spec, Options) (*Result, error){Render, RenderFilterGraph} {
+		res, err := render(context.Background(), Spec{Width: 320, Height: 180, Segments: segs,
+			OutPath: filepath.Join(dir, fmt.Sprint(i), "final_video.mp4")}, Options{FFmpeg: ff})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkOutput(t, ff, res, 320, 180, time.Second)
+		rgb := decodeRGB(t, res.Path, 15, 320, 180)
+		// The picture's red is (220, 20, 20), its blue (20, 20, 220).
+		red, blue := pixel(rgb, 320, 80, 90), pixel(rgb, 320, 240, 90)
+		if red[0] < 190 || red[1] > 60 || red[2] > 60 || blue[2] < 190 || blue[0] > 60 || blue[1] > 60 {
+			t.Errorf("%s: red half %v, blue half %v: want about (220,20,20) and (20,20,220)", res.Method, red, blue)
+		}
 	}
 }
 
