@@ -125,7 +125,7 @@ func FuzzReadVideo(f *testing.F) {
 	f.Add(append([]byte("\x00\x00\x00\x10ftypisom\x00\x00\x00\x00"), []byte("\x00\x00\x00\x10moov\x00\x00\x00\x08trak")...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		readVideo(bytes.NewReader(b), int64(len(b)))
-		references(bytes.NewReader(b), int64(len(b)))
+		references(bytes.NewReader(b), int64(len(b)), 0)
 	})
 }
 
@@ -146,7 +146,7 @@ func TestReferences(t *testing.T) {
 		return string(b)
 	}
 	// One B-frame between references: every other frame is not one.
-	refs, err := References(enc("b1.mp4", "-bf", "1", "-x264-params", "b-pyramid=none:b-adapt=0:scenecut=0"))
+	refs, err := References(enc("b1.mp4", "-bf", "1", "-x264-params", "b-pyramid=none:b-adapt=0:scenecut=0"), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,12 +154,16 @@ func TestReferences(t *testing.T) {
 		t.Errorf("one B-frame: %s", got)
 	}
 	// Without B-frames every frame is a reference; movie box last.
-	refs, err = References(enc("p.mp4", "-bf", "0"))
+	refs, err = References(enc("p.mp4", "-bf", "0"), 0)
 	if err != nil || pattern(refs) != strings.Repeat("R", 60) {
 		t.Errorf("no B-frames: %s, %v", pattern(refs), err)
 	}
+	// Only as far as asked.
+	if refs, err := References(filepath.Join(dir, "b1.mp4"), 7); err != nil || pattern(refs) != "R.R.R.R" {
+		t.Errorf("the first 7 frames: %s, %v", pattern(refs), err)
+	}
 	// Not H.264.
-	if _, err := References(makeFile(t, dir, "-f", "lavfi", "-i", "testsrc2=s=160x90:r=30:d=1", "-c:v", "libx265", "-x265-params", "log-level=error", "h.mp4")); !errors.Is(err, ErrFormat) {
+	if _, err := References(makeFile(t, dir, "-f", "lavfi", "-i", "testsrc2=s=160x90:r=30:d=1", "-c:v", "libx265", "-x265-params", "log-level=error", "h.mp4"), 0); !errors.Is(err, ErrFormat) {
 		t.Errorf("HEVC: %v", err)
 	}
 	// Damaged copies give an error or an answer, never a panic.
@@ -173,9 +177,9 @@ func TestReferences(t *testing.T) {
 		for j := 0; j < 1+rng.IntN(4); j++ {
 			b[rng.IntN(len(b))] = byte(rng.IntN(256))
 		}
-		references(bytes.NewReader(b), int64(len(b)))
+		references(bytes.NewReader(b), int64(len(b)), 0)
 	}
 	for n := 0; n < len(data); n += 7 {
-		references(bytes.NewReader(data[:n]), int64(n))
+		references(bytes.NewReader(data[:n]), int64(n), 0)
 	}
 }

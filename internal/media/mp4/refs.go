@@ -15,10 +15,11 @@ const maxSamples = 216000
 // (MP4 or QuickTime), whether each frame in presentation order is a
 // reference picture (nal_ref_idc above 0 in its first slice): the frames
 // a decoder told to skip non-reference frames still decodes. It reads the
-// sample tables and a few bytes of each frame. ErrFormat when the track
-// is not H.264, its frames do not all last the same, or its tables cannot
-// be read.
-func References(path string) ([]bool, error) {
+// sample tables and a few bytes of each of the first limit frames (all
+// when limit is 0 or more than there are). ErrFormat when the track is
+// not H.264, its frames do not all last the same, or its tables cannot be
+// read.
+func References(path string, limit int) ([]bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -28,10 +29,10 @@ func References(path string) ([]bool, error) {
 	if err != nil {
 		return nil, err
 	}
-	return references(f, st.Size())
+	return references(f, st.Size(), limit)
 }
 
-func references(r io.ReaderAt, size int64) ([]bool, error) {
+func references(r io.ReaderAt, size int64, limit int) ([]bool, error) {
 	moov, err := findMovie(r, size)
 	if err != nil {
 		return nil, err
@@ -47,13 +48,13 @@ func references(r io.ReaderAt, size int64) ([]bool, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: a video track without a sample table", ErrFormat)
 		}
-		return trackReferences(r, size, stbl)
+		return trackReferences(r, size, stbl, limit)
 	}
 	return nil, ErrNoVideo
 }
 
 // trackReferences reads a video track's sample table stbl.
-func trackReferences(r io.ReaderAt, size int64, stbl []byte) ([]bool, error) {
+func trackReferences(r io.ReaderAt, size int64, stbl []byte, limit int) ([]bool, error) {
 	bad := func(what string) error { return fmt.Errorf("%w: %s", ErrFormat, what) }
 	stsd, ok := child(stbl, "stsd")
 	if !ok || len(stsd) < 8 {
@@ -115,7 +116,10 @@ func trackReferences(r io.ReaderAt, size int64, stbl []byte) ([]bool, error) {
 		}
 		return 0
 	})
-	refs := make([]bool, len(sizes))
+	if limit > 0 && limit < len(order) {
+		order = order[:limit]
+	}
+	refs := make([]bool, len(order))
 	for p, i := range order {
 		ref, err := firstSliceRef(r, size, offsets[i], int64(sizes[i]), lenSize)
 		if err != nil {
@@ -200,7 +204,9 @@ func firstSliceRef(r io.ReaderAt, fileSize, off, size int64, lenSize int) (bool,
 		return false, fmt.Errorf("%w: a frame outside the file", ErrFormat)
 	}
 	var h [5]byte
-	for n := 0; off+int64(lenSize)+1 <= end && n < 64; n++ {
+	// A frame's first slice follows a few parameter sets and SEI
+	// messages; a frame of more small units is not worth reading.
+	for n := 0; off+int64(lenSize)+1 <= end && n < 16; n++ {
 		if _, err := r.ReadAt(h[:lenSize+1], off); err != nil {
 			return false, fmt.Errorf("%w: %v", ErrFormat, err)
 		}

@@ -288,9 +288,10 @@ func (r *renderer) probeClips(ctx context.Context, par int, ks []int) error {
 	err := limited(ctx, par, len(ks), func(ctx context.Context, i int) error {
 		k := ks[i]
 		probes[k].v, probes[k].ok = r.probeClip(ctx, r.p.shots[k].image)
-		if probes[k].ok && rateMultiple(probes[k].v.AvgFrameRate, r.p.fps) >= 2 {
-			if refs, err := mp4.References(r.p.shots[k].image); err == nil {
-				probes[k].skipNonRef = skipNonRef(refs, probes[k].v.AvgFrameRate, r.p.fps, r.p.shots[k].to-r.p.shots[k].from)
+		if m := rateMultiple(probes[k].v.AvgFrameRate, r.p.fps); probes[k].ok && m >= 2 {
+			n := r.p.shots[k].to - r.p.shots[k].from
+			if refs, err := mp4.References(r.p.shots[k].image, n*m); err == nil {
+				probes[k].skipNonRef = skipNonRef(refs, probes[k].v.AvgFrameRate, r.p.fps, n)
 			}
 		}
 		probes[k].done = ctx.Err() == nil

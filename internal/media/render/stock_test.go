@@ -258,7 +258,7 @@ func TestSkipNonRefSameVideo(t *testing.T) {
 		"-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709", "-color_range", "tv", clip).CombinedOutput(); err != nil {
 		t.Fatalf("make clip: %v\n%s", err, out)
 	}
-	refs, err := mp4.References(clip)
+	refs, err := mp4.References(clip, 0)
 	if err != nil || !skipNonRef(refs, ffmpeg.Rational{Num: 60, Den: 1}, 30, 60) {
 		t.Fatalf("the clip does not qualify: %v", err)
 	}
