@@ -282,7 +282,9 @@ type clipProbe struct {
 	skipNonRef bool
 }
 
-// probeClips probes the clips of shots ks, par at once, for clipStream.
+// probeClips probes the clips of shots ks, par at once, for clipStream,
+// and reads whether each may skip decoding its non-reference frames
+// (skipNonRef).
 func (r *renderer) probeClips(ctx context.Context, par int, ks []int) error {
 	probes := make([]clipProbe, len(r.p.shots))
 	err := limited(ctx, par, len(ks), func(ctx context.Context, i int) error {
