@@ -430,6 +430,18 @@ func retryDelay(details []map[string]any) time.Duration {
 // dailyQuota reports whether a 429 is about a per-day quota, which no
 // short back-off can fix.
 func dailyQuota(details []map[string]any) bool {
+	for _, v := range quotaViolations(details) {
+		if id, _ := v["quotaId"].(string); strings.Contains(id, "PerDay") {
+			return true
+		}
+	}
+	return false
+}
+
+// quotaViolations returns the violations of an error's QuotaFailure
+// details.
+func quotaViolations(details []map[string]any) []map[string]any {
+	var out []map[string]any
 	for _, d := range details {
 		t, _ := d["@type"].(string)
 		if !strings.HasSuffix(t, "google.rpc.QuotaFailure") {
@@ -437,14 +449,12 @@ func dailyQuota(details []map[string]any) bool {
 		}
 		vs, _ := d["violations"].([]any)
 		for _, v := range vs {
-			m, _ := v.(map[string]any)
-			id, _ := m["quotaId"].(string)
-			if strings.Contains(id, "PerDay") {
-				return true
+			if m, ok := v.(map[string]any); ok {
+				out = append(out, m)
 			}
 		}
 	}
-	return false
+	return out
 }
 
 // zeroLimit finds "limit: 0" in an error message, not "limit: 0.5" or
@@ -459,17 +469,9 @@ func zeroQuota(message string, details []map[string]any) bool {
 	if zeroLimit.MatchString(message) {
 		return true
 	}
-	for _, d := range details {
-		t, _ := d["@type"].(string)
-		if !strings.HasSuffix(t, "google.rpc.QuotaFailure") {
-			continue
-		}
-		vs, _ := d["violations"].([]any)
-		for _, v := range vs {
-			m, _ := v.(map[string]any)
-			if q, _ := m["quotaValue"].(string); q == "0" {
-				return true
-			}
+	for _, v := range quotaViolations(details) {
+		if q, _ := v["quotaValue"].(string); q == "0" {
+			return true
 		}
 	}
 	return false
