@@ -63,16 +63,26 @@ func gcd(a, b int64) int64 {
 // ReadVideo reads the first video track of the MP4 or QuickTime file at
 // path.
 func ReadVideo(path string) (Video, error) {
+	var v Video
+	err := readFile(path, func(r io.ReaderAt, size int64) (err error) {
+		v, err = readVideo(r, size)
+		return err
+	})
+	return v, err
+}
+
+// readFile calls read with the file at path and its size.
+func readFile(path string, read func(r io.ReaderAt, size int64) error) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return Video{}, err
+		return err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return Video{}, err
+		return err
 	}
-	return readVideo(f, st.Size())
+	return read(f, st.Size())
 }
 
 func readVideo(r io.ReaderAt, size int64) (Video, error) {

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 )
 
@@ -20,16 +19,12 @@ const maxSamples = 216000
 // not H.264, its frames do not all last the same, or its tables cannot be
 // read.
 func References(path string, limit int) ([]bool, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	return references(f, st.Size(), limit)
+	var refs []bool
+	err := readFile(path, func(r io.ReaderAt, size int64) (err error) {
+		refs, err = references(r, size, limit)
+		return err
+	})
+	return refs, err
 }
 
 func references(r io.ReaderAt, size int64, limit int) ([]bool, error) {
