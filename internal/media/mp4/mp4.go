@@ -86,23 +86,28 @@ func readFile(path string, read func(r io.ReaderAt, size int64) error) error {
 }
 
 func readVideo(r io.ReaderAt, size int64) (Video, error) {
-	moov, err := findMovie(r, size)
+	trak, err := videoTrack(r, size)
 	if err != nil {
 		return Video{}, err
+	}
+	return readTrack(trak)
+}
+
+// videoTrack returns the body of the movie's first video track box.
+func videoTrack(r io.ReaderAt, size int64) ([]byte, error) {
+	moov, err := findMovie(r, size)
+	if err != nil {
+		return nil, err
 	}
 	for _, b := range children(moov) {
 		if b.typ != "trak" {
 			continue
 		}
-		v, ok, err := readTrack(b.body)
-		if err != nil {
-			return Video{}, err
-		}
-		if ok {
-			return v, nil
+		if hdlr, ok := path(b.body, "mdia", "hdlr"); ok && len(hdlr) >= 12 && string(hdlr[8:12]) == "vide" {
+			return b.body, nil
 		}
 	}
-	return Video{}, ErrNoVideo
+	return nil, ErrNoVideo
 }
 
 // findMovie returns the body of the top-level movie box.
@@ -193,16 +198,12 @@ func path(b []byte, types ...string) ([]byte, bool) {
 	return b, true
 }
 
-// readTrack reads a track box's body; false when it is not video.
-func readTrack(trak []byte) (Video, bool, error) {
-	hdlr, ok := path(trak, "mdia", "hdlr")
-	if !ok || len(hdlr) < 12 || string(hdlr[8:12]) != "vide" {
-		return Video{}, false, nil
-	}
+// readTrack reads a video track box's body.
+func readTrack(trak []byte) (Video, error) {
 	var v Video
 	mdhd, ok := path(trak, "mdia", "mdhd")
 	if !ok {
-		return v, false, fmt.Errorf("%w: a video track without a media header", ErrFormat)
+		return v, fmt.Errorf("%w: a video track without a media header", ErrFormat)
 	}
 	if scale, units, ok := mediaTime(mdhd); ok && scale > 0 {
 		v.scale, v.units = uint64(scale), units
@@ -210,7 +211,7 @@ func readTrack(trak []byte) (Video, bool, error) {
 	}
 	stbl, ok := path(trak, "mdia", "minf", "stbl")
 	if !ok {
-		return v, false, fmt.Errorf("%w: a video track without a sample table", ErrFormat)
+		return v, fmt.Errorf("%w: a video track without a sample table", ErrFormat)
 	}
 	if stts, ok := child(stbl, "stts"); ok && len(stts) >= 8 {
 		n := int(binary.BigEndian.Uint32(stts[4:8]))
@@ -220,11 +221,11 @@ func readTrack(trak []byte) (Video, bool, error) {
 	}
 	stsd, ok := child(stbl, "stsd")
 	if !ok || len(stsd) < 8 {
-		return v, false, fmt.Errorf("%w: a video track without a sample description", ErrFormat)
+		return v, fmt.Errorf("%w: a video track without a sample description", ErrFormat)
 	}
 	entries := children(stsd[8:])
 	if len(entries) == 0 || len(entries[0].body) < 78 {
-		return v, false, fmt.Errorf("%w: a video track without a visual sample entry", ErrFormat)
+		return v, fmt.Errorf("%w: a video track without a visual sample entry", ErrFormat)
 	}
 	e := entries[0]
 	v.Codec = e.typ
@@ -243,9 +244,9 @@ func readTrack(trak []byte) (Video, bool, error) {
 		v.Width, v.Height = v.Height, v.Width
 	}
 	if v.Width <= 0 || v.Height <= 0 {
-		return v, false, fmt.Errorf("%w: a video track of size %dx%d", ErrFormat, v.Width, v.Height)
+		return v, fmt.Errorf("%w: a video track of size %dx%d", ErrFormat, v.Width, v.Height)
 	}
-	return v, true, nil
+	return v, nil
 }
 
 // mediaTime reads a media header's time scale and duration.

@@ -28,24 +28,15 @@ func References(path string, limit int) ([]bool, error) {
 }
 
 func references(r io.ReaderAt, size int64, limit int) ([]bool, error) {
-	moov, err := findMovie(r, size)
+	trak, err := videoTrack(r, size)
 	if err != nil {
 		return nil, err
 	}
-	for _, b := range children(moov) {
-		if b.typ != "trak" {
-			continue
-		}
-		if hdlr, ok := path(b.body, "mdia", "hdlr"); !ok || len(hdlr) < 12 || string(hdlr[8:12]) != "vide" {
-			continue
-		}
-		stbl, ok := path(b.body, "mdia", "minf", "stbl")
-		if !ok {
-			return nil, fmt.Errorf("%w: a video track without a sample table", ErrFormat)
-		}
-		return trackReferences(r, size, stbl, limit)
+	stbl, ok := path(trak, "mdia", "minf", "stbl")
+	if !ok {
+		return nil, fmt.Errorf("%w: a video track without a sample table", ErrFormat)
 	}
-	return nil, ErrNoVideo
+	return trackReferences(r, size, stbl, limit)
 }
 
 // trackReferences reads a video track's sample table stbl.
